@@ -1,0 +1,95 @@
+"""`ifcscript run SCRIPT MODEL [MODEL ...]`: run a script headless, one worker, each run recorded."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ifcscript_desktop.commands import error, print_json, store_for
+from ifcscript_desktop.core.client import Request, WorkerClient
+from ifcscript_desktop.core.execute import (Limits, RunOutcome, UsageError, coerce, resolve_script,
+                                            run_on_model)
+from ifcscript_desktop.core.scriptfile import ScriptFileError
+from ifcscript_desktop.core.settings import load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """`-p NAME=VALUE` pairs; a name given twice becomes a list (list parameters)."""
+    raw: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"-p {pair!r}: write parameters as NAME=VALUE.")
+        name = name.strip()
+        if name in raw:
+            raw[name] = (raw[name] if isinstance(raw[name], list) else [raw[name]]) + [value]
+        else:
+            raw[name] = value
+    return raw
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.timeout is not None and args.timeout <= 0:
+        error("--timeout must be a positive number of seconds.")
+        return EXIT_USAGE
+    if args.memory_mb is not None and args.memory_mb <= 0:
+        error("--memory-mb must be a positive number of megabytes.")
+        return EXIT_USAGE
+    store = store_for(args)
+    try:
+        source = resolve_script(store, args.script)
+        params = coerce(source, parse_params(args.param))
+    except (UsageError, ScriptFileError) as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    limits = Limits.from_settings(load_settings(store), args.timeout, args.memory_mb)
+    client = WorkerClient()
+    outcomes: list[RunOutcome] = []
+    try:
+        for model in args.models:
+            outcome = run_on_model(store, client, source, model, params, limits, origin="cli",
+                                   on_event=None if args.json else _stream_output)
+            outcomes.append(outcome)
+            _report(outcome, args.json)
+    except KeyboardInterrupt:
+        error("interrupted; the run in flight was recorded as cancelled.")
+        return EXIT_INTERRUPTED
+    finally:
+        client.close()
+        store.close()
+    return _exit_code(outcomes)
+
+
+def _stream_output(request: Request, message: dict[str, Any]) -> None:
+    if message.get("event") == "output":
+        sys.stdout.write(str(message.get("data", "")))
+        sys.stdout.flush()
+
+
+def _report(outcome: RunOutcome, as_json: bool) -> None:
+    line = outcome.line
+    if not outcome.model_opened:
+        error(str(line["error"]))  # the sentence goes to stderr as well as into the line
+    if as_json:
+        print_json(line)
+        return
+    duration = f"{line['duration_s']:.2f} s" if line["duration_s"] is not None else ""
+    print(f"\n== {line['script']} on {line['model']}: {line['status']} {duration} "
+          f"(run #{line['execution_id']})")
+    if line["error"] and outcome.model_opened:
+        print(f"   {line['error']}")
+    if line["result"] is not None:
+        text = json.dumps(line["result"], ensure_ascii=False, default=str)
+        print(f"   result: {text if len(text) < 2000 else text[:2000] + ' ...'}")
+    for path in line["outputs"] or []:
+        print(f"   saved: {path}")
+
+
+def _exit_code(outcomes: list[RunOutcome]) -> int:
+    if outcomes and not any(o.model_opened for o in outcomes):
+        return EXIT_USAGE  # no given model could be opened
+    return EXIT_OK if all(o.line["status"] == "success" for o in outcomes) else EXIT_FAILED

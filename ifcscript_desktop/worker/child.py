@@ -1,0 +1,200 @@
+"""The run child: forked from the worker, it sandboxes itself, runs one script, reports, exits.
+
+It never returns to the worker's code: every path ends in `os._exit`. It talks to the worker
+only through its output pipe (fd 1 and 2, raw text) and its event pipe (framed JSON).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from ifcscript_desktop.core.protocol import encode
+from ifcscript_desktop.worker import context, results, sandbox
+
+#: Exit code of a child that reported its outcome through the event pipe.
+EXIT_REPORTED = 0
+
+
+class EventPipe:
+    """The child's side of the event pipe; also the script context's sink."""
+
+    def __init__(self, fd: int, output_dir: Path) -> None:
+        self.fd = fd
+        self.output_dir = output_dir
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = encode(message)
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+
+    # The RunSink protocol of worker.context:
+    def progress(self, fraction: float, message: str) -> None:
+        self.send({"event": "progress", "fraction": fraction, "message": message})
+
+    def table(self, rows: list[dict[str, Any]], columns: list[str], title: str | None) -> None:
+        self.send({"event": "table", "table": {"title": title, "columns": columns, "rows": rows}})
+
+    def chart(self, kind: str, x: list[Any], y: list[Any], title: str | None) -> None:
+        self.send({"event": "chart", "chart": {"kind": kind, "x": x, "y": y, "title": title}})
+
+    def highlight(self, ids: list[int], color: str) -> None:
+        self.send({"event": "highlight", "highlight": {"ids": ids, "color": color}})
+
+    def saved(self, path: str) -> None:
+        self.send({"event": "saved", "path": path})
+
+
+def run_child(job_fd: int, out_fd: int, event_fd: int, index: Any, model: Any) -> None:
+    """Entry point after fork. Never returns."""
+    code = 70
+    try:
+        job = _read_job(job_fd)
+        _redirect_output(out_fd)
+        events = EventPipe(event_fd, Path(job["output_dir"]))
+        _run(job, events, index, model)
+        code = EXIT_REPORTED
+    except BaseException:  # noqa: BLE001 - the child must never unwind into the worker's loop
+        try:
+            traceback.print_exc()
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        _flush_quietly()
+        os._exit(code)
+
+
+def _read_job(fd: int) -> dict[str, Any]:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    os.close(fd)
+    job: dict[str, Any] = json.loads(b"".join(chunks))
+    return job
+
+
+def _redirect_output(out_fd: int) -> None:
+    """Point fd 1 and 2 at the output pipe so C libraries' prints are captured as well."""
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    os.close(out_fd)
+    stream = io.TextIOWrapper(
+        io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="replace", line_buffering=True
+    )
+    sys.stdout = sys.stderr = stream
+
+
+def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None:
+    limits = job.get("limits") or {}
+    output_dir = Path(job["output_dir"])
+    output_dir.mkdir(parents=True, exist_ok=True)
+    refusals: list[str] = []
+
+    def on_refusal(sentence: str) -> None:
+        # Sent at once: a script that catches the exception cannot hide the refusal.
+        if sentence not in refusals:
+            refusals.append(sentence)
+            events.send({"event": "refused", "message": sentence})
+
+    memory_mb = limits.get("memory_mb")
+    timeout_s = limits.get("timeout_s")
+    policy = sandbox.Policy(
+        output_dir=output_dir,
+        read_paths=[Path(p) for p in job.get("granted") or []],
+        memory_bytes=int(memory_mb * 1024 * 1024) if memory_mb else None,
+        cpu_seconds=int(timeout_s) + 5 if timeout_s else None,
+        keep_fds=(events.fd,),
+    )
+    for note in sandbox.enter_os_sandbox(policy):
+        print(f"[sandbox] {note}", file=sys.stderr)
+    safe_builtins = sandbox.install_python_guard(policy, on_refusal)
+
+    filename = job.get("filename") or "<script>"
+    source = job["code"]
+    outcome: dict[str, Any] = {"event": "done", "status": "success", "error": None,
+                               "traceback": None, "error_line": None, "result": None}
+    try:
+        sandbox.check_source(source, filename)
+        compiled = compile(source, filename, "exec")
+    except SyntaxError as exc:
+        outcome.update(status="error", error=f"Syntax error on line {exc.lineno}: {exc.msg}",
+                       error_line=exc.lineno)
+        events.send(outcome)
+        return
+    except sandbox.Refused as exc:
+        outcome.update(status="error", error=str(exc), error_line=getattr(exc, "line", None))
+        events.send(outcome)
+        return
+
+    script_globals = context.build_globals(
+        index, model, sink=events, params=job.get("params") or {},
+        selection=job.get("selection") or [], previous=job.get("previous") or {},
+        model_path=job.get("model_path") or "",
+    )
+    script_globals.update(__builtins__=safe_builtins, __name__="__main__", __file__=filename)
+    script_globals = sandbox.guard_globals(script_globals) if hasattr(sandbox, "guard_globals") else script_globals
+    sandbox.arm()
+    try:
+        exec(compiled, script_globals)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            outcome.update(status="error", error=f"The script stopped with exit code {exc.code}.")
+    except MemoryError:
+        outcome.update(status="error", error=_memory_sentence(memory_mb))
+    except RecursionError:
+        outcome.update(status="error", error="The script recursed too deeply (RecursionError).",
+                       **_script_trace(filename))
+    except BaseException as exc:  # noqa: BLE001 - any script failure is the run's error
+        message = str(exc).strip()
+        outcome.update(status="error",
+                       error=f"{type(exc).__name__}: {message}" if message else type(exc).__name__,
+                       **_script_trace(filename))
+    finally:
+        sandbox.disarm()
+    _flush_quietly()
+    if outcome["status"] == "success":
+        try:
+            outcome["result"] = results.to_jsonable(script_globals.get("result"))
+        except (TypeError, ValueError) as exc:
+            outcome.update(status="error", error=f"The result cannot be shown: {exc}")
+        except MemoryError:
+            outcome.update(status="error", error=_memory_sentence(memory_mb))
+    if refusals:
+        outcome.update(status="error", error=refusals[0])
+    events.send(outcome)
+
+
+def _script_trace(filename: str) -> dict[str, Any]:
+    """The traceback limited to the script's own frames, and the failing line of the script."""
+    _, exc, tb = sys.exc_info()
+    frames = [f for f in traceback.extract_tb(tb) if f.filename == filename] if tb else []
+    line = frames[-1].lineno if frames else None
+    if exc is not None and tb is not None:
+        text = "".join(traceback.format_exception(type(exc), exc, tb))
+        if frames:
+            # Drop our own frames above the script: the user only wants to see their code.
+            text = "Traceback (most recent call last):\n" + "".join(
+                traceback.format_list(frames)) + "".join(traceback.format_exception_only(type(exc), exc))
+    else:
+        text = None
+    return {"traceback": text, "error_line": line}
+
+
+def _memory_sentence(memory_mb: float | None) -> str:
+    limit = f"{int(memory_mb)} MB" if memory_mb else "the memory limit"
+    return f"The script used more memory than allowed ({limit}) and was stopped."
+
+
+def _flush_quietly() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass

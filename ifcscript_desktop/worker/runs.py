@@ -1,0 +1,258 @@
+"""The worker's side of a run: a forked child, its pipes, its limits and its outcome."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError
+from ifcscript_desktop.worker.child import run_child
+
+DEFAULT_OUTPUT_CAP = 10 * 1024 * 1024
+#: Events a child may send; anything else on its event pipe is ignored.
+CHILD_EVENTS = {"refused", "progress", "table", "chart", "highlight", "saved", "done"}
+
+
+class SpareChild:
+    """A child forked ahead of time, waiting for its job (hides the fork's cost)."""
+
+    def __init__(self, index: Any, model: Any) -> None:
+        job_r, self.job_w = os.pipe()
+        self.out_r, out_w = os.pipe()
+        self.event_r, event_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            # Keep only this run's pipes: holding the client channel would hide the worker's death.
+            keep = sorted({0, 1, 2, job_r, out_w, event_w})
+            for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
+                os.closerange(low + 1, high)
+            run_child(job_r, out_w, event_w, index, model)
+        for fd in (job_r, out_w, event_w):
+            os.close(fd)
+        for fd in (self.out_r, self.event_r):
+            os.set_blocking(fd, False)
+
+    def give(self, job: dict[str, Any]) -> bool:
+        """Hand the job over; False if the child is gone."""
+        try:
+            data = json.dumps(job, allow_nan=False, default=str).encode()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.job_w, view):]
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(self.job_w)
+
+    def discard(self) -> None:
+        try:
+            os.close(self.job_w)
+        except OSError:
+            pass
+        _kill_and_reap(self.pid)
+        for fd in (self.out_r, self.event_r):
+            _close(fd)
+
+
+@dataclass
+class Run:
+    """A run in flight, driven by the worker's select loop."""
+
+    request_id: int
+    child: SpareChild
+    timeout_s: float | None
+    output_cap: int
+    send: Callable[[dict[str, Any]], None]
+    started: float = field(default_factory=time.monotonic)
+    output_bytes: int = 0
+    dropped_bytes: int = 0
+    refusals: list[str] = field(default_factory=list)
+    tables: list[Any] = field(default_factory=list)
+    charts: list[Any] = field(default_factory=list)
+    highlights: list[Any] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    done: dict[str, Any] | None = None
+    stop_reason: str | None = None  # "timeout" or "cancelled" once the worker killed it
+    exit_status: int | None = None
+    out_open: bool = True
+    events_open: bool = True
+
+    def __post_init__(self) -> None:
+        self._decoder = FrameDecoder(max_frame=256 * 1024 * 1024)
+        self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    @property
+    def pid(self) -> int:
+        return self.child.pid
+
+    @property
+    def deadline(self) -> float | None:
+        return self.started + self.timeout_s if self.timeout_s else None
+
+    def fds(self) -> list[int]:
+        fds = []
+        if self.out_open:
+            fds.append(self.child.out_r)
+        if self.events_open:
+            fds.append(self.child.event_r)
+        return fds
+
+    def on_readable(self, fd: int) -> None:
+        if fd == self.child.out_r:
+            self._read_output()
+        else:
+            self._read_events()
+
+    def _read_output(self) -> None:
+        chunks = []
+        while True:
+            try:
+                data = os.read(self.child.out_r, 1 << 16)
+            except BlockingIOError:
+                break
+            if not data:
+                self.out_open = False
+                _close(self.child.out_r)
+                break
+            room = self.output_cap - self.output_bytes
+            if room > 0:
+                chunks.append(data[:room])
+            self.output_bytes += min(len(data), max(room, 0))
+            self.dropped_bytes += max(0, len(data) - max(room, 0))
+            if sum(map(len, chunks)) > 1 << 20:
+                break  # forward at most 1 MB per turn so queries stay answered
+        text = self._text.decode(b"".join(chunks), final=not self.out_open)
+        if text:
+            self.send({"id": self.request_id, "event": "output", "data": text})
+
+    def _read_events(self) -> None:
+        while True:
+            try:
+                data = os.read(self.child.event_r, 1 << 20)
+            except BlockingIOError:
+                return
+            if not data:
+                self.events_open = False
+                _close(self.child.event_r)
+                return
+            try:
+                for message in self._decoder.feed(data):
+                    self._on_event(message)
+            except ProtocolError:
+                self.refusals.append("The script wrote garbage into the run's event channel.")
+                self.events_open = False
+                _close(self.child.event_r)
+                return
+
+    def _on_event(self, message: dict[str, Any]) -> None:
+        kind = message.get("event")
+        if kind not in CHILD_EVENTS:
+            return
+        if kind == "refused":
+            self.refusals.append(str(message.get("message")))
+        elif kind == "progress":
+            self.send({"id": self.request_id, "event": "progress",
+                       "fraction": message.get("fraction"), "message": message.get("message")})
+        elif kind == "table":
+            self.tables.append(message.get("table"))
+        elif kind == "chart":
+            self.charts.append(message.get("chart"))
+        elif kind == "highlight":
+            self.highlights.append(message.get("highlight"))
+        elif kind == "saved":
+            if message.get("path") not in self.outputs:
+                self.outputs.append(str(message.get("path")))
+        elif kind == "done":
+            self.done = message  # the last one counts: a forged early "done" is overwritten
+
+    def kill(self, reason: str) -> None:
+        if self.exit_status is None and self.stop_reason is None:
+            self.stop_reason = reason
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def poll_exit(self) -> bool:
+        """Reap the child if it has ended; True once it has."""
+        if self.exit_status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == 0:
+                return False
+            self.exit_status = status
+        return True
+
+    def finished(self) -> bool:
+        return not self.out_open and not self.events_open and self.poll_exit()
+
+    def outcome(self, memory_mb: float | None) -> dict[str, Any]:
+        """The final reply: status decided here, from what the worker saw, not what it was told."""
+        done = self.done or {}
+        status, error = done.get("status", "error"), done.get("error")
+        if status not in ("success", "error"):
+            status, error = "error", "The script reported an unknown status."
+        if self.stop_reason == "timeout":
+            status, error = "timeout", f"The script ran longer than the time limit ({self.timeout_s:g} s) and was stopped."
+        elif self.stop_reason == "cancelled":
+            status, error = "cancelled", "The run was cancelled."
+        elif self.refusals:
+            status, error = "error", self.refusals[0]
+        elif not self.done:
+            status, error = "error", _describe_exit(self.exit_status, memory_mb, self.timeout_s)
+        if self.dropped_bytes:
+            note = (f"\n[output capped at {_size(self.output_cap)}: "
+                    f"{_size(self.dropped_bytes)} more were not kept]\n")
+            self.send({"id": self.request_id, "event": "output", "data": note})
+        return {
+            "id": self.request_id, "done": True, "ok": True,
+            "status": status, "error": error,
+            "traceback": done.get("traceback") if status == "error" and not self.refusals else None,
+            "error_line": done.get("error_line") if status == "error" else None,
+            "result": done.get("result") if status == "success" else None,
+            "tables": self.tables, "charts": self.charts, "highlights": self.highlights,
+            "outputs": self.outputs, "output_truncated": bool(self.dropped_bytes),
+            "duration_s": round(time.monotonic() - self.started, 4),
+        }
+
+
+def _describe_exit(status: int | None, memory_mb: float | None, timeout_s: float | None) -> str:
+    if status is None:
+        return "The run ended without a result."
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGSEGV:
+            return ("The script crashed the run process (segmentation fault), usually by calling "
+                    "into IfcOpenShell or numpy with something they cannot handle.")
+        if sig == signal.SIGXCPU:
+            return f"The script used more CPU time than the time limit ({timeout_s:g} s) allows."
+        if sig == signal.SIGKILL:
+            limit = f" ({int(memory_mb)} MB)" if memory_mb else ""
+            return f"The run process was killed by the system, most likely for using too much memory{limit}."
+        return f"The script crashed the run process ({signal.Signals(sig).name})."
+    code = os.WEXITSTATUS(status)
+    return f"The script ended the run process (exit code {code}) before it finished."
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _kill_and_reap(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass

@@ -1,0 +1,228 @@
+"""The worker process: holds one parsed model, answers requests, runs scripts in forked children.
+
+Single-threaded on purpose: a `select` loop over the client channel and the run children's
+pipes, so forking never happens while another thread holds a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import sys
+import time
+from typing import Any
+
+from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError, encode
+from ifcscript_desktop.worker import queries
+from ifcscript_desktop.worker.modelindex import ModelIndex
+from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open_model
+from ifcscript_desktop.worker.runs import DEFAULT_OUTPUT_CAP, Run, SpareChild
+
+log = logging.getLogger("ifcscript.worker")
+
+
+class Worker:
+    def __init__(self, in_fd: int, out_fd: int) -> None:
+        self.in_fd = in_fd
+        self.out_fd = out_fd
+        self.decoder = FrameDecoder()
+        self.opened: OpenedModel | None = None
+        self.index: ModelIndex | None = None
+        self.spare: SpareChild | None = None
+        self.run: Run | None = None
+        self.run_memory_mb: float | None = None
+        self.queue: list[dict[str, Any]] = []  # runs waiting for the current one to end
+        self.running = True
+        self.stats = {"parses": 0, "runs": 0}
+
+    # -- channel -----------------------------------------------------------------------------
+    def send(self, message: dict[str, Any]) -> None:
+        view = memoryview(encode(message))
+        while view:
+            try:
+                view = view[os.write(self.out_fd, view):]
+            except BlockingIOError:
+                select.select([], [self.out_fd], [])
+
+    def reply(self, request: dict[str, Any], **fields: Any) -> None:
+        self.send({"id": request.get("id"), "done": True, "ok": True, **fields})
+
+    def fail(self, request: dict[str, Any], error: str) -> None:
+        self.send({"id": request.get("id"), "done": True, "ok": False, "error": error})
+
+    # -- loop --------------------------------------------------------------------------------
+    def serve(self) -> None:
+        while self.running:
+            fds = [self.in_fd] + (self.run.fds() if self.run else [])
+            timeout = self._select_timeout()
+            readable, _, _ = select.select(fds, [], [], timeout)
+            for fd in readable:
+                if fd == self.in_fd:
+                    self._read_requests()
+                elif self.run:
+                    self.run.on_readable(fd)
+            self._check_run()
+        self._shutdown()
+
+    def _select_timeout(self) -> float | None:
+        if not self.run:
+            return None
+        if not self.run.fds():
+            return 0.02  # pipes closed, waiting for the process itself to end
+        deadline = self.run.deadline
+        return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+    def _read_requests(self) -> None:
+        data = os.read(self.in_fd, 1 << 20)
+        if not data:
+            self.running = False  # the client went away
+            return
+        try:
+            for request in self.decoder.feed(data):
+                self._dispatch(request)
+        except ProtocolError as exc:
+            log.error("bad frame from client: %s", exc)
+            self.running = False
+
+    def _check_run(self) -> None:
+        run = self.run
+        if not run:
+            return
+        deadline = run.deadline
+        if deadline is not None and time.monotonic() >= deadline:
+            run.kill("timeout")
+        if run.finished():
+            self.send(run.outcome(self.run_memory_mb))
+            self.run = None
+            self._prepare_spare()
+            if self.queue:
+                self._start_run(self.queue.pop(0))
+
+    # -- requests ----------------------------------------------------------------------------
+    def _dispatch(self, request: dict[str, Any]) -> None:
+        op = request.get("op")
+        handler = getattr(self, f"_op_{op}", None)
+        if handler is None:
+            self.fail(request, f"unknown request {op!r}")
+            return
+        try:
+            handler(request)
+        except Exception as exc:  # a bug in a query must not take the model down with it
+            log.exception("request %s failed", op)
+            self.fail(request, f"{type(exc).__name__}: {exc}")
+
+    def _op_ping(self, request: dict[str, Any]) -> None:
+        self.reply(request, pid=os.getpid(), **self.stats)
+
+    def _op_open(self, request: dict[str, Any]) -> None:
+        self._discard_spare()
+        self.send({"id": request["id"], "event": "progress", "fraction": 0.0, "message": "Parsing"})
+        try:
+            opened = open_model(request["path"])
+        except ModelOpenError as exc:
+            self.fail(request, str(exc))
+            return
+        self.stats["parses"] += 1
+        self.send({"id": request["id"], "event": "progress", "fraction": 0.9, "message": "Indexing"})
+        started = time.perf_counter()
+        self.opened, self.index = opened, ModelIndex.build(opened.model, str(opened.path))
+        info = opened.info()
+        info["index_s"] = round(time.perf_counter() - started, 3)
+        self._prepare_spare()
+        self.reply(request, info=info)
+
+    def _op_run(self, request: dict[str, Any]) -> None:
+        if not self.opened:
+            self.fail(request, "No model is open in this worker.")
+            return
+        if self.run:
+            self.queue.append(request)
+        else:
+            self._start_run(request)
+
+    def _start_run(self, request: dict[str, Any]) -> None:
+        assert self.opened is not None
+        limits = request.get("limits") or {}
+        job = {k: request.get(k) for k in ("code", "filename", "params", "granted", "selection",
+                                             "previous", "output_dir", "limits")}
+        job["model_path"] = str(self.opened.path)
+        child = self.spare or SpareChild(self.index, self.opened.model)
+        self.spare = None
+        if not child.give(job):
+            child.discard()
+            child = SpareChild(self.index, self.opened.model)
+            child.give(job)
+        self.run_memory_mb = limits.get("memory_mb")
+        self.run = Run(request_id=request["id"], child=child, timeout_s=limits.get("timeout_s"),
+                       output_cap=int(limits.get("output_cap") or DEFAULT_OUTPUT_CAP), send=self.send)
+        self.stats["runs"] += 1
+        self.send({"id": request["id"], "event": "started", "pid": child.pid})
+
+    def _op_cancel(self, request: dict[str, Any]) -> None:
+        target = request.get("run")
+        if self.run and self.run.request_id == target:
+            self.run.kill("cancelled")
+        waiting = [r for r in self.queue if r.get("id") == target]
+        for queued in waiting:
+            self.queue.remove(queued)
+            self.send({"id": target, "done": True, "ok": True, "status": "cancelled",
+                       "error": "The run was cancelled before it started.", "traceback": None,
+                       "error_line": None, "result": None, "tables": [], "charts": [],
+                       "highlights": [], "outputs": [], "output_truncated": False, "duration_s": 0.0})
+        self.reply(request)
+
+    def _op_tree(self, request: dict[str, Any]) -> None:
+        self.reply(request, nodes=queries.tree(self._model(), request.get("parent"),
+                                               request.get("view") or "spatial"))
+
+    def _op_element(self, request: dict[str, Any]) -> None:
+        self.reply(request, element=queries.element(self._model(), request["element"]))
+
+    def _op_filter(self, request: dict[str, Any]) -> None:
+        try:
+            ids = queries.filter_ids(self._model(), request.get("query") or "")
+        except queries.QueryError as exc:
+            self.fail(request, str(exc))
+            return
+        self.reply(request, ids=ids)
+
+    def _op_shutdown(self, request: dict[str, Any]) -> None:
+        self.reply(request)
+        self.running = False
+
+    def _model(self) -> Any:
+        if not self.opened:
+            raise RuntimeError("No model is open in this worker.")
+        return self.opened.model
+
+    # -- children ----------------------------------------------------------------------------
+    def _prepare_spare(self) -> None:
+        if self.opened and self.spare is None:
+            self.spare = SpareChild(self.index, self.opened.model)
+
+    def _discard_spare(self) -> None:
+        if self.spare:
+            self.spare.discard()
+            self.spare = None
+
+    def _shutdown(self) -> None:
+        self._discard_spare()
+        if self.run:
+            self.run.kill("cancelled")
+            os.waitpid(self.run.pid, 0)
+
+
+def main() -> int:
+    """Run the worker on this process's stdin/stdout."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="worker: %(levelname)s %(message)s")
+    # Move the channel off fd 0/1: anything a library prints goes to stderr, never into frames.
+    in_fd, out_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    Worker(in_fd, out_fd).serve()
+    return 0

@@ -1,0 +1,33 @@
+"""A real worker process holding a real model, driven through the core client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from ifcscript_desktop.core.client import Request, WorkerClient
+
+LIMITS = {"timeout_s": 60, "memory_mb": 2048, "output_cap": 10 * 1024 * 1024}
+
+
+@pytest.fixture(scope="module")
+def worker(request: pytest.FixtureRequest) -> Iterator[WorkerClient]:
+    """One worker per test module with the FZK house open (parsed once for the module)."""
+    house = Path(__file__).parents[1] / "fixtures" / "AC20-FZK-Haus.ifc"
+    client = WorkerClient()
+    client.call("open", timeout=120, path=str(house))
+    client.model_path = str(house)
+    yield client
+    client.close()
+
+
+def run(client: WorkerClient, code: str, tmp_path: Path, wait: float = 120, **fields: Any) -> Request:
+    """Run `code` and wait for its final reply."""
+    out = tmp_path / f"out-{len(list(tmp_path.iterdir()))}"
+    request = client.run({"code": code, "filename": "<test>", "params": {}, "granted": [],
+                          "selection": [], "previous": {}, "output_dir": str(out),
+                          "limits": {**LIMITS, **fields.pop("limits", {})}, **fields})
+    assert request.wait(wait), "the run did not finish"
+    return request
