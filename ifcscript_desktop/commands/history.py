@@ -7,7 +7,7 @@ import json
 
 from ifcscript_desktop.commands import error, print_json, store_for
 from ifcscript_desktop.core.execute import run_line
-from ifcscript_desktop.core.runs import get_execution, list_executions
+from ifcscript_desktop.core.runs import ExecutionNotFoundError, get_execution, list_executions
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -44,8 +44,9 @@ def _show(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
     if args.id is None:
         error("which run? write `ifcscript history show ID`.")
         return EXIT_USAGE
-    execution = get_execution(store, args.id)
-    if execution is None:
+    try:
+        execution = get_execution(store, args.id)
+    except ExecutionNotFoundError:
         error(f"there is no run #{args.id}.")
         return EXIT_USAGE
     line = run_line(execution)

@@ -7,6 +7,7 @@ import argparse
 from ifcscript_desktop.commands import error, print_json, store_for
 from ifcscript_desktop.core import library
 from ifcscript_desktop.core.scriptfile import ScriptFileError
+from ifcscript_desktop.core.store import StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ARITY = {"list": 0, "load-builtins": 0, "import": 1, "export": 2}
@@ -41,7 +42,7 @@ def main(args: argparse.Namespace) -> int:
         library.export_script_file(store, name, path)
         print(f"Exported {name!r} to {path}.")
         return EXIT_OK
-    except (ScriptFileError, library.LibraryError, OSError) as exc:
+    except (ScriptFileError, StoreError, OSError) as exc:
         error(str(exc))
         return EXIT_USAGE
     finally:

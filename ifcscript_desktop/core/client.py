@@ -62,7 +62,7 @@ class WorkerClient:
     """Talks to one worker; restarts it (and reopens its model) if it died."""
 
     def __init__(self, transport_factory: Callable[[], Transport] = SubprocessTransport,
-                 output_cap: int = 10 * 1024 * 1024) -> None:
+                 output_cap: int = 16 * 1024 * 1024) -> None:
         self._factory = transport_factory
         self._transport: Transport | None = None
         self._decoder = FrameDecoder()

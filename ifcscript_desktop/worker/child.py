@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 import json
+import linecache
 import os
 import sys
 import traceback
+import types
 from pathlib import Path
 from typing import Any
 
@@ -138,9 +140,11 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
         selection=job.get("selection") or [], previous=job.get("previous") or {},
         model_path=job.get("model_path") or "",
     )
+    for name, value in list(script_globals.items()):
+        if isinstance(value, types.ModuleType):
+            script_globals[name] = sandbox.guard_module(value)
     script_globals.update(__builtins__=safe_builtins, __name__="__main__", __file__=filename)
-    script_globals = sandbox.guard_globals(script_globals) if hasattr(sandbox, "guard_globals") else script_globals
-    sandbox.arm()
+    sandbox.arm_python_guard()
     try:
         exec(compiled, script_globals)
     except SystemExit as exc:
@@ -150,14 +154,12 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
         outcome.update(status="error", error=_memory_sentence(memory_mb))
     except RecursionError:
         outcome.update(status="error", error="The script recursed too deeply (RecursionError).",
-                       **_script_trace(filename))
+                       **_script_trace(filename, source))
     except BaseException as exc:  # noqa: BLE001 - any script failure is the run's error
         message = str(exc).strip()
         outcome.update(status="error",
                        error=f"{type(exc).__name__}: {message}" if message else type(exc).__name__,
-                       **_script_trace(filename))
-    finally:
-        sandbox.disarm()
+                       **_script_trace(filename, source))
     _flush_quietly()
     if outcome["status"] == "success":
         try:
@@ -171,20 +173,20 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
     events.send(outcome)
 
 
-def _script_trace(filename: str) -> dict[str, Any]:
-    """The traceback limited to the script's own frames, and the failing line of the script."""
+def _script_trace(filename: str, source: str) -> dict[str, Any]:
+    """The traceback limited to the script's own frames, and the failing line of the script.
+
+    Lines come from the script's source, never from files: the sandbox refuses reading ours.
+    """
     _, exc, tb = sys.exc_info()
-    frames = [f for f in traceback.extract_tb(tb) if f.filename == filename] if tb else []
-    line = frames[-1].lineno if frames else None
-    if exc is not None and tb is not None:
-        text = "".join(traceback.format_exception(type(exc), exc, tb))
-        if frames:
-            # Drop our own frames above the script: the user only wants to see their code.
-            text = "Traceback (most recent call last):\n" + "".join(
-                traceback.format_list(frames)) + "".join(traceback.format_exception_only(type(exc), exc))
-    else:
-        text = None
-    return {"traceback": text, "error_line": line}
+    if exc is None or tb is None:
+        return {"traceback": None, "error_line": None}
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    frames = [f for f in traceback.StackSummary.extract(traceback.walk_tb(tb), lookup_lines=False)
+              if f.filename == filename]
+    text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+    text += "".join(traceback.format_exception_only(type(exc), exc))
+    return {"traceback": text, "error_line": frames[-1].lineno if frames else None}
 
 
 def _memory_sentence(memory_mb: float | None) -> str:

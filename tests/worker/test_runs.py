@@ -108,7 +108,7 @@ def test_a_print_flood_is_capped_and_the_worker_stays_responsive(worker: WorkerC
 
 
 def test_tables_charts_highlights_and_files_come_back(worker: WorkerClient, tmp_path: Path) -> None:
-    code = ("walls = [e for e in entities if e.ifc_type == 'IfcWall']\n"
+    code = ("walls = [e for e in entities if e.ifc.is_a('IfcWall')]\n"
             "show_table([{'GlobalId': w.ifc_guid, 'Name': w.name} for w in walls], title='Walls')\n"
             "show_chart('bar', ['a', 'b'], [1, 2], title='Chart')\n"
             "highlight(walls[:2], color='#ff0000')\n"

@@ -1,0 +1,139 @@
+"""The `ifcscript` command as outside checks call it: real processes, real models, a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+
+RUN_KEYS = {"execution_id", "script", "model", "status", "duration_s", "result", "output", "error",
+            "traceback", "outputs", "tables", "charts", "highlights"}
+
+
+def ifcscript(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ifcscript_desktop", *args], capture_output=True,
+                          text=True, timeout=timeout, env=os.environ.copy())
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_guid_check_by_name_on_a_fresh_data_dir(data_dir: Path, house: Path) -> None:
+    done = ifcscript("run", "GUID Validation Check", str(house), "--json")
+    assert done.returncode == 0, done.stderr
+    [line] = json_lines(done.stdout)
+    assert set(line) == RUN_KEYS
+    assert line["status"] == "success" and line["model"] == str(house.absolute())
+    assert line["result"]["status"] == "PASS"
+    assert isinstance(line["execution_id"], int)
+
+
+def test_several_models_with_a_broken_one(data_dir: Path, house: Path, illegal_file: Path,
+                                          duplicated_guids: Path) -> None:
+    done = ifcscript("run", "GUID Validation Check", str(house), str(illegal_file),
+                     str(duplicated_guids), "--json")
+    assert done.returncode == 1
+    lines = json_lines(done.stdout)
+    assert [line["status"] for line in lines] == ["success", "error", "success"]
+    assert "syntax error" in lines[1]["error"] and lines[1]["error"] in done.stderr
+    assert "Traceback" not in done.stderr
+    assert lines[2]["result"]["status"] == "FAIL"
+    history = json_lines(ifcscript("history", "--json").stdout)
+    assert {h["execution_id"] for h in history} == {line["execution_id"] for line in lines}
+
+
+@pytest.mark.parametrize("content", [b"", b"just some text\n", os.urandom(2048)])
+def test_no_model_could_be_opened_is_exit_2(data_dir: Path, tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bad model.ifc"
+    bad.write_bytes(content)
+    done = ifcscript("run", "GUID Validation Check", str(bad), str(tmp_path / "missing.ifc"))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "does not exist" in done.stderr and "bad model.ifc" in done.stderr
+
+
+def test_bad_usage_is_exit_2_with_a_sentence(data_dir: Path, house: Path) -> None:
+    unknown = ifcscript("run", "No Such Script", str(house))
+    assert unknown.returncode == 2 and "no script named 'No Such Script'" in unknown.stderr
+    bad_value = ifcscript("run", "LOD Analyzer", str(house), "-p", "target_lod=high")
+    assert bad_value.returncode == 2 and "target_lod" in bad_value.stderr
+    undeclared = ifcscript("run", "LOD Analyzer", str(house), "-p", "colour=red")
+    assert undeclared.returncode == 2 and "colour" in undeclared.stderr
+    for done in (unknown, bad_value, undeclared):
+        assert "Traceback" not in done.stderr
+
+
+def test_a_script_file_with_parameters_and_outputs(data_dir: Path, tmp_path: Path, house: Path) -> None:
+    script = tmp_path / "my checks" / "count walls.py"
+    script.parent.mkdir()
+    script.write_text(
+        "# /// ifcscript\n# name = \"Count\"\n# [[parameters]]\n# name = \"cls\"\n"
+        "# type = \"ifc_class\"\n# default = \"IfcWall\"\n# [[parameters]]\n# name = \"n\"\n"
+        "# type = \"int\"\n# default = 1\n# ///\n"
+        "found = model.by_type(params['cls'])\n"
+        "print('found', len(found))\n"
+        "save_output('count.json', {'count': len(found), 'n': params['n']})\n"
+        "result = len(found) * params['n']\n")
+    done = ifcscript("run", str(script), str(house), "-p", "n=2", "-p", "cls=IfcSlab", "--json")
+    assert done.returncode == 0, done.stderr
+    [line] = json_lines(done.stdout)
+    assert line["script"] == str(script)
+    assert line["result"] == 2 * 4
+    assert "found 4" in line["output"]
+    saved = Path(line["outputs"][0])
+    assert json.loads(saved.read_text()) == {"count": 4, "n": 2}
+
+
+def test_human_output_streams_and_history_shows_the_run(data_dir: Path, tmp_path: Path, house: Path) -> None:
+    script = tmp_path / "hello.py"
+    script.write_text("print('hello from the model', schema)\nresult = 'ok'\n")
+    done = ifcscript("run", str(script), str(house))
+    assert done.returncode == 0
+    assert "hello from the model IFC4" in done.stdout and "success" in done.stdout
+    listing = ifcscript("history", "--limit", "5")
+    assert "hello" in listing.stdout and "success" in listing.stdout
+    [last] = json_lines(ifcscript("history", "--json", "--limit", "1").stdout)
+    shown = json.loads(ifcscript("history", "show", str(last["execution_id"]), "--json").stdout)
+    assert shown["code"] == script.read_text() and shown["output"].startswith("hello from the model")
+    assert ifcscript("history", "show", "99999").returncode == 2
+
+
+def test_scripts_import_export_round_trip_and_builtins_idempotent(data_dir: Path, tmp_path: Path) -> None:
+    first = ifcscript("scripts", "load-builtins")  # the first command already loaded them
+    assert first.returncode == 0 and "Unchanged" in first.stdout and "Created" not in first.stdout
+    exported = tmp_path / "guid.py"
+    assert ifcscript("scripts", "export", "GUID Validation Check", str(exported)).returncode == 0
+    text = exported.read_text().replace('name = "GUID Validation Check"', 'name = "My GUID Check"')
+    mine = tmp_path / "mine.py"
+    mine.write_text(text)
+    assert ifcscript("scripts", "import", str(mine)).returncode == 0
+    again = tmp_path / "again.py"
+    assert ifcscript("scripts", "export", "My GUID Check", str(again)).returncode == 0
+    assert again.read_text() == text
+    listed = ifcscript("scripts", "list").stdout
+    assert "My GUID Check" in listed and "Export Elements to CSV" in listed and "LOD Analyzer" in listed
+    broken = tmp_path / "broken.py"
+    broken.write_text("# /// ifcscript\n# name = \"x\"\n# [[parameters]]\n# name = \"a\"\n# type = \"integer\"\n# ///\n")
+    refused = ifcscript("scripts", "import", str(broken))
+    assert refused.returncode == 2 and "line 5" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_ctrl_c_records_the_run_as_cancelled(data_dir: Path, tmp_path: Path, house: Path) -> None:
+    script = tmp_path / "forever.py"
+    script.write_text("print('started', flush=True)\nwhile True:\n    pass\n")
+    process = subprocess.Popen([sys.executable, "-m", "ifcscript_desktop", "run", str(script), str(house)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "started"  # blocks until the script runs
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 130
+    [last] = json_lines(ifcscript("history", "--json", "--limit", "1").stdout)
+    assert last["status"] == "cancelled"
