@@ -7,8 +7,12 @@ import os
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-SUPPORTED = "Linux x86_64 and aarch64, Windows x86_64 and macOS (the editor's binary wheels)"
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow
+
+SUPPORTED = "Linux x86_64 (glibc 2.34+), Windows x86_64 and macOS 13+ (the editor's binary wheels)"
 
 
 def sample_model() -> Path:
@@ -38,6 +42,38 @@ def start_page_text(models: list[str]) -> str:
     return "\n".join(lines)
 
 
+def editor_problem() -> str | None:
+    """Why the code editor cannot load on this platform, or None when it can."""
+    try:
+        import pyside6_scintilla  # noqa: F401
+    except ImportError as exc:
+        return (f"The code editor (pyside6-scintilla) is not available here ({exc}). "
+                f"It ships for {SUPPORTED}.")
+    if not hasattr(pyside6_scintilla, "ScintillaEdit"):
+        return f"The code editor is an empty placeholder on this platform; it ships for {SUPPORTED}."
+    return None
+
+
+def build_start_window(models: list[str]) -> "QMainWindow":
+    """The start page: the models given and what this release can do with them."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    text = start_page_text(models)
+    problem = editor_problem()
+    if problem:
+        text += "\n\n" + problem
+    window = QMainWindow()
+    window.setWindowTitle("IFC Script Desktop")
+    label = QLabel(text)
+    label.setObjectName("start_page")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setMargin(24)
+    window.setCentralWidget(label)
+    window.resize(760, 380)
+    return window
+
+
 def start(args: argparse.Namespace) -> int:
     models = [str(Path(m).absolute()) for m in args.models]
     if args.demo:
@@ -46,24 +82,13 @@ def start(args: argparse.Namespace) -> int:
     if missing:
         print(f"ifcscript: {missing[0]} is not a file.", file=sys.stderr)
         return 2
-    text = start_page_text(models)
     if not _has_display():
-        print(text)
+        print(start_page_text(models))
         print("\n(No display found, so no window was opened.)")
         return 0
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = QMainWindow()
-    window.setWindowTitle("IFC Script Desktop")
-    label = QLabel(text)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setMargin(24)
-    window.setCentralWidget(label)
-    window.resize(720, 360)
+    window = build_start_window(models)
     window.show()
-    if os.environ.get("IFCSCRIPT_EXIT_AFTER_START"):
-        app.processEvents()
-        return 0
     return app.exec()

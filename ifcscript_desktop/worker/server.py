@@ -21,6 +21,9 @@ from ifcscript_desktop.worker.runs import DEFAULT_OUTPUT_CAP, Run, SpareChild
 
 log = logging.getLogger("ifcscript.worker")
 
+NO_FORK = ("Scripts cannot run on this system: the sandbox needs os.fork to run each script in a "
+           "copy of the worker (Linux and macOS have it; Windows does not yet).")
+
 
 class Worker:
     def __init__(self, in_fd: int, out_fd: int) -> None:
@@ -136,6 +139,9 @@ class Worker:
         if not self.opened:
             self.fail(request, "No model is open in this worker.")
             return
+        if not hasattr(os, "fork"):
+            self.fail(request, NO_FORK)
+            return
         if self.run:
             self.queue.append(request)
         else:
@@ -198,7 +204,7 @@ class Worker:
 
     # -- children ----------------------------------------------------------------------------
     def _prepare_spare(self) -> None:
-        if self.opened and self.spare is None:
+        if self.opened and self.spare is None and hasattr(os, "fork"):
             self.spare = SpareChild(self.index, self.opened.model)
 
     def _discard_spare(self) -> None:
