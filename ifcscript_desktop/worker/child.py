@@ -11,6 +11,7 @@ import json
 import linecache
 import os
 import sys
+import tempfile
 import traceback
 import types
 from pathlib import Path
@@ -97,6 +98,9 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
     limits = job.get("limits") or {}
     output_dir = Path(job["output_dir"])
     output_dir.mkdir(parents=True, exist_ok=True)
+    # Libraries' temporary files (ifcopenshell unpacking a granted .ifczip) stay inside the run.
+    tempfile.tempdir = str(output_dir / ".tmp")
+    Path(tempfile.tempdir).mkdir(exist_ok=True)
     refusals: list[str] = []
 
     def on_refusal(sentence: str) -> None:
@@ -124,7 +128,7 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
                                "traceback": None, "error_line": None, "result": None}
     try:
         sandbox.check_source(source, filename)
-        compiled = compile(source, filename, "exec")
+        compiled = compile(source, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
         outcome.update(status="error", error=f"Syntax error on line {exc.lineno}: {exc.msg}",
                        error_line=exc.lineno)

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError, encode
-from ifcscript_desktop.worker import queries
+from ifcscript_desktop.worker import queries, sandbox
 from ifcscript_desktop.worker.modelindex import ModelIndex
 from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open_model
 from ifcscript_desktop.worker.runs import DEFAULT_OUTPUT_CAP, Run, SpareChild
@@ -230,5 +230,6 @@ def main() -> int:
     os.close(devnull)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    sandbox.prepare_sandbox()  # resolved once here instead of in every run child
     Worker(in_fd, out_fd).serve()
     return 0

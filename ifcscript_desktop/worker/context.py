@@ -1,0 +1,283 @@
+"""The names a script finds in its globals (DESIGN.md, "Script context").
+
+The functions given to a script check their arguments and fail with a sentence that names the
+function and the problem: a script's author reads these messages, not our code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+import ifcopenshell
+import ifcopenshell.geom
+import ifcopenshell.util.element as ifc_element
+import numpy as np
+import pandas as pd
+
+from ifcscript_desktop.worker.modelindex import (
+    EntityRecord, ModelIndex, Properties, PropertyRecord, Record, RecordList)
+from ifcscript_desktop.worker.results import dataframe_records, to_jsonable
+
+CHART_KINDS = ("bar", "line", "scatter")
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+class RunSink(Protocol):
+    """Where a run's context sends what the script shows and saves (the run child's events)."""
+
+    output_dir: Path
+
+    def progress(self, fraction: float, message: str) -> None: ...
+    def table(self, rows: list[dict[str, Any]], columns: list[str], title: str | None) -> None: ...
+    def chart(self, kind: str, x: list[Any], y: list[Any], title: str | None) -> None: ...
+    def highlight(self, ids: list[int], color: str) -> None: ...
+    def saved(self, path: str) -> None: ...
+
+
+class UnknownElementError(KeyError):
+    """An element reference that names nothing in the model."""
+
+    def __str__(self) -> str:  # KeyError would show the sentence in quotes
+        return str(self.args[0])
+
+
+def build_globals(index: ModelIndex, model: ifcopenshell.file, *, sink: RunSink,
+                  params: dict[str, Any], selection: Iterable[int], previous: dict[str, Any],
+                  model_path: str) -> dict[str, Any]:
+    """The script's globals for one run."""
+    path = model_path or index.model_path or ""
+    resolver = _Elements(index, model)
+    selected: RecordList[EntityRecord] = RecordList(
+        r for r in map(resolver.record, selection) if r is not None)
+
+    def get_properties(element: Any) -> dict[str, dict[str, Any]]:
+        """Property sets and quantities of an element, as util.element.get_psets gives them."""
+        return ifc_element.get_psets(resolver.instance(element, "get_properties"))
+
+    def get_geometry(element: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(vertices (N,3) in metres, world coordinates; faces (M,3)) of an element's body."""
+        return _geometry(resolver.instance(element, "get_geometry"))
+
+    def save_output(filename: str, data: Any) -> str:
+        """Write `data` into this run's output folder; returns the file's absolute path."""
+        target = _output_path(sink.output_dir, filename)
+        _write(target, data)
+        sink.saved(str(target))
+        return str(target)
+
+    def show_table(data: Any, title: str | None = None) -> None:
+        """Show a DataFrame or a list of dicts (or records) as a table."""
+        rows, columns = _table(data)
+        sink.table(rows, columns, None if title is None else str(title))
+
+    def show_chart(kind: str, x: Any, y: Any, title: str | None = None) -> None:
+        """Show a bar, line or scatter chart of equal-length x and y."""
+        if kind not in CHART_KINDS:
+            raise ValueError(f"show_chart: kind must be one of {', '.join(CHART_KINDS)}, "
+                             f"not {kind!r}")
+        xs, ys = _values(x, "x"), _values(y, "y")
+        if len(xs) != len(ys):
+            raise ValueError(f"show_chart: x has {len(xs)} values but y has {len(ys)}; "
+                             "they must have the same length")
+        for axis, values in (("y", ys), ("x", xs if kind == "scatter" else [])):
+            for i, v in enumerate(values):
+                if v is not None and not isinstance(v, (int, float)):
+                    raise ValueError(f"show_chart: {axis}[{i}] is {v!r}, not a number")
+        sink.chart(kind, xs, ys, None if title is None else str(title))
+
+    def highlight(elements: Any, color: str = "#FF0000") -> None:
+        """Highlight elements (records, entities, STEP ids or GlobalIds) in the model tree."""
+        if not isinstance(color, str) or not _COLOR.fullmatch(color):
+            raise ValueError(f"highlight: color must look like '#RRGGBB' (e.g. '#FF0000'), "
+                             f"not {color!r}")
+        single = isinstance(elements, (str, int, np.integer, Record, PropertyRecord,
+                                       ifcopenshell.entity_instance))
+        refs = [elements] if single else _iterable(elements, "highlight", "elements")
+        ids = list(dict.fromkeys(resolver.step_id(r, "highlight") for r in refs))
+        sink.highlight(ids, color.upper())
+
+    def progress(fraction: float, message: str = "") -> None:
+        """Report progress (0 to 1) to the window's progress bar."""
+        try:
+            value = float(fraction)
+        except (TypeError, ValueError):
+            raise TypeError(f"progress: fraction must be a number from 0 to 1, "
+                            f"not {fraction!r}") from None
+        sink.progress(0.0 if math.isnan(value) else min(1.0, max(0.0, value)), str(message))
+
+    return {
+        "model": model, "model_path": path, "model_name": Path(path).name if path else "",
+        "schema": model.schema_identifier,
+        "entities": index.entities, "properties": index.properties, "systems": index.systems,
+        "materials": index.materials, "types": index.types,
+        "get_properties": get_properties, "get_geometry": get_geometry,
+        "save_output": save_output, "params": params, "selection": selected,
+        "previous": previous, "progress": progress, "result": None, "show_table": show_table,
+        "show_chart": show_chart, "highlight": highlight,
+        "np": np, "numpy": np, "pd": pd, "pandas": pd, "ifcopenshell": ifcopenshell,
+    }
+
+
+class _Elements:
+    """Resolves what a script passes as an element: record, entity, STEP id or GlobalId."""
+
+    def __init__(self, index: ModelIndex, model: ifcopenshell.file) -> None:
+        self.index, self.model = index, model
+
+    def step_id(self, ref: Any, caller: str) -> int:
+        if isinstance(ref, EntityRecord) and self.index.entity(ref.id) is ref:
+            return ref.id  # a record of this index: known to exist, no lookup needed
+        return int(self.instance(ref, caller).id())
+
+    def instance(self, ref: Any, caller: str) -> ifcopenshell.entity_instance:
+        if isinstance(ref, ifcopenshell.entity_instance) and ref.is_entity():
+            return ref
+        if isinstance(ref, PropertyRecord):
+            ref = ref.entity_id
+        elif isinstance(ref, Record) and isinstance(getattr(ref, "id", None), int):
+            ref = getattr(ref, "id")
+        if isinstance(ref, str) and re.fullmatch(r"#\d+", ref.strip()):
+            ref = int(ref.strip()[1:])
+        if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
+            try:
+                return self.model.by_id(int(ref))
+            except RuntimeError:
+                raise UnknownElementError(
+                    f"{caller}: there is no element #{int(ref)} in this model") from None
+        if isinstance(ref, str):
+            try:
+                return self.model.by_guid(ref.strip())
+            except RuntimeError:
+                raise UnknownElementError(
+                    f"{caller}: there is no element with GlobalId {ref!r} in this model") from None
+        raise TypeError(f"{caller}: expected an element (a record from entities, an "
+                        f"ifcopenshell entity, a STEP id or a GlobalId), not {type(ref).__name__}")
+
+    def record(self, step_id: int) -> EntityRecord | None:
+        """A selection entry: the product's record, or one made for another rooted object."""
+        found = self.index.entity(step_id)
+        if found is not None:
+            return found
+        try:
+            e = self.model.by_id(step_id)
+        except RuntimeError:
+            return None
+        if not e.is_a("IfcObjectDefinition"):
+            return None
+        storey = ifc_element.get_container(e, ifc_class="IfcBuildingStorey")
+        element_type = ifc_element.get_type(e)
+        return EntityRecord(self.model, step_id, e.GlobalId, e.is_a(), e.Name, e.Description,
+                            getattr(e, "ObjectType", None), storey.Name if storey else None,
+                            element_type.Name if element_type and element_type != e else None)
+
+
+_geometry_settings: ifcopenshell.geom.settings | None = None
+
+
+def _geometry(element: ifcopenshell.entity_instance) -> tuple[np.ndarray, np.ndarray]:
+    global _geometry_settings
+    empty = np.empty((0, 3), dtype=np.float64), np.empty((0, 3), dtype=np.int64)
+    if not element.is_a("IfcProduct"):
+        raise ValueError(f"get_geometry: #{element.id()} is an {element.is_a()}; only products "
+                         "(walls, doors, spaces, ...) have a placed geometry")
+    if element.Representation is None:
+        return empty
+    if _geometry_settings is None:
+        _geometry_settings = ifcopenshell.geom.settings()
+        _geometry_settings.set("use-world-coords", True)
+        _geometry_settings.set("convert-back-units", False)  # keep metres, whatever the model unit
+    try:
+        shape: Any = ifcopenshell.geom.create_shape(_geometry_settings, element)
+    except RuntimeError as exc:
+        bodies = [r for r in element.Representation.Representations
+                  if r.RepresentationIdentifier in ("Body", "Facetation", None)]
+        if not bodies:
+            return empty
+        raise ValueError(f"get_geometry: the body of #{element.id()} ({element.is_a()} "
+                         f"{element.Name!r}) could not be computed: {exc}") from None
+    geometry = shape.geometry
+    vertices = np.asarray(geometry.verts, dtype=np.float64).reshape(-1, 3)
+    faces = np.asarray(geometry.faces, dtype=np.int64).reshape(-1, 3)
+    return vertices, faces
+
+
+def _output_path(output_dir: Path, filename: Any) -> Path:
+    """The file's place in the output folder; a name leading anywhere else is refused."""
+    if not isinstance(filename, str) or not filename.strip():
+        raise TypeError(f"save_output: the file name must be non-empty text, not {filename!r}")
+    name = PurePosixPath(filename.replace("\\", "/"))
+    root = output_dir.resolve()
+    if "\0" in filename or name.is_absolute() or ".." in name.parts or \
+            re.match(r"[A-Za-z]:", filename):
+        raise PermissionError(f"save_output: {filename!r} must stay inside the run's output "
+                              "folder (use a plain name such as 'report.csv')")
+    target = root.joinpath(*name.parts).resolve()  # resolve: a symlink must not lead out
+    if target == root or not target.is_relative_to(root):
+        raise PermissionError(f"save_output: {filename!r} must stay inside the run's output "
+                              "folder (use a plain name such as 'report.csv')")
+    return target
+
+
+def _write(target: Path, data: Any) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        target.write_text(data, encoding="utf-8")
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        target.write_bytes(bytes(data))
+    elif isinstance(data, (dict, list, tuple)):
+        text = json.dumps(to_jsonable(data, "save_output data"), indent=2, ensure_ascii=False)
+        target.write_text(text + "\n", encoding="utf-8")
+    elif isinstance(data, (pd.DataFrame, pd.Series)):
+        frame = data.to_frame() if isinstance(data, pd.Series) else data
+        frame.to_csv(target, index=False)
+    elif isinstance(data, ifcopenshell.file):
+        data.write(str(target))
+    else:
+        raise TypeError(f"save_output: cannot save an object of type {type(data).__name__}; "
+                        "give text, bytes, a dict or list (saved as JSON), a DataFrame (CSV) "
+                        "or an ifcopenshell model (IFC)")
+
+
+def _table(data: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows and columns for show_table; columns in first-seen order."""
+    if isinstance(data, Properties):
+        data = data.df
+    if isinstance(data, pd.Series):
+        data = data.to_frame()
+    if isinstance(data, pd.DataFrame):
+        return dataframe_records(data, "show_table"), [str(c) for c in data.columns]
+    rows: list[dict[str, Any]] = []
+    columns: dict[str, None] = {}
+    for i, row in enumerate(_iterable(data, "show_table", "data")):
+        if isinstance(row, (Record, PropertyRecord)):
+            row = row.as_dict()
+        if not isinstance(row, Mapping):
+            raise TypeError(f"show_table: row {i} is a {type(row).__name__}, not a dict; give "
+                            "a DataFrame or a list of dicts")
+        cells = {str(k): to_jsonable(v, f"show_table row {i} [{str(k)!r}]")
+                 for k, v in row.items()}
+        columns.update(dict.fromkeys(cells))
+        rows.append(cells)
+    names = list(columns)
+    return [{c: r.get(c) for c in names} for r in rows], names
+
+
+def _values(data: Any, axis: str) -> list[Any]:
+    if isinstance(data, (pd.Series, pd.Index)):  # its index is not what is plotted
+        data = data.tolist()
+    values = to_jsonable(data, f"show_chart {axis}")
+    if not isinstance(values, list):
+        raise TypeError(f"show_chart: {axis} must be a list of values, not "
+                        f"{type(data).__name__}")
+    return values
+
+
+def _iterable(data: Any, caller: str, what: str) -> list[Any]:
+    if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable):
+        raise TypeError(f"{caller}: {what} must be a list, not {type(data).__name__}")
+    return list(data)
