@@ -91,8 +91,8 @@ class ScriptFileError(ValueError):
     """The metadata block is missing or invalid.
 
     `line` is the 1-based line in the `.py` file (None when there is no block at all), `field`
-    the key at fault (`"name"`, `"default"`, ...) and `parameter` the name of the parameter the
-    key belongs to, when it belongs to one.
+    the key at fault (`"name"`, `"default"`, ...), `parameter` the name of the parameter the
+    key belongs to, when it belongs to one, and `detail` the sentence without its line.
     """
 
     def __init__(self, message: str, line: int | None = None, field: str | None = None,
@@ -119,7 +119,6 @@ class ParamError(ValueError):
 @dataclass
 class _Block:
     open_line: int  # 1-based file line of "# /// ifcscript"
-    close_line: int
     toml: str
 
     def file_line(self, toml_line: int) -> int:
@@ -127,7 +126,7 @@ class _Block:
 
 
 def _find_block(code: str) -> _Block | None:
-    lines = code.splitlines()
+    lines = code.removeprefix("\ufeff").splitlines()
     block: _Block | None = None
     index = 0
     while index < len(lines):
@@ -155,7 +154,7 @@ def _find_block(code: str) -> _Block | None:
                 raise ScriptFileError(
                     "a metadata line must start with `# ` (hash and space)", index + 1)
             index += 1
-        block = _Block(open_line, index + 1, "\n".join(content) + "\n")
+        block = _Block(open_line, "\n".join(content) + "\n")
         index += 1
     return block
 
@@ -295,8 +294,8 @@ def parse_script(code: str, default_name: str | None = None) -> ScriptMeta:
         if first is not None:
             raise ScriptFileError(
                 f'parameter "{spec.name}" is declared twice (first on line '
-                f'{keys.of_param(first, "name")}): each "name" must be unique', keys.of_param(index, "name"), "name",
-                spec.name)
+                f'{keys.of_param(first, "name")}): each "name" must be unique',
+                keys.of_param(index, "name"), "name", spec.name)
         params.append(spec)
     return ScriptMeta(name=texts["name"].strip(), description=texts["description"],
                       category=texts["category"], parameters=tuple(params))

@@ -15,7 +15,7 @@ import tempfile
 import traceback
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ifcscript_desktop.core.protocol import encode
 from ifcscript_desktop.worker import context, results, sandbox
@@ -135,6 +135,7 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
         events.send(outcome)
         return
     except sandbox.Refused as exc:
+        on_refusal(str(exc))
         outcome.update(status="error", error=str(exc), error_line=getattr(exc, "line", None))
         events.send(outcome)
         return
@@ -144,6 +145,8 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
         selection=job.get("selection") or [], previous=job.get("previous") or {},
         model_path=job.get("model_path") or "",
     )
+    script_globals["save_output"] = _reporting_refusals(script_globals["save_output"], output_dir,
+                                                        on_refusal)
     for name, value in list(script_globals.items()):
         if isinstance(value, types.ModuleType):
             script_globals[name] = sandbox.guard_module(value)
@@ -175,6 +178,22 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
     if refusals:
         outcome.update(status="error", error=refusals[0])
     events.send(outcome)
+
+
+def _reporting_refusals(save_output: Callable[[str, Any], str], output_dir: Path,
+                        on_refusal: Callable[[str], None]) -> Callable[[str, Any], str]:
+    """save_output whose refusals are sticky like the sandbox's own (caught or not)."""
+
+    def checked_save_output(filename: str, data: Any) -> str:
+        try:
+            return save_output(filename, data)
+        except PermissionError as exc:
+            target = os.path.normpath(os.path.join(output_dir, str(filename)))
+            on_refusal(f'The sandbox refused: writing the file "{target}" ({exc})')
+            raise
+
+    checked_save_output.__doc__ = save_output.__doc__
+    return checked_save_output
 
 
 def _script_trace(filename: str, source: str) -> dict[str, Any]:

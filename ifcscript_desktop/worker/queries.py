@@ -40,8 +40,9 @@ def tree(model: ifcopenshell.file, parent: int | None, view: str) -> list[dict[s
     """Children of `parent` (None: the roots) in the spatial or by-class view."""
     if view == "class":
         return _class_tree(model, parent)
+    roots: list[ifcopenshell.entity_instance]
     if parent is None:
-        roots = model.by_type("IfcProject")
+        roots = list(model.by_type("IfcProject"))
     else:
         roots = _spatial_children(model.by_id(parent))
     return [_node(e, bool(_spatial_children(e))) for e in roots]

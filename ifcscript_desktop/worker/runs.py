@@ -217,6 +217,7 @@ class Run:
             "result": done.get("result") if status == "success" else None,
             "tables": self.tables, "charts": self.charts, "highlights": self.highlights,
             "outputs": self.outputs, "output_truncated": bool(self.dropped_bytes),
+            "refusals": self.refusals,
             "duration_s": round(time.monotonic() - self.started, 4),
         }
 

@@ -6,6 +6,7 @@ pipes, so forking never happens while another thread holds a lock.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import select
@@ -130,6 +131,10 @@ class Worker:
         self.send({"id": request["id"], "event": "progress", "fraction": 0.9, "message": "Indexing"})
         started = time.perf_counter()
         self.opened, self.index = opened, ModelIndex.build(opened.model, str(opened.path))
+        # Keep the collector away from the model's and index's objects, so run children
+        # forked from here do not copy every page of them on their first collection.
+        gc.collect()
+        gc.freeze()
         info = opened.info()
         info["index_s"] = round(time.perf_counter() - started, 3)
         self._prepare_spare()
