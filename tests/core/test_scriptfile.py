@@ -102,6 +102,10 @@ def test_other_comment_blocks_and_crlf_are_fine() -> None:
     assert parse_script(code.replace("\n", "\r\n")).name == "A"
 
 
+def test_byte_order_mark_is_ignored() -> None:
+    assert parse_script("\ufeff" + script('name = "A"', before="")).name == "A"
+
+
 def test_bare_hash_line_is_an_empty_toml_line() -> None:
     assert parse_script(script('name = "A"', "", 'category = "B"')).category == "B"
 
@@ -119,7 +123,7 @@ def test_second_block_is_an_error() -> None:
 
 
 def test_metadata_line_without_space_after_hash() -> None:
-    error = error_of(script('name = "A"', before="") .replace('# name', '#name'))
+    error = error_of(script('name = "A"', before="").replace("# name", "#name"))
     assert error.line == 2
     assert "# " in str(error)
 
@@ -252,9 +256,10 @@ def test_defaults_are_normalised() -> None:
         "[[parameters]]", 'name = "rows"', 'type = "table"',
         'default = [{class = "IfcWall", pset = "Pset_WallCommon"}]',
     ))
-    assert meta.param("f").default == 2.0 and isinstance(meta.param("f").default, float)
-    assert meta.param("lod").choices == (100, 200)
-    assert meta.param("rows").default == [{"class": "IfcWall", "pset": "Pset_WallCommon"}]
+    specs = {spec.name: spec for spec in meta.parameters}
+    assert specs["f"].default == 2.0 and isinstance(specs["f"].default, float)
+    assert specs["lod"].choices == (100, 200)
+    assert specs["rows"].default == [{"class": "IfcWall", "pset": "Pset_WallCommon"}]
 
 
 # --- coercion ------------------------------------------------------------------------------
