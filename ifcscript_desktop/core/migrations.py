@@ -1,0 +1,115 @@
+"""The store's schema versions: each migration takes SQLite `user_version` N-1 to N.
+
+Written in plain SQL, so a migration keeps meaning the same thing when the peewee models change
+later. Append a function to add a version.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import peewee
+
+
+
+def _migration_1_create_tables(db: peewee.SqliteDatabase) -> None:
+    statements = [
+        """CREATE TABLE script (
+            id INTEGER NOT NULL PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            category TEXT NOT NULL DEFAULT '',
+            code TEXT NOT NULL,
+            parameters TEXT NOT NULL DEFAULT '[]',
+            is_builtin INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        """CREATE TABLE script_revision (
+            id INTEGER NOT NULL PRIMARY KEY,
+            script_id INTEGER NOT NULL REFERENCES script (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            code TEXT NOT NULL,
+            created_at TEXT NOT NULL)""",
+        "CREATE UNIQUE INDEX script_revision_script_id_number"
+        " ON script_revision (script_id, number)",
+        """CREATE TABLE draft (
+            id INTEGER NOT NULL PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            script_id INTEGER REFERENCES script (id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX draft_script_id ON draft (script_id)",
+        """CREATE TABLE automation_workflow (
+            id INTEGER NOT NULL PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            steps TEXT NOT NULL DEFAULT '[]',
+            trigger TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            stop_on_error INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        """CREATE TABLE workflow_execution (
+            id INTEGER NOT NULL PRIMARY KEY,
+            workflow_id INTEGER REFERENCES automation_workflow (id) ON DELETE SET NULL,
+            workflow_name TEXT NOT NULL,
+            model_path TEXT NOT NULL,
+            trigger TEXT NOT NULL DEFAULT 'manual',
+            status TEXT NOT NULL DEFAULT 'queued',
+            started_at TEXT,
+            finished_at TEXT,
+            report TEXT,
+            owner_pid INTEGER,
+            owner_boot_id TEXT,
+            owner_started INTEGER)""",
+        "CREATE INDEX workflow_execution_workflow_id ON workflow_execution (workflow_id)",
+        "CREATE INDEX workflow_execution_status ON workflow_execution (status)",
+        """CREATE TABLE script_execution (
+            id INTEGER NOT NULL PRIMARY KEY,
+            script_id INTEGER REFERENCES script (id) ON DELETE SET NULL,
+            script_name TEXT NOT NULL,
+            script_path TEXT,
+            code TEXT NOT NULL,
+            model_path TEXT NOT NULL,
+            model_sha256 TEXT,
+            model_schema TEXT,
+            parameters TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'queued',
+            queued_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            duration_s REAL,
+            output TEXT NOT NULL DEFAULT '',
+            output_truncated INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            traceback TEXT,
+            result TEXT,
+            tables TEXT,
+            charts TEXT,
+            highlights TEXT,
+            outputs TEXT NOT NULL DEFAULT '[]',
+            output_dir TEXT,
+            workflow_execution_id INTEGER
+                REFERENCES workflow_execution (id) ON DELETE SET NULL,
+            owner_pid INTEGER,
+            owner_boot_id TEXT,
+            owner_started INTEGER,
+            source TEXT NOT NULL DEFAULT 'gui')""",
+        "CREATE INDEX script_execution_script_id ON script_execution (script_id)",
+        "CREATE INDEX script_execution_model_path ON script_execution (model_path)",
+        "CREATE INDEX script_execution_status ON script_execution (status)",
+        "CREATE INDEX script_execution_workflow_execution_id"
+        " ON script_execution (workflow_execution_id)",
+        """CREATE TABLE setting (
+            key TEXT NOT NULL PRIMARY KEY,
+            value TEXT)""",
+    ]
+    for statement in statements:
+        db.execute_sql(statement)
+
+
+Migration = Callable[[peewee.SqliteDatabase], None]
+MIGRATIONS: tuple[Migration, ...] = (_migration_1_create_tables,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
