@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import sys
 from importlib import resources
@@ -65,8 +66,11 @@ def build_start_window(models: list[str]) -> "QMainWindow":
         text += "\n\n" + problem
     window = QMainWindow()
     window.setWindowTitle("IFC Script Desktop")
-    label = QLabel(text)
+    title, _, body = text.partition("\n")
+    label = QLabel(f"<h2>{html.escape(title)}</h2><pre style='font-size: 11pt'>"
+                   f"{html.escape(body.strip())}</pre>")
     label.setObjectName("start_page")
+    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setMargin(24)
     window.setCentralWidget(label)

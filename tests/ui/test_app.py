@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtWidgets import QLabel
@@ -19,7 +20,7 @@ def test_the_start_page_names_the_model_and_what_works(qtbot) -> None:  # type: 
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    text = window.findChild(QLabel, "start_page").text()
+    text = html.unescape(window.findChild(QLabel, "start_page").text())
     assert "sample-house.ifc" in text
     assert 'ifcscript run "GUID Validation Check"' in text
     assert Path(str(sample_model())).name in text
