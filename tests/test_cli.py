@@ -137,3 +137,20 @@ def test_ctrl_c_records_the_run_as_cancelled(data_dir: Path, tmp_path: Path, hou
     assert process.wait(timeout=60) == 130
     [last] = json_lines(ifcscript("history", "--json", "--limit", "1").stdout)
     assert last["status"] == "cancelled"
+
+
+def test_limits_come_from_the_shared_settings_and_options_override_them(data_dir: Path, tmp_path: Path,
+                                                                          house: Path) -> None:
+    from ifcscript_desktop.core.settings import save_setting
+    from ifcscript_desktop.core.store import open_store
+
+    with open_store(data_dir) as store:
+        save_setting(store, "timeout_s", 2)
+        save_setting(store, "output_cap_bytes", 1024 * 1024)
+    script = tmp_path / "busy.py"
+    script.write_text("for _ in range(20000):\n    print('x' * 99)\nwhile True:\n    pass\n")
+    [line] = json_lines(ifcscript("run", str(script), str(house), "--json").stdout)
+    assert line["status"] == "timeout" and "(2 s)" in line["error"]
+    assert "[output capped at 1 MB" in line["output"]
+    [line] = json_lines(ifcscript("run", str(script), str(house), "--json", "--timeout", "1").stdout)
+    assert line["status"] == "timeout" and "(1 s)" in line["error"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 from pathlib import Path
 
@@ -131,3 +133,35 @@ def test_queries_answer_tree_element_and_filter(worker: WorkerClient) -> None:
     assert element["type"].startswith("IfcWall") and element["psets"]
     bad = worker.send("filter", {"query": "IfcWall, ((("})
     assert bad.wait(30) and not bad.ok and "not a valid" in bad.error
+
+
+def test_a_crashed_run_child_is_that_runs_error_only(worker: WorkerClient, tmp_path: Path) -> None:
+    started: dict = {}
+    ready = threading.Event()
+
+    def on_event(request, message) -> None:  # type: ignore[no-untyped-def]
+        if message.get("event") == "started":
+            started.update(message)
+        if message.get("event") == "output":
+            ready.set()
+
+    request = worker.run({"code": "print('ready', flush=True)\nwhile True:\n    pass", "filename": "<t>",
+                          "params": {}, "output_dir": str(tmp_path / "crash"), "limits": {"timeout_s": 60}},
+                         on_event=on_event)
+    assert ready.wait(30)
+    os.kill(started["pid"], signal.SIGSEGV)  # what a native crash in a library looks like
+    assert request.wait(30)
+    assert request.reply["status"] == "error"
+    assert "crashed the run process (segmentation fault)" in request.reply["error"]
+    assert run(worker, "result = 'after'", tmp_path).reply["result"] == "after"
+
+
+def test_threads_a_script_leaves_behind_do_not_outlive_its_run(worker: WorkerClient, tmp_path: Path) -> None:
+    code = ("import ifcopenshell.geom\n"
+            "settings = ifcopenshell.geom.settings()\n"
+            "iterator = ifcopenshell.geom.iterator(settings, model, 2)\n"
+            "iterator.initialize()\n"
+            "result = 'left running'\n")
+    reply = run(worker, code, tmp_path).reply
+    assert reply["status"] == "success", reply
+    assert run(worker, "result = len(entities)", tmp_path).reply["result"] == 127
