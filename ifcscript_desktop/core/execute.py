@@ -10,7 +10,8 @@ from typing import Any, Callable
 from ifcscript_desktop.core import runs
 from ifcscript_desktop.core.client import Request, WorkerClient
 from ifcscript_desktop.core.library import get_script
-from ifcscript_desktop.core.scriptfile import ScriptMeta, coerce_params, granted_paths, parse_script
+from ifcscript_desktop.core.params import coerce_params, granted_paths
+from ifcscript_desktop.core.scriptfile import ScriptMeta, parse_script
 from ifcscript_desktop.core.settings import Settings
 from ifcscript_desktop.core.store import Script, ScriptExecution, Store
 

@@ -18,7 +18,8 @@ from typing import Any, TypeAlias
 
 import peewee
 
-from ifcscript_desktop.core.scriptfile import ScriptFileError, parse_script, params_to_json
+from ifcscript_desktop.core.params import params_to_json
+from ifcscript_desktop.core.scriptfile import ScriptFileError, parse_script
 from ifcscript_desktop.core.store import (
     Draft,
     Script,

@@ -1,4 +1,4 @@
-"""The `# /// ifcscript` metadata block: reading it, and where its errors point."""
+"""The `# /// ifcscript` metadata block: reading and validating it, and where errors point."""
 
 from __future__ import annotations
 
