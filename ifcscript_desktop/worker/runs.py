@@ -18,10 +18,25 @@ DEFAULT_OUTPUT_CAP = 10 * 1024 * 1024
 CHILD_EVENTS = {"refused", "progress", "table", "chart", "highlight", "saved", "done"}
 
 
+#: Children that reported and were killed but not yet reaped (see Run.finished).
+_ZOMBIES: list[int] = []
+
+
+def reap_zombies() -> None:
+    for pid in list(_ZOMBIES):
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue
+        except ChildProcessError:
+            pass
+        _ZOMBIES.remove(pid)
+
+
 class SpareChild:
     """A child forked ahead of time, waiting for its job (hides the fork's cost)."""
 
     def __init__(self, index: Any, model: Any) -> None:
+        reap_zombies()
         job_r, self.job_w = os.pipe()
         self.out_r, out_w = os.pipe()
         self.event_r, event_w = os.pipe()
@@ -189,7 +204,24 @@ class Run:
         return True
 
     def finished(self) -> bool:
-        return not self.out_open and not self.events_open and self.poll_exit()
+        """Over once both pipes closed and either the child reported or it has exited."""
+        if self.out_open or self.events_open:
+            return False
+        if self.poll_exit():
+            return True
+        if self.done is None:
+            return False
+        # It reported and closed its pipes: whatever is left is its exit. Make sure of it (a
+        # script could have forged "done") and reap it later instead of waiting here.
+        self.kill_quietly()
+        _ZOMBIES.append(self.pid)
+        return True
+
+    def kill_quietly(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     def outcome(self, memory_mb: float | None) -> dict[str, Any]:
         """The final reply: status decided here, from what the worker saw, not what it was told."""
