@@ -74,6 +74,7 @@ class WorkerClient:
         self.model_info: dict[str, Any] | None = None
         self.restarts = 0
         self._generation = 0
+        self._opening: tuple[str, Request] | None = None
 
     # -- public API --------------------------------------------------------------------------
     def open_model(self, path: str, on_event: EventCallback | None = None,
@@ -87,7 +88,15 @@ class WorkerClient:
             if on_done:
                 on_done(request)
 
-        return self.send("open", {"path": path}, on_event=on_event, on_done=remember)
+        request = self.send("open", {"path": path}, on_event=on_event, on_done=remember)
+        self._opening = (path, request)
+        return request
+
+    def opening(self, path: str) -> Request | None:
+        """The open request last sent for `path`, if it is the last open sent at all."""
+        if self._opening and self._opening[0] == path:
+            return self._opening[1]
+        return None
 
     def run(self, fields: dict[str, Any], on_event: EventCallback | None = None,
             on_done: DoneCallback | None = None) -> Request:

@@ -147,10 +147,10 @@ def run_on_model(store: Store, client: WorkerClient, source: ScriptSource, model
                  on_event: Callable[[Request, dict[str, Any]], None] | None = None,
                  on_started: Callable[[Request], None] | None = None) -> RunOutcome:
     """Open `model_path` in the client's worker (unless it holds it), run, record; blocking."""
-    model = str(Path(model_path).expanduser().absolute())
+    model = model_key(model_path)
     execution = start_execution(store, source, model, params, origin)
     if client.model_path != model:
-        opened = client.send("open", {"path": model})
+        opened = client.opening(model) or client.open_model(model)
         try:
             opened.wait()
         except KeyboardInterrupt:
@@ -161,7 +161,6 @@ def run_on_model(store: Store, client: WorkerClient, source: ScriptSource, model
             line = fail_execution(execution, opened.error or "The model could not be opened.",
                                   label=source.label)
             return RunOutcome(line, model_opened=False)
-        client.model_path, client.model_info = model, (opened.reply or {}).get("info")
     info = client.model_info or {}
     runs.mark_running(execution, model_sha256=runs.sha256_of(model), model_schema=info.get("schema"))
     started = time.monotonic()
@@ -180,6 +179,11 @@ def run_on_model(store: Store, client: WorkerClient, source: ScriptSource, model
     if request.reply and request.reply.get("duration_s") is None:
         request.reply["duration_s"] = round(time.monotonic() - started, 4)
     return RunOutcome(finish_from_reply(execution, request, source.label), model_opened=True)
+
+
+def model_key(model_path: str) -> str:
+    """The absolute path a model is known by (in the worker, the store and the JSON lines)."""
+    return str(Path(model_path).expanduser().absolute())
 
 
 def coerce(source: ScriptSource, raw: dict[str, Any]) -> dict[str, Any]:
