@@ -44,15 +44,11 @@ def start_page_text(models: list[str]) -> str:
 
 
 def editor_problem() -> str | None:
-    """Why the code editor cannot load on this platform, or None when it can."""
-    try:
-        import pyside6_scintilla  # noqa: F401
-    except ImportError as exc:
-        return (f"The code editor (pyside6-scintilla) is not available here ({exc}). "
-                f"It ships for {SUPPORTED}.")
-    if not hasattr(pyside6_scintilla, "ScintillaEdit"):
-        return f"The code editor is an empty placeholder on this platform; it ships for {SUPPORTED}."
-    return None
+    """Why the full code editor cannot load on this platform, or None when it can."""
+    from ifcscript_desktop.ui.editor import scintilla_problem
+
+    problem = scintilla_problem()
+    return f"{problem} It ships for {SUPPORTED}." if problem else None
 
 
 def build_start_window(models: list[str]) -> "QMainWindow":

@@ -18,8 +18,8 @@ def test_the_demo_model_is_bundled_and_valid() -> None:
 def test_the_start_page_names_the_model_and_what_works(qtbot) -> None:  # type: ignore[no-untyped-def]
     window = build_start_window([str(sample_model())])
     qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitExposed(window):
+        window.show()
     text = html.unescape(window.findChild(QLabel, "start_page").text())
     assert "sample-house.ifc" in text
     assert 'ifcscript run "GUID Validation Check"' in text
