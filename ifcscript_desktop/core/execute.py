@@ -98,20 +98,37 @@ def run_fields(source: ScriptSource, execution: ScriptExecution, params: dict[st
 def finish_from_reply(execution: ScriptExecution, request: Request,
                       label: str | None = None) -> dict[str, Any]:
     """Store what the worker answered for a run; return the run's JSON line."""
-    reply = request.reply or {}
+    return record_reply(execution, request.reply or {}, request.output_text, label)
+
+
+def record_reply(execution: ScriptExecution, reply: dict[str, Any], output: str,
+                 label: str | None = None) -> dict[str, Any]:
+    """Store a run's final reply and its captured output; return the run's JSON line."""
     status = reply.get("status") or "error"
-    if not reply.get("ok") and reply.get("status") is None:
-        status = "error"
     runs.finish_execution(
         execution, status=status,
         duration_s=reply.get("duration_s"),
-        output=request.output_text,
+        output=output,
         output_truncated=bool(reply.get("output_truncated")),
         error=reply.get("error"), traceback=reply.get("traceback"),
         result=reply.get("result"), tables=reply.get("tables") or [],
         charts=reply.get("charts") or [], highlights=reply.get("highlights") or [],
         outputs=reply.get("outputs") or [])
     return run_line(execution, label)
+
+
+def begin_run(store: Store, source: ScriptSource, model_path: str, model_info: dict[str, Any],
+              params: dict[str, Any], limits: Limits, origin: str, model_sha256: str | None = None,
+              selection: list[int] | None = None) -> tuple[ScriptExecution, dict[str, Any]]:
+    """Record a run of `source` on an open model as running; return it and its worker request."""
+    execution = start_execution(store, source, model_key(model_path), params, origin)
+    runs.mark_running(execution, model_sha256=model_sha256, model_schema=model_info.get("schema"))
+    return execution, run_fields(source, execution, params, limits, selection=selection)
+
+
+def source_from_text(code: str, name: str, script: Script | None = None) -> ScriptSource:
+    """The editor's text as a runnable source (raises ScriptFileError for a broken block)."""
+    return ScriptSource(label=name, code=code, meta=parse_script(code, default_name=name), script=script)
 
 
 def fail_execution(execution: ScriptExecution, error: str, status: str = "error",
