@@ -1,0 +1,306 @@
+"""The parameters form: an input per type, typed values, validation, last values restored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from ifcscript_desktop.core.lastparams import last_params, remember_params
+from ifcscript_desktop.core.scriptfile import ScriptMeta, parse_script
+from ifcscript_desktop.core.store import Store, open_store
+from ifcscript_desktop.ui.params import ParamsDialogs, ParamsForm
+from ifcscript_desktop.ui.params.form import NO_PARAMETERS
+
+EVERY_TYPE = '''\
+# /// ifcscript
+# name = "Every type"
+# [[parameters]]
+# name = "title"
+# type = "str"
+# default = "Report"
+# label = "Title"
+# help = "Shown above the table"
+# [[parameters]]
+# name = "count"
+# type = "int"
+# default = 10
+# min = 1
+# max = 100
+# label = "How many"
+# [[parameters]]
+# name = "tolerance"
+# type = "float"
+# default = 0.25
+# min = 0.0
+# [[parameters]]
+# name = "strict"
+# type = "bool"
+# default = true
+# [[parameters]]
+# name = "level"
+# type = "choice"
+# choices = [100, 200, 300]
+# default = 200
+# [[parameters]]
+# name = "query"
+# type = "ifc_class"
+# label = "Elements"
+# required = true
+# [[parameters]]
+# name = "ids"
+# type = "file"
+# [[parameters]]
+# name = "others"
+# type = "files"
+# [[parameters]]
+# name = "checks"
+# type = "table"
+# default = [{pset = "Pset_WallCommon", property = "FireRating"}]
+# ///
+'''
+
+
+class Picker:
+    """Stands in for the file dialogs and the column-name question."""
+
+    def __init__(self) -> None:
+        self.file: str | None = None
+        self.files: list[str] = []
+        self.text: str | None = None
+
+    def dialogs(self) -> ParamsDialogs:
+        return ParamsDialogs(open_file=lambda parent, title, start: self.file,
+                             open_files=lambda parent, title, start: self.files,
+                             ask_text=lambda parent, title, label, suggested: self.text)
+
+
+@pytest.fixture
+def meta() -> ScriptMeta:
+    return parse_script(EVERY_TYPE)
+
+
+@pytest.fixture
+def picker() -> Picker:
+    return Picker()
+
+
+@pytest.fixture
+def form(qtbot: QtBot, meta: ScriptMeta, picker: Picker) -> ParamsForm:
+    widget = ParamsForm(dialogs=picker.dialogs())
+    qtbot.addWidget(widget)
+    widget.set_parameters(meta)
+    widget.resize(440, 700)
+    widget.show()
+    return widget
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(tmp_path / "data")
+    yield opened
+    opened.close()
+
+
+def editor(form: ParamsForm, name: str) -> QWidget:
+    return form.field(name).editor  # type: ignore[attr-defined, no-any-return]
+
+
+def test_every_type_gets_its_widget_with_the_default(form: ParamsForm) -> None:
+    kinds = {"title": QLineEdit, "count": QSpinBox, "tolerance": QDoubleSpinBox,
+             "strict": QCheckBox, "level": QComboBox, "query": QLineEdit, "ids": QLineEdit,
+             "others": QListWidget, "checks": QTableWidget}
+    for name, kind in kinds.items():
+        assert isinstance(editor(form, name), kind), name
+    count = editor(form, "count")
+    assert isinstance(count, QSpinBox)
+    assert (count.value(), count.minimum(), count.maximum()) == (10, 1, 100)
+    assert editor(form, "title").text() == "Report"  # type: ignore[attr-defined]
+    assert editor(form, "tolerance").value() == 0.25  # type: ignore[attr-defined]
+    assert editor(form, "strict").isChecked()  # type: ignore[attr-defined]
+    assert editor(form, "level").currentText() == "200"  # type: ignore[attr-defined]
+    assert editor(form, "query").placeholderText().startswith("IfcWall")  # type: ignore
+    assert [b.text() for b in form.field("ids").findChildren(QPushButton)] == ["Browse…"]
+    table = editor(form, "checks")
+    assert isinstance(table, QTableWidget)
+    headers = [table.model().headerData(c, Qt.Orientation.Horizontal)
+               for c in range(table.columnCount())]
+    assert headers == ["pset", "property"] and table.rowCount() == 1
+
+
+def test_labels_help_and_required_marks(form: ParamsForm) -> None:
+    labels = {label.buddy(): label for label in form.findChildren(QLabel) if label.buddy()}
+    assert labels[form.field("title")].text() == "Title"
+    assert labels[form.field("tolerance")].text() == "tolerance"  # no label: the name
+    assert labels[form.field("title")].toolTip() == "Shown above the table"
+    assert form.field("title").toolTip() == "Shown above the table"
+    assert labels[form.field("query")].text().startswith("Elements <span")
+    assert "*" in labels[form.field("query")].text()
+    assert "*" not in labels[form.field("count")].text()
+
+
+def test_values_are_typed(form: ParamsForm) -> None:
+    assert form.values() == {
+        "title": "Report", "count": 10, "tolerance": 0.25, "strict": True, "level": 200,
+        "query": None, "ids": None, "others": [],
+        "checks": [{"pset": "Pset_WallCommon", "property": "FireRating"}],
+    }
+    values = form.values()
+    assert type(values["count"]) is int and type(values["level"]) is int
+    assert type(values["tolerance"]) is float
+
+
+def test_editing_changes_the_values_and_says_so(qtbot: QtBot, form: ParamsForm) -> None:
+    with qtbot.waitSignal(form.values_changed):
+        editor(form, "count").setValue(42)  # type: ignore[attr-defined]
+    editor(form, "level").setCurrentIndex(2)  # type: ignore[attr-defined]
+    editor(form, "strict").setChecked(False)  # type: ignore[attr-defined]
+    qtbot.keyClicks(editor(form, "query"), "IfcDoor")
+    values = form.values()
+    assert (values["count"], values["level"], values["strict"], values["query"]) == (
+        42, 300, False, "IfcDoor")
+
+
+def test_an_out_of_range_int_is_named_by_validate_and_shown_by_its_field(
+    qtbot: QtBot, meta: ScriptMeta, picker: Picker,
+) -> None:
+    form = ParamsForm(dialogs=picker.dialogs())
+    qtbot.addWidget(form)
+    form.set_parameters(meta, {"count": 500, "query": "IfcWall"})
+    assert form.values()["count"] == 500  # shown as it is, not clamped to 100
+    message = form.validate()
+    assert message is not None and '"count"' in message and "at most 100" in message
+    assert form.error_text("count").startswith("Expected a whole number")
+    assert form.error_text("query") == ""
+    editor(form, "count").setValue(50)  # type: ignore[attr-defined]
+    assert form.error_text("count") == ""  # gone as soon as the value fits
+    assert form.validate() is None
+
+
+def test_a_missing_required_value_is_named_by_validate(form: ParamsForm) -> None:
+    message = form.validate()
+    assert message is not None and '"query"' in message and "required" in message
+    assert form.error_text("query").startswith("Required")
+    editor(form, "query").setText("IfcWall")  # type: ignore[attr-defined]
+    assert form.error_text("query") == ""
+    assert form.validate() is None
+
+
+def test_files_are_picked_with_the_dialogs_and_checked(
+    form: ParamsForm, picker: Picker, tmp_path: Path,
+) -> None:
+    ids, a, b = (tmp_path / n for n in ("rules.ids", "a.ifc", "b.ifc"))
+    for path in (ids, a, b):
+        path.write_text("x")
+    picker.file, picker.files = str(ids), [str(a), str(b), str(a)]
+    (browse,) = form.field("ids").findChildren(QPushButton)
+    browse.click()
+    add, remove = form.field("others").findChildren(QPushButton)
+    add.click()
+    assert form.values()["ids"] == str(ids)
+    assert form.values()["others"] == [str(a), str(b)]  # a file is listed once
+    editor(form, "query").setText("IfcWall")  # type: ignore[attr-defined]
+    assert form.validate() is None
+    listing = editor(form, "others")
+    assert isinstance(listing, QListWidget)
+    listing.setCurrentRow(0)
+    remove.click()
+    assert form.values()["others"] == [str(b)]
+    b.unlink()
+    message = form.validate()
+    assert message is not None and '"others"' in message and "does not exist" in message
+
+
+def test_table_rows_and_columns_are_edited_as_a_grid(form: ParamsForm, picker: Picker) -> None:
+    field = form.field("checks")
+    table = editor(form, "checks")
+    assert isinstance(table, QTableWidget)
+    add_row, remove_rows, add_column = field.findChildren(QPushButton)
+    add_row.click()
+    table.setItem(1, 0, QTableWidgetItem("Pset_DoorCommon"))
+    table.setItem(1, 1, QTableWidgetItem("IsExternal"))
+    picker.text = "value"
+    add_column.click()
+    table.setItem(1, 2, QTableWidgetItem("TRUE"))
+    add_row.click()  # an empty row is not a value
+    assert form.values()["checks"] == [
+        {"pset": "Pset_WallCommon", "property": "FireRating", "value": ""},
+        {"pset": "Pset_DoorCommon", "property": "IsExternal", "value": "TRUE"},
+    ]
+    table.selectRow(0)
+    remove_rows.click()
+    assert form.values()["checks"] == [
+        {"pset": "Pset_DoorCommon", "property": "IsExternal", "value": "TRUE"}]
+
+
+def test_numbers_without_a_default_start_not_set(qtbot: QtBot) -> None:
+    meta = parse_script('# /// ifcscript\n# name = "n"\n'
+                        '# [[parameters]]\n# name = "limit"\n# type = "int"\n'
+                        '# [[parameters]]\n# name = "width"\n# type = "float"\n'
+                        '# required = true\n'
+                        '# [[parameters]]\n# name = "mode"\n# type = "choice"\n'
+                        '# choices = ["fast", "exact"]\n# ///\n')
+    form = ParamsForm()
+    qtbot.addWidget(form)
+    form.set_parameters(meta)
+    assert form.values() == {"limit": None, "width": None, "mode": None}
+    assert editor(form, "limit").text() == "not set"  # type: ignore[attr-defined]
+    message = form.validate()
+    assert message is not None and '"width"' in message and "required" in message
+    editor(form, "limit").setValue(7)  # type: ignore[attr-defined]
+    editor(form, "mode").setCurrentIndex(1)  # type: ignore[attr-defined]
+    assert form.values()["limit"] == 7 and form.values()["mode"] == "exact"
+
+
+def test_a_script_without_parameters_says_so(qtbot: QtBot, form: ParamsForm) -> None:
+    form.set_parameters(ScriptMeta(name="Plain"))
+    assert form.notice.isVisibleTo(form) and form.notice.text() == NO_PARAMETERS
+    assert form.values() == {} and form.validate() is None
+
+
+def test_the_last_values_are_remembered_and_restored(
+    qtbot: QtBot, form: ParamsForm, meta: ScriptMeta, store: Store, picker: Picker,
+) -> None:
+    editor(form, "count").setValue(33)  # type: ignore[attr-defined]
+    editor(form, "title").setText("Walls")  # type: ignore[attr-defined]
+    editor(form, "level").setCurrentIndex(0)  # type: ignore[attr-defined]
+    editor(form, "query").setText("IfcWall, IfcSlab")  # type: ignore[attr-defined]
+    editor(form, "strict").setChecked(False)  # type: ignore[attr-defined]
+    used = form.values()
+    remember_params(store, meta.name, used)
+
+    again = ParamsForm(dialogs=picker.dialogs())
+    qtbot.addWidget(again)
+    again.set_parameters(meta, last_params(store, meta.name))
+    assert again.values() == used
+    assert editor(again, "count").value() == 33  # type: ignore[attr-defined]
+    assert editor(again, "level").currentText() == "100"  # type: ignore[attr-defined]
+
+
+def test_stale_remembered_values_fall_back_to_the_defaults(
+    qtbot: QtBot, meta: ScriptMeta,
+) -> None:
+    form = ParamsForm()
+    qtbot.addWidget(form)
+    form.set_parameters(meta, {"level": 999, "strict": "maybe", "gone": 1, "count": 10**12,
+                               "tolerance": "x"})
+    values = form.values()
+    assert (values["level"], values["strict"], values["count"], values["tolerance"]) == (
+        200, True, 10, 0.25)
+    assert "gone" not in values
