@@ -1,0 +1,186 @@
+"""The results area: Output, Result, Chart and Files tabs, filled from a run's reply."""
+
+from __future__ import annotations
+
+import html
+from typing import Any, TypeGuard
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from ifcscript_desktop.ui.results.chart import ChartPane
+from ifcscript_desktop.ui.results.files import FilesPane
+from ifcscript_desktop.ui.results.output import OutputPane
+from ifcscript_desktop.ui.results.placeholder import placeholder
+from ifcscript_desktop.ui.results.result_tree import ResultTree, summary
+from ifcscript_desktop.ui.results.table_view import TableView
+
+_FAILED = {"error": "The run failed.",
+           "timeout": "The run was stopped: it took longer than the time limit.",
+           "interrupted": "The run was interrupted: the app or the worker stopped during it."}
+_ENDINGS = {"success": "Finished", "error": "Failed", "timeout": "Timed out",
+            "cancelled": "Cancelled by the user", "interrupted": "Interrupted"}
+SPLIT_AT_MOST = 3  # more tables than this are shown as tabs rather than stacked
+
+
+def _is_records(value: Any) -> TypeGuard[list[dict[str, Any]]]:
+    return isinstance(value, list) and bool(value) and all(isinstance(r, dict) for r in value)
+
+
+class ResultsPane(QTabWidget):
+    """What a run produced. `start_run()`, then `append_output()` as output streams, then
+    `show_reply()` with the run's final reply. Selecting table rows that carry a GlobalId or
+    a STEP id emits `elements_activated` with those ids."""
+
+    elements_activated = Signal(list)  # list[int | str]
+    rows_activated = Signal(list)  # list[dict]
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDocumentMode(True)
+        self.output = OutputPane()
+        self.result_page = QWidget()
+        self._result_layout = QVBoxLayout(self.result_page)
+        self._result_layout.setContentsMargins(4, 4, 4, 4)
+        self.chart = ChartPane()
+        self.files = FilesPane()
+        self.addTab(self.output, "Output")
+        self.addTab(self.result_page, "Result")
+        self.addTab(self.chart, "Chart")
+        self.addTab(self.files, "Files")
+        self.tables: list[TableView] = []
+        self.result_tree: ResultTree | None = None
+        self._reply: dict[str, Any] = {}
+        self._streamed = False
+        self._show_result_widgets([])
+
+    # --- API ----------------------------------------------------------------------------
+    def start_run(self) -> None:
+        """Clear every tab for a new run and show the Output tab."""
+        self.output.clear()
+        self._reply = {}
+        self._streamed = False
+        self._show_result_widgets([])
+        self.chart.set_charts([])
+        self.files.set_files([])
+        self._update_titles()
+        self.setCurrentWidget(self.output)
+
+    def append_output(self, text: str) -> None:
+        """Add streamed stdout/stderr text (drawn in batches, capped)."""
+        self._streamed = self._streamed or bool(text)
+        self.output.append_output(text)
+
+    def show_reply(self, reply: dict[str, Any]) -> None:
+        """Fill every tab from a run's final reply (or a stored run with its `output`)."""
+        self._reply = dict(reply)
+        if isinstance(reply.get("output"), str):  # a stored run: its whole (capped) log
+            self.output.clear()
+            self.output.append_output(reply["output"])
+        self.output.flush()
+        status = str(reply.get("status") or "")
+        error = reply.get("error")
+        if status != "cancelled" and (error or status in _FAILED):  # the user stopped: no red
+            self.output.show_error(str(error or _FAILED[status]), reply.get("traceback"))
+        duration = reply.get("duration_s")
+        if status:
+            took = f" after {duration:.2f} s" if isinstance(duration, (int, float)) else ""
+            self.output.show_note(f"{_ENDINGS.get(status, status.capitalize())}{took}")
+        self._show_result_widgets(self._result_widgets(reply))
+        self.chart.set_charts(reply.get("charts") or [])
+        self.files.set_files(reply.get("outputs") or [])
+        self._update_titles()
+        self.setCurrentWidget(self._best_tab(status))
+
+    def highlights(self) -> list[dict[str, Any]]:
+        """The run's `highlight()` calls: `[{ids: [STEP ids], color: "#RRGGBB"}]`."""
+        return list(self._reply.get("highlights") or [])
+
+    # --- internals ----------------------------------------------------------------------
+    def _result_widgets(self, reply: dict[str, Any]) -> list[QWidget]:
+        widgets: list[QWidget] = []
+        result = reply.get("result")
+        if _is_records(result):
+            widgets.append(self._table(result, None, "Result"))
+        elif isinstance(result, (dict, list)):
+            self.result_tree = ResultTree()
+            self.result_tree.set_value(result)
+            widgets.append(self.result_tree)
+        elif result is not None:
+            label = QLabel(f"<b>Result:</b> {html.escape(summary(result))}")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            widgets.append(label)
+        for number, table in enumerate(reply.get("tables") or [], 1):
+            widgets.append(self._table(list(table.get("rows") or []), table.get("columns"),
+                                       table.get("title") or f"Table {number}"))
+        return widgets
+
+    def _table(self, rows: list[Any], columns: list[str] | None, title: str) -> TableView:
+        if columns and rows and isinstance(rows[0], list):  # rows given as lists of cells
+            rows = [dict(zip(columns, row)) for row in rows]
+        view = TableView(rows, columns, title)
+        view.elements_activated.connect(self.elements_activated)
+        view.rows_activated.connect(self.rows_activated)
+        self.tables.append(view)
+        return view
+
+    def _show_result_widgets(self, widgets: list[QWidget]) -> None:
+        while self._result_layout.count():
+            item = self._result_layout.takeAt(0)
+            old = item.widget() if item is not None else None
+            if old is not None:
+                old.hide()  # now: deletion waits for the event loop
+                old.deleteLater()
+        self.tables = [w for w in self.tables if any(w is n for n in widgets)]
+        if self.result_tree is not None and not any(self.result_tree is w for w in widgets):
+            self.result_tree = None
+        if not widgets:
+            self._result_layout.addWidget(placeholder(
+                "The run set no result and showed no table. Scripts set result = … "
+                "or call show_table(rows, title=\"…\")."))
+            return
+        big = [w for w in widgets if not isinstance(w, QLabel)]
+        for label in (w for w in widgets if isinstance(w, QLabel)):
+            self._result_layout.addWidget(label)
+        if len(big) > SPLIT_AT_MOST:
+            tabs = QTabWidget()
+            for widget in big:
+                tabs.addTab(widget, getattr(widget, "title", "Result"))
+            holder: QWidget = tabs
+        else:
+            splitter = QSplitter(Qt.Orientation.Vertical)
+            splitter.setChildrenCollapsible(False)
+            for widget in big:
+                splitter.addWidget(widget)
+            holder = splitter
+        if big:
+            self._result_layout.addWidget(holder, 1)
+        else:
+            self._result_layout.addStretch(1)
+
+    def _update_titles(self) -> None:
+        reply = self._reply
+        counted = ((self.result_page, "Result", len(reply.get("tables") or [])
+                    + (reply.get("result") is not None)),
+                   (self.chart, "Chart", len(reply.get("charts") or [])),
+                   (self.files, "Files", len(reply.get("outputs") or [])))
+        for widget, name, count in counted:
+            self.setTabText(self.indexOf(widget), f"{name} ({count})" if count else name)
+        status = reply.get("status")
+        failed = status in _FAILED or (bool(reply.get("error")) and status != "cancelled")
+        self.tabBar().setTabTextColor(self.indexOf(self.output),
+                                      QColor("#D0312D") if failed else QColor())
+
+    def _best_tab(self, status: str) -> QWidget:
+        reply = self._reply
+        if status in _FAILED or (reply.get("error") and status != "cancelled"):
+            return self.output
+        if reply.get("tables") or reply.get("result") is not None:
+            return self.result_page
+        if reply.get("charts"):
+            return self.chart
+        if reply.get("outputs"):
+            return self.files
+        return self.output

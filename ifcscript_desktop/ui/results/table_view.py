@@ -1,0 +1,223 @@
+"""A titled table with a filter box, row count, copy (Ctrl+C as TSV) and CSV/XLSX export."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QItemSelectionRange, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QMenu, QMessageBox, QTableView, QToolButton,
+                               QVBoxLayout, QWidget)
+from shiboken6 import isValid
+
+from ifcscript_desktop.ui.background import BackgroundRunner
+from ifcscript_desktop.ui.results import export
+from ifcscript_desktop.ui.results.table_model import TableModel
+
+
+class _Grid(QTableView):
+    """QTableView whose Ctrl+C copies every selected cell, not only the current one."""
+
+    copy_requested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_requested.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class TableView(QWidget):
+    """One result table. Selecting rows that link to elements emits `elements_activated`."""
+
+    rows_activated = Signal(list)  # list[dict]: the selected rows
+    elements_activated = Signal(list)  # list[int | str]: their STEP ids or GlobalIds
+    export_finished = Signal(str, int)  # path, rows written
+    export_failed = Signal(str, str)  # path, why
+
+    FILTER_DELAY_MS = 200
+    runner: BackgroundRunner = BackgroundRunner()  # tests may set a SynchronousRunner
+
+    def __init__(self, rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None,
+                 title: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = TableModel(rows, columns, self)
+        self.title = title or "Table"
+
+        self.title_label = QLabel(f"<b>{_escape(self.title)}</b>")
+        self.filter_edit = QLineEdit(placeholderText="Filter rows…", clearButtonEnabled=True)
+        self.filter_edit.setMaximumWidth(260)
+        self.count_label = QLabel()
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setToolTip("Save the rows shown as a CSV file or an Excel workbook")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        menu.addAction("CSV file…", lambda: self._export_dialog("csv"))
+        menu.addAction("Excel workbook (XLSX)…", lambda: self._export_dialog("xlsx"))
+        self.export_button.setMenu(menu)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.title_label)
+        bar.addStretch(1)
+        bar.addWidget(self.count_label)
+        bar.addWidget(self.filter_edit)
+        bar.addWidget(self.export_button)
+
+        self.table = _Grid(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        header = self.table.horizontalHeader()
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicatorClearable(True)
+        header.setResizeContentsPrecision(60)  # size columns from the first rows only
+        header.setHighlightSections(False)
+        vertical = self.table.verticalHeader()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.table.setSortingEnabled(True)
+        self.table.resizeColumnsToContents()
+        for column in range(self.model.columnCount()):
+            if header.sectionSize(column) > 360:
+                header.resizeSection(column, 360)
+        self.table.copy_requested.connect(self.copy_selection)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        copy = QAction("Copy", self.table)
+        copy.triggered.connect(lambda: self.copy_selection())
+        with_headers = QAction("Copy with column names", self.table)
+        with_headers.triggered.connect(lambda: self.copy_selection(headers=True))
+        self.table.addActions([copy, with_headers])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+
+        self._filter_timer = QTimer(self, singleShot=True, interval=self.FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self.apply_filter)
+        self.filter_edit.textChanged.connect(self._filter_timer.start)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.model.modelReset.connect(self._update_count)
+        self.export_finished.connect(self._on_exported)
+        self.export_failed.connect(self._on_export_failed)
+        self._update_count()
+
+    # --- API ----------------------------------------------------------------------------
+    def apply_filter(self) -> None:
+        """Apply the filter box's text now (it is otherwise applied shortly after typing)."""
+        self._filter_timer.stop()
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.model.set_filter(self.filter_edit.text())
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+
+    def selected_rows(self) -> list[int]:
+        """View rows with at least one selected cell, top to bottom."""
+        rows: set[int] = set()
+        for selected in _ranges(self.table.selectionModel().selection()):
+            rows.update(range(selected.top(), selected.bottom() + 1))
+        return sorted(rows)
+
+    def copy_selection(self, headers: bool = False) -> str:
+        """Copy the selected cells as TSV (what spreadsheets paste); returns the text."""
+        indexes = self.table.selectionModel().selection()
+        rows = self.selected_rows()
+        if not rows:
+            return ""
+        columns: set[int] = set()
+        for selected in _ranges(indexes):
+            columns.update(range(selected.left(), selected.right() + 1))
+        names = [self.model.columns[c] for c in sorted(columns)]
+        lines: list[Sequence[Any]] = [names] if headers else []
+        lines += [[self.model.row(r).get(n) for n in names] for r in rows]
+        text = export.tsv(lines)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    def export_csv(self, path: str | Path) -> int:
+        """Write the shown rows (filtered, sorted, all of them, loaded or not) to a CSV file."""
+        return export.write_csv(path, self.model.columns, self.model.iter_rows())
+
+    def export_xlsx(self, path: str | Path) -> int:
+        """Write the shown rows to an XLSX workbook."""
+        return export.write_xlsx(path, self.model.columns, self.model.iter_rows(), self.title)
+
+    def save_as(self, path: str, kind: str) -> None:
+        """Export the shown rows ("csv" or "xlsx") on a background thread (100k rows of XLSX
+        take seconds); `export_finished(path, rows)` or `export_failed(path, why)` follows."""
+        write = export.write_csv if kind == "csv" else partial(export.write_xlsx, title=self.title)
+        rows = list(self.model.iter_rows())  # a snapshot: filtering on meanwhile is harmless
+        self.export_button.setEnabled(False)
+        self.count_label.setText(f"Saving {len(rows):,} rows…")
+
+        def done(count: int) -> None:
+            if isValid(self):  # the table may have been replaced by the next run meanwhile
+                self.export_finished.emit(path, count)
+
+        def failed(exc: Exception) -> None:
+            if isValid(self):
+                self.export_failed.emit(path, _why(exc))
+
+        self.runner.submit(partial(write, path, self.model.columns, rows), done, failed)
+
+    # --- internals ----------------------------------------------------------------------
+    def _update_count(self) -> None:
+        total, shown = self.model.total_rows, self.model.shown_rows
+        noun = "row" if total == 1 else "rows"
+        self.count_label.setText(f"{total:,} {noun}" if shown == total
+                                 else f"{shown:,} of {total:,} {noun}")
+
+    def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = self.selected_rows()
+        if not rows:
+            return
+        self.rows_activated.emit([self.model.row(r) for r in rows])
+        refs = self.model.element_refs(rows)
+        if refs:
+            self.elements_activated.emit(refs)
+
+    def _export_dialog(self, kind: str) -> None:
+        name = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in self.title).strip()
+        label = "CSV files (*.csv)" if kind == "csv" else "Excel workbooks (*.xlsx)"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {self.title}",
+                                              f"{name or 'table'}.{kind}", label)
+        if not path:
+            return
+        if not path.lower().endswith(f".{kind}"):
+            path += f".{kind}"
+        self.save_as(path, kind)
+
+    def _on_exported(self, path: str, count: int) -> None:
+        self.export_button.setEnabled(True)
+        self.count_label.setText(f"{count:,} rows saved to {Path(path).name}")
+        QTimer.singleShot(5000, self._update_count)
+
+    def _on_export_failed(self, path: str, message: str) -> None:
+        self.export_button.setEnabled(True)
+        self._update_count()
+        QMessageBox.warning(self, "Export failed", f"The table could not be saved to {path}: "
+                                                   f"{message}")
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _ranges(selection: QItemSelection) -> list[QItemSelectionRange]:
+    return [selection.at(i) for i in range(selection.count())]
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

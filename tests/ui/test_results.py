@@ -1,0 +1,356 @@
+"""The results area: output, result tables, charts and files a run produced."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from ifcscript_desktop.ui.results import OutputPane, ResultsPane, TableModel, TableView
+from ifcscript_desktop.ui.results.output import DROPPED_NOTE
+
+STOREYS = ["Level 10", "Level 2", "Ground", "Roof"]
+
+
+def _rows(count: int) -> list[dict[str, Any]]:
+    return [{"GlobalId": f"0Guid{i:06d}", "name": f"Wall {i}", "storey": STOREYS[i % 4],
+             "area": round((i * 7919) % 1000 / 10, 1), "FireRating": "EI90" if i % 5 == 0 else None}
+            for i in range(count)]
+
+
+def _reply(**fields: Any) -> dict[str, Any]:
+    reply: dict[str, Any] = {"status": "success", "error": None, "traceback": None,
+                             "error_line": None, "result": None, "tables": [], "charts": [],
+                             "highlights": [], "outputs": [], "output_truncated": False,
+                             "duration_s": 0.5}
+    reply.update(fields)
+    return reply
+
+
+def _pane(qtbot: Any) -> ResultsPane:
+    pane = ResultsPane()
+    qtbot.addWidget(pane)
+    pane.resize(1000, 700)
+    pane.show()
+    return pane
+
+
+def _view(rows: list[dict[str, Any]], qtbot: Any, columns: list[str] | None = None) -> TableView:
+    view = TableView(rows, columns, "Walls")
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    return view
+
+
+def _column(view: TableView, name: str) -> list[str]:
+    model, column = view.model, view.model.columns.index(name)
+    return [model.index(r, column).data() for r in range(model.rowCount())]
+
+
+def test_a_100k_row_table_appears_fast_and_loads_one_page(qtbot: Any) -> None:
+    rows = _rows(100_000)
+    pane = _pane(qtbot)
+    pane.start_run()
+    started = time.perf_counter()
+    pane.show_reply(_reply(tables=[{"title": "Walls", "columns": list(rows[0]), "rows": rows}]))
+    QApplication.processEvents()  # the table is laid out and painted
+    elapsed = time.perf_counter() - started
+    print(f"\n100k-row table shown in {elapsed * 1000:.0f} ms")
+    assert elapsed < 3.0
+    assert pane.currentWidget() is pane.result_page
+    (view,) = pane.tables
+    assert view.isVisible() and view.count_label.text() == "100,000 rows"
+    assert view.model.total_rows == 100_000
+    assert view.model.rowCount() == TableModel.PAGE_SIZE  # only a page is materialised
+    view.table.scrollToBottom()  # scrolling to the end loads the next page
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2 * TableModel.PAGE_SIZE)
+
+
+def test_sorting_orders_numbers_numerically_and_text_naturally(qtbot: Any) -> None:
+    rows = [{"name": n, "value": v} for n, v in
+            [("a", 10), ("b", 9), ("c", None), ("d", 100), ("e", 2.5), ("f", "3")]]
+    view = _view(rows, qtbot)
+    view.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+    assert _column(view, "value") == ["2.5", "3", "9", "10", "100", ""]
+    view.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    assert _column(view, "value") == ["100", "10", "9", "3", "2.5", ""]  # empty stays last
+    storeys = _view([{"storey": s} for s in STOREYS], qtbot)
+    storeys.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert _column(storeys, "storey") == ["Ground", "Level 2", "Level 10", "Roof"]
+
+
+def test_sorting_reaches_rows_beyond_the_loaded_page(qtbot: Any) -> None:
+    view = _view(_rows(5000), qtbot)
+    view.table.sortByColumn(view.model.columns.index("name"), Qt.SortOrder.DescendingOrder)
+    assert _column(view, "name")[0] == "Wall 4999"
+
+
+def test_the_filter_box_narrows_the_rows_and_says_how_many(qtbot: Any) -> None:
+    view = _view(_rows(5000), qtbot)
+    qtbot.keyClicks(view.filter_edit, "ei90")
+    qtbot.waitUntil(lambda: view.model.shown_rows == 1000)
+    assert view.count_label.text() == "1,000 of 5,000 rows"
+    assert set(_column(view, "FireRating")) == {"EI90"}
+    view.filter_edit.clear()
+    qtbot.waitUntil(lambda: view.model.shown_rows == 5000)
+    assert view.count_label.text() == "5,000 rows"
+
+
+def test_selecting_rows_emits_their_globalids(qtbot: Any) -> None:
+    rows = _rows(10)
+    pane = _pane(qtbot)
+    pane.show_reply(_reply(tables=[{"title": "Walls", "columns": list(rows[0]), "rows": rows}]))
+    table = pane.tables[0].table
+    viewport = table.viewport()
+    with qtbot.waitSignal(pane.elements_activated) as first:
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton,
+                         pos=table.visualRect(table.model().index(1, 2)).center())
+    assert first.args == [["0Guid000001"]]
+    with qtbot.waitSignal(pane.elements_activated) as both:
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
+                         table.visualRect(table.model().index(4, 0)).center())
+    assert both.args == [["0Guid000001", "0Guid000004"]]
+
+
+def test_a_result_list_with_step_ids_links_rows_to_elements(qtbot: Any) -> None:
+    pane = _pane(qtbot)
+    pane.show_reply(_reply(result=[{"ID": 12, "name": "a"}, {"ID": "#40", "name": "b"}]))
+    (view,) = pane.tables
+    with qtbot.waitSignal(pane.elements_activated) as blocker:
+        view.table.selectAll()
+    assert blocker.args == [[12, 40]]
+
+
+def test_rows_without_an_element_column_emit_no_elements(qtbot: Any) -> None:
+    view = _view([{"storey": "Ground", "count": 3}], qtbot)
+    with qtbot.assertNotEmitted(view.elements_activated), \
+            qtbot.waitSignal(view.rows_activated) as rows:
+        view.table.selectRow(0)
+    assert rows.args == [[{"storey": "Ground", "count": 3}]]
+
+
+def test_ctrl_c_copies_the_selected_cells_as_tsv(qtbot: Any) -> None:
+    view = _view(_rows(10), qtbot)
+    model, selection = view.model, QItemSelection()
+    selection.select(model.index(1, 1), model.index(2, 3))  # name..area of rows 2 and 3
+    selection.select(model.index(5, 1), model.index(5, 3))
+    view.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    view.table.setFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == (
+        "Wall 1\tLevel 2\t91.9\nWall 2\tGround\t83.8\nWall 5\tLevel 2\t59.5\n")
+
+
+def test_csv_and_xlsx_exports_hold_every_shown_row(qtbot: Any, tmp_path: Path) -> None:
+    import openpyxl
+
+    rows = _rows(10_000)
+    rows[5]["name"] = "=HYPERLINK(\"x\")"  # text that looks like a formula stays text
+    view = _view(rows, qtbot)
+    view.filter_edit.setText("ei90")
+    view.apply_filter()
+    view.table.sortByColumn(view.model.columns.index("area"), Qt.SortOrder.AscendingOrder)
+    assert view.model.rowCount() < view.model.shown_rows == 2000  # more than the loaded page
+    expected = list(view.model.iter_rows())
+
+    assert view.export_csv(tmp_path / "walls.csv") == 2000
+    with open(tmp_path / "walls.csv", encoding="utf-8-sig", newline="") as stream:
+        read = list(csv.reader(stream))
+    assert read[0] == ["GlobalId", "name", "storey", "area", "FireRating"]
+    assert read[1:] == [[r["GlobalId"], r["name"], r["storey"], repr(r["area"]), "EI90"]
+                        for r in expected]
+
+    assert view.export_xlsx(tmp_path / "walls.xlsx") == 2000
+    sheet = openpyxl.load_workbook(tmp_path / "walls.xlsx", read_only=True).active
+    cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert cells[0] == ["GlobalId", "name", "storey", "area", "FireRating"]
+    assert cells[1:] == [[r["GlobalId"], r["name"], r["storey"], r["area"], "EI90"]
+                         for r in expected]
+    assert "=HYPERLINK(\"x\")" in [c[1] for c in cells]
+
+
+def test_a_bar_chart_names_its_categories(qtbot: Any) -> None:
+    import pyqtgraph as pg
+
+    pane = _pane(qtbot)
+    pane.show_reply(_reply(charts=[{"kind": "bar", "x": ["Ground", "Level 1", "Roof"],
+                                    "y": [12, 30, 4], "title": "Walls per storey"}]))
+    assert pane.currentWidget() is pane.chart
+    plot = pane.chart.plot
+    assert pane.chart.stack.currentWidget() is plot and plot.isVisible()
+    item = plot.getPlotItem()
+    (bars,) = [i for i in item.items if isinstance(i, pg.BarGraphItem)]
+    assert list(bars.opts["height"]) == [12, 30, 4]
+    axis = item.getAxis("bottom")
+    ticks = axis.tickValues(-0.5, 2.5, 800)
+    assert axis.tickStrings(ticks[0][1], 1, 1) == ["Ground", "Level 1", "Roof"]
+    assert item.titleLabel.text == "Walls per storey"
+    crowded = axis.tickValues(-0.5, 2.5, 60)  # too narrow for every label: thinned, not overlapped
+    assert len(crowded[0][1]) < 3
+
+
+def test_a_pie_request_is_drawn_as_bars_and_several_charts_get_a_chooser(qtbot: Any) -> None:
+    import pyqtgraph as pg
+
+    pane = _pane(qtbot)
+    line = {"kind": "line", "x": [1, 2, 3], "y": [1, 4, 9], "title": None}
+    pie = {"kind": "pie", "x": ["a", "b"], "y": [1, 2], "title": "Share"}
+    pane.show_reply(_reply(charts=[line, pie]))
+    assert pane.chart.chooser.isVisible() and pane.chart.chooser.count() == 2
+    pane.chart.chooser.setCurrentIndex(1)
+    item = pane.chart.plot.getPlotItem()
+    assert any(isinstance(i, pg.BarGraphItem) for i in item.items)
+    assert "pie chart shown as bars" in item.titleLabel.text
+
+
+def test_the_output_pane_caps_a_20_mb_stream_and_stays_responsive(qtbot: Any) -> None:
+    pane = OutputPane(max_chars=1_000_000)
+    qtbot.addWidget(pane)
+    pane.show()
+    line = "x" * 63 + "\n"
+    chunk = line * 1024  # 64 KB, as the worker's pipe delivers it
+    worst = 0.0
+    started = time.perf_counter()
+    for number in range(320):  # 20 MB
+        before = time.perf_counter()
+        pane.append_output(chunk)
+        if number % 10 == 9:  # as if the flush timer fired every 640 KB: each draws
+            pane.flush()
+            QApplication.processEvents()
+        worst = max(worst, time.perf_counter() - before)
+    pane.append_output("the last line\n")
+    assert "the last line" not in pane.toPlainText()  # queued, not drawn yet
+    qtbot.waitUntil(lambda: "the last line" in pane.toPlainText())  # the timer draws it
+    total = time.perf_counter() - started
+    print(f"\n20 MB of output: {total:.2f} s in all, longest stall {worst * 1000:.0f} ms")
+    text = pane.toPlainText()
+    assert text.startswith(DROPPED_NOTE) and pane.dropped
+    assert len(text) <= 1.25 * pane.max_chars
+    assert worst < 0.5
+
+
+def test_a_long_line_without_newlines_is_broken_and_kept_whole(qtbot: Any) -> None:
+    pane = OutputPane(max_chars=100_000)
+    qtbot.addWidget(pane)
+    for _ in range(25):
+        pane.append_output("0123456789" * 1000)
+    started = time.perf_counter()
+    text = pane.text()
+    assert time.perf_counter() - started < 1.0
+    assert text.startswith(DROPPED_NOTE)
+    body = text[len(DROPPED_NOTE) + 1:]
+    assert max(len(line) for line in body.split("\n")) <= OutputPane.MAX_LINE
+    assert body.replace("\n", "").endswith("0123456789" * 5000)
+
+
+def test_a_failed_run_shows_the_sentence_in_red_on_the_output_tab(qtbot: Any) -> None:
+    pane = _pane(qtbot)
+    pane.start_run()
+    pane.append_output("checking walls\n")
+    sentence = "NameError: name 'wals' is not defined (line 3)"
+    pane.show_reply(_reply(status="error", error=sentence, error_line=3,
+                           traceback="Traceback (most recent call last):\n  line 3\nNameError"))
+    assert pane.currentWidget() is pane.output
+    text = pane.output.text()
+    assert text.startswith("checking walls\n" + sentence + "\nTraceback")
+    block = pane.output.document().findBlock(text.index(sentence))
+    color = block.begin().fragment().charFormat().foreground().color()
+    assert color.red() > 150 and color.green() < 100
+    assert pane.tabBar().tabTextColor(0) == color  # the Output tab's name turns red too
+
+
+def test_a_cancelled_run_is_noted_not_shown_as_an_error(qtbot: Any) -> None:
+    pane = _pane(qtbot)
+    pane.start_run()
+    pane.show_reply(_reply(status="cancelled", error="The run was cancelled.", duration_s=2.0))
+    assert pane.output.text() == "Cancelled by the user after 2.00 s\n"
+    assert not pane.tabBar().tabTextColor(0).isValid()
+
+
+def test_a_stored_run_brings_its_own_output_and_start_run_clears(qtbot: Any) -> None:
+    pane = _pane(qtbot)
+    pane.show_reply(_reply(result={"walls": 3, "missing": [1, 2]}, output="stored log\n",
+                           highlights=[{"ids": [5, 6], "color": "#FF0000"}]))
+    assert pane.output.text().startswith("stored log\nFinished after 0.50 s")
+    assert pane.result_tree is not None
+    root = pane.result_tree.topLevelItem(0)
+    assert [root.child(i).text(0) for i in range(root.childCount())] == ["walls", "missing"]
+    assert pane.highlights() == [{"ids": [5, 6], "color": "#FF0000"}]
+    assert pane.tabText(1) == "Result (1)"
+    pane.start_run()
+    assert pane.output.text() == "" and pane.highlights() == [] and pane.result_tree is None
+    assert pane.tabText(1) == "Result"
+
+
+def test_many_tables_are_shown_as_tabs_named_by_their_titles(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QTabWidget
+
+    pane = _pane(qtbot)
+    tables = [{"title": f"Check {n}", "columns": ["a"], "rows": [{"a": n}]} for n in range(5)]
+    pane.show_reply(_reply(tables=tables))
+    (tabs,) = pane.result_page.findChildren(QTabWidget)
+    assert [tabs.tabText(i) for i in range(tabs.count())] == [f"Check {n}" for n in range(5)]
+    assert pane.tabText(1) == "Result (5)"
+
+
+class _UrlCatcher(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def catch(self, url: QUrl) -> None:
+        self.urls.append(url)
+
+
+def test_the_files_tab_lists_and_opens_output_files(qtbot: Any, tmp_path: Path) -> None:
+    saved = tmp_path / "report.csv"
+    saved.write_text("a\n1\n")
+    pane = _pane(qtbot)
+    pane.show_reply(_reply(outputs=[str(saved), str(tmp_path / "gone.ifc")]))
+    assert pane.currentWidget() is pane.files and pane.tabText(3) == "Files (2)"
+    assert pane.files.paths() == [str(saved), str(tmp_path / "gone.ifc")]
+    catcher = _UrlCatcher()
+    QDesktopServices.setUrlHandler("file", catcher, "catch")
+    try:
+        pane.files.list.setCurrentRow(0)
+        pane.files.open_button.click()
+        if sys.platform.startswith("linux"):
+            pane.files.reveal_button.click()
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert catcher.urls[0] == QUrl.fromLocalFile(str(saved))
+    if sys.platform.startswith("linux"):
+        assert catcher.urls[1] == QUrl.fromLocalFile(str(tmp_path))
+
+
+@pytest.mark.parametrize("module", ["ifcscript_desktop.ui.results"])
+def test_the_results_area_does_not_import_ifcopenshell(module: str) -> None:
+    code = f"import sys, {module}; sys.exit('ifcopenshell' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_the_export_menu_saves_in_the_background(qtbot: Any, tmp_path: Path) -> None:
+    import openpyxl
+
+    view = _view(_rows(3000), qtbot)
+    with qtbot.waitSignal(view.export_finished, timeout=30_000) as done:
+        view.save_as(str(tmp_path / "walls.xlsx"), "xlsx")
+        assert not view.export_button.isEnabled()  # the window carries on meanwhile
+    assert done.args == [str(tmp_path / "walls.xlsx"), 3000]
+    assert view.count_label.text() == "3,000 rows saved to walls.xlsx"
+    sheet = openpyxl.load_workbook(tmp_path / "walls.xlsx", read_only=True).active
+    assert sum(1 for _ in sheet.iter_rows(values_only=True)) == 3001
+    view.export_failed.disconnect(view._on_export_failed)  # no message box in a test
+    with qtbot.waitSignal(view.export_failed) as failed:
+        view.save_as(str(tmp_path / "missing" / "walls.csv"), "csv")
+    assert "No such file" in failed.args[1]
