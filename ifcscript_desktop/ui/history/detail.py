@@ -1,0 +1,231 @@
+"""One past run in full: its parameters, the exact code that ran, output, result, files, error."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFontDatabase
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QTabWidget,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from ifcscript_desktop.ui.history.rows import STATUS_COLORS, STATUS_HELP, duration_text, local_time
+from ifcscript_desktop.ui.results.files import FilesPane
+
+PARAMETERS, CODE, OUTPUT, RESULT, FILES, ERROR = range(6)
+_FAILED = frozenset({"error", "timeout", "interrupted"})
+MAX_RESULT_CHARS = 200_000
+#: Output longer than this shows its start and its end (drawing 10 MB of text stalls the window).
+MAX_OUTPUT_CHARS = 1_000_000
+
+
+def _summary(kind: str, item: Any) -> str:
+    """One line for a table, chart or highlight the run showed (not its data)."""
+    item = item if isinstance(item, dict) else {}
+    title = f" {item['title']!r}" if item.get("title") else ""
+    if kind == "tables":
+        rows, columns = item.get("rows") or [], item.get("columns") or []
+        return f"# Table{title}: {_count(len(rows), 'row')}, columns " \
+               f"{', '.join(map(str, columns))}"
+    if kind == "charts":
+        return f"# {str(item.get('kind') or '').title()} chart{title}: " \
+               f"{_count(len(item.get('x') or []), 'point')}"
+    ids = item.get("ids") or []
+    return f"# Highlighted {_count(len(ids), 'element')} in {item.get('color') or ''}"
+
+
+def _shown_output(output: str, execution_id: int) -> str:
+    if len(output) <= MAX_OUTPUT_CHARS:
+        return output
+    tail = MAX_OUTPUT_CHARS // 10
+    hidden = len(output) - MAX_OUTPUT_CHARS
+    return (f"{output[:MAX_OUTPUT_CHARS - tail]}\n[… {hidden:,} characters not shown here; "
+            f"`ifcscript history show {execution_id}` prints the whole log …]\n"
+            f"{output[-tail:]}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _time(iso: str | None) -> str:
+    return local_time(datetime.fromisoformat(iso)) if iso else ""
+
+
+def _text_box(placeholder: str) -> QPlainTextEdit:
+    box = QPlainTextEdit()
+    box.setReadOnly(True)
+    box.setUndoRedoEnabled(False)
+    box.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+    box.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    box.setPlaceholderText(placeholder)
+    return box
+
+
+class RunDetail(QWidget):
+    """Shows a run as :func:`core.runs.execution_as_dict` gives it."""
+
+    #: The user wants to run this run's script again with the same model and parameters.
+    rerun_requested = Signal(int)
+    #: The user wants the exact code of this run in the editor.
+    open_code_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._id: int | None = None
+        self._status = ""
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.rerun_button = QPushButton("Run again")
+        self.rerun_button.setToolTip("Run this script again on the same model with the same "
+                                     "parameters")
+        self.rerun_button.clicked.connect(lambda: self._emit(self.rerun_requested))
+        self.open_code_button = QPushButton("Open code in editor")
+        self.open_code_button.setToolTip("Open the exact code of this run in the editor")
+        self.open_code_button.clicked.connect(lambda: self._emit(self.open_code_requested))
+
+        self.parameters = QTreeWidget()
+        self.parameters.setColumnCount(2)
+        self.parameters.setHeaderLabels(["Parameter", "Value"])
+        self.parameters.setRootIsDecorated(False)
+        self.parameters.setAlternatingRowColors(True)
+        self.code = _text_box("")
+        self.output = _text_box("The run printed nothing.")
+        self.result = _text_box("The run set no result.")
+        self.files = FilesPane()
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.setStyleSheet(f"color: {STATUS_COLORS['error']}; font-weight: bold;")
+        self.traceback = _text_box("No traceback.")
+        error_page = QWidget()
+        error_layout = QVBoxLayout(error_page)
+        error_layout.setContentsMargins(0, 4, 0, 0)
+        error_layout.addWidget(self.error)
+        error_layout.addWidget(self.traceback, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for page, title in ((self.parameters, "Parameters"), (self.code, "Code"),
+                            (self.output, "Output"), (self.result, "Result"),
+                            (self.files, "Files"), (error_page, "Error")):
+            self.tabs.addTab(page, title)
+        self.tabs.setCurrentIndex(OUTPUT)
+
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.rerun_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.open_code_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.tabs, 1)
+        self.clear()
+
+    @property
+    def execution_id(self) -> int | None:
+        """The run shown, or None."""
+        return self._id
+
+    @property
+    def status(self) -> str:
+        """The status of the run shown, as it was when shown ("" when none is)."""
+        return self._status
+
+    def clear(self, message: str = "Select a run to see its code, output and result.") -> None:
+        self._id, self._status = None, ""
+        self.title.setText(html.escape(message))
+        for box in (self.code, self.output, self.result, self.traceback):
+            box.clear()
+        self.parameters.clear()
+        self.files.set_files([])
+        self.error.clear()
+        self.tabs.setEnabled(False)
+        self.rerun_button.setEnabled(False)
+        self.open_code_button.setEnabled(False)
+
+    def show_run(self, run: dict[str, Any]) -> None:
+        """Show a run given as `execution_as_dict` data."""
+        self._id = int(run["execution_id"])
+        status = self._status = str(run.get("status") or "")
+        self.title.setText(self._title(run, status))
+        self.parameters.clear()
+        for name, value in (run.get("parameters") or {}).items():
+            text = value if isinstance(value, str) else _json(value)
+            item = QTreeWidgetItem(self.parameters, [str(name), text])
+            item.setToolTip(1, text)
+        self.parameters.resizeColumnToContents(0)
+        self.code.setPlainText(run.get("code") or "")
+        self.output.setPlainText(_shown_output(run.get("output") or "", self._id))
+        self.result.setPlainText(self._result_text(run))
+        self.files.set_files(run.get("outputs") or [])
+        error = run.get("error") or ""
+        self.error.setText(error)
+        self.error.setVisible(bool(error))
+        self.traceback.setPlainText(run.get("traceback") or "")
+        self._label_tabs(run, error)
+        self.tabs.setEnabled(True)
+        self.rerun_button.setEnabled(True)
+        self.open_code_button.setEnabled(bool(run.get("code")))
+        if error and status in _FAILED:
+            self.tabs.setCurrentIndex(ERROR)
+        elif self.tabs.currentIndex() == ERROR and not error:
+            self.tabs.setCurrentIndex(OUTPUT)
+
+    # -- internals ------------------------------------------------------------------------
+    def _emit(self, signal: Any) -> None:
+        if self._id is not None:
+            signal.emit(self._id)
+
+    @staticmethod
+    def _title(run: dict[str, Any], status: str) -> str:
+        e = html.escape
+        color = STATUS_COLORS.get(status, "#808080")
+        model = run.get("model") or ""
+        duration = duration_text(run.get("duration_s"), status)
+        first = (f"<b>{e(run.get('script_name') or run.get('script') or '')}</b> on "
+                 f"<b title='{e(model)}'>{e(os.path.basename(model))}</b> &nbsp; "
+                 f"<span style='color:{color}; font-weight:bold'>{e(status)}</span>"
+                 + (f" &nbsp; {e(duration)}" if duration else ""))
+        facts = [f"Run {run['execution_id']}", _time(run.get("started_at") or run.get("queued_at")),
+                 f"from {run.get('source')}" if run.get("source") else "",
+                 run.get("model_schema") or "",
+                 f"SHA-256 {run['model_sha256'][:12]}…" if run.get("model_sha256") else ""]
+        second = " · ".join(e(f) for f in facts if f)
+        note = ""
+        if status == "interrupted":
+            note = f"<br><span style='color:{color}'>{e(STATUS_HELP['interrupted'])}</span>"
+        return (f"{first}<br><span style='color:gray'>{second}</span>{note}"
+                f"<br><span style='color:gray'>{e(model)}</span>")
+
+    @staticmethod
+    def _result_text(run: dict[str, Any]) -> str:
+        parts = []
+        if run.get("result") is not None:
+            text = _json(run["result"])
+            if len(text) > MAX_RESULT_CHARS:
+                text = text[:MAX_RESULT_CHARS] + "\n… [the rest of the result is not shown]"
+            parts.append(text)
+        parts += [_summary(kind, item) for kind in ("tables", "charts", "highlights")
+                  for item in run.get(kind) or []]
+        return "\n\n".join(parts)
+
+    def _label_tabs(self, run: dict[str, Any], error: str) -> None:
+        count = len(run.get("parameters") or {})
+        files = len(run.get("outputs") or [])
+        self.tabs.setTabText(PARAMETERS, f"Parameters ({count})" if count else "Parameters")
+        self.tabs.setTabText(FILES, f"Files ({files})" if files else "Files")
+        self.tabs.setTabEnabled(ERROR, bool(error or run.get("traceback")))
+        # An invalid colour gives the tab back its normal (or disabled) look.
+        self.tabs.tabBar().setTabTextColor(
+            ERROR, QColor(STATUS_COLORS["error"]) if error else QColor())

@@ -1,0 +1,95 @@
+"""What one history row shows, kept small: the table holds these, not whole run records.
+
+Qt-free helpers (text for times, durations and statuses) so they are easy to test and reuse.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+from ifcscript_desktop.core.store import ScriptExecution
+
+#: Colour per status (readable on light and dark backgrounds).
+STATUS_COLORS = {
+    "queued": "#607D8B",
+    "running": "#1E88E5",
+    "success": "#2E7D32",
+    "error": "#D0312D",
+    "timeout": "#E07B00",
+    "cancelled": "#808080",
+    "interrupted": "#8E24AA",
+}
+
+#: What each status means, for tooltips.
+STATUS_HELP = {
+    "queued": "Waiting to start.",
+    "running": "Running now.",
+    "success": "Finished without an error.",
+    "error": "The script raised an error or was refused by the sandbox.",
+    "timeout": "Stopped at the time limit.",
+    "cancelled": "Stopped by the user.",
+    "interrupted": "The app or the worker stopped before this run finished.",
+}
+
+ACTIVE = frozenset({"queued", "running"})
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """The columns of one run in the history table."""
+
+    id: int
+    queued_at: datetime | None
+    script: str
+    script_path: str | None
+    model_path: str
+    status: str
+    duration_s: float | None
+    source: str
+    error: str | None
+
+    @classmethod
+    def of(cls, execution: ScriptExecution) -> RunRow:
+        return cls(
+            id=int(execution.id),
+            queued_at=execution.queued_at,
+            script=execution.script_name or execution.script_path or "",
+            script_path=execution.script_path,
+            model_path=execution.model_path or "",
+            status=str(execution.status),
+            duration_s=execution.duration_s,
+            source=execution.source or "",
+            error=execution.error,
+        )
+
+    @property
+    def model_name(self) -> str:
+        return os.path.basename(self.model_path) or self.model_path
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+
+def local_time(value: datetime | None) -> str:
+    """A stored UTC time as the user's local time, to the second."""
+    if value is None:
+        return ""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def duration_text(seconds: float | None, status: str = "") -> str:
+    """A run's duration as a person reads it: 0.42 s, 12.3 s, 2 min 05 s, 1 h 02 min."""
+    if seconds is None:
+        return "…" if status in ACTIVE else ""
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

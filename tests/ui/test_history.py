@@ -1,0 +1,243 @@
+"""The History pane on a real store: listing, filters, lazy pages, detail, live updates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QFontInfo
+
+from ifcscript_desktop.core.runs import create_execution, finish_execution, mark_running
+from ifcscript_desktop.core.store import ScriptExecution, Store, open_store
+from ifcscript_desktop.ui.history import HistoryModel, HistoryPane
+from ifcscript_desktop.ui.history.detail import ERROR
+from ifcscript_desktop.ui.history.model import MODEL, SCRIPT, STATUS
+
+CODE = 'print("hello from the script")\nresult = {"walls": 3}\n'
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[Store]:
+    with open_store(data_dir) as opened:
+        yield opened
+
+
+def record(store: Store, status: str = "success", script: str = "Count Walls",
+           model: str = "/models/house.ifc", **finish: Any) -> ScriptExecution:
+    """A run recorded the way the engine records one."""
+    run = create_execution(store, script=None, script_name=script, script_path=None, code=CODE,
+                           model_path=model, parameters={"query": "IfcWall"}, source="cli")
+    mark_running(run, model_schema="IFC4")
+    finish_execution(run, status=status, duration_s=1.5, **finish)
+    return run
+
+
+def column(model: HistoryModel, col: int) -> list[str]:
+    return [model.index(r, col).data() for r in range(model.rowCount())]
+
+
+def make_pane(qtbot: Any, store: Store) -> HistoryPane:
+    pane = HistoryPane(store)
+    qtbot.addWidget(pane)
+    pane.resize(900, 700)
+    return pane
+
+
+def test_lists_runs_newest_first_with_status(qtbot: Any, store: Store) -> None:
+    first = record(store, "success", script="First")
+    second = record(store, "error", script="Second", error="ValueError: no walls")
+    third = record(store, "timeout", script="Third")
+    pane = make_pane(qtbot, store)
+    model = pane.model
+    assert [model.row(r).id for r in range(model.rowCount())] == [third.id, second.id, first.id]
+    assert column(model, SCRIPT) == ["Third", "Second", "First"]
+    assert column(model, STATUS) == ["timeout", "error", "success"]
+    assert column(model, MODEL) == ["house.ifc"] * 3
+    assert model.index(0, MODEL).data(Qt.ItemDataRole.ToolTipRole) == "/models/house.ifc"
+    assert "no walls" in model.index(1, STATUS).data(Qt.ItemDataRole.ToolTipRole)
+    colors = {model.index(r, STATUS).data(Qt.ItemDataRole.ForegroundRole).color().name()
+              for r in range(3)}
+    assert len(colors) == 3  # each status has its own colour
+
+
+def test_filtering_by_status_narrows_the_list(qtbot: Any, store: Store) -> None:
+    for status in ("success", "error", "success", "cancelled", "error"):
+        record(store, status)
+    pane = make_pane(qtbot, store)
+    assert pane.model.rowCount() == 5
+    pane.status_filter.setCurrentIndex(pane.status_filter.findData("error"))
+    pane.status_filter.activated.emit(pane.status_filter.currentIndex())
+    assert column(pane.model, STATUS) == ["error", "error"]
+    pane.set_filters(status=None)
+    assert pane.model.rowCount() == 5
+
+
+def test_filtering_by_script_and_model(qtbot: Any, store: Store) -> None:
+    record(store, script="A", model="/models/one.ifc")
+    record(store, script="B", model="/models/two.ifc")
+    record(store, script="A", model="/models/two.ifc")
+    pane = make_pane(qtbot, store)
+    pane.set_filters(script="A")
+    assert column(pane.model, SCRIPT) == ["A", "A"]
+    pane.set_filters(script="A", model="/models/two.ifc")
+    assert pane.model.rowCount() == 1
+    # The filter boxes offer the scripts and models seen in the history.
+    assert pane.script_filter.findText("B") >= 0
+    assert pane.model_filter.findData("/models/one.ifc") >= 0
+
+
+def test_a_thousand_runs_load_a_page_at_a_time(qtbot: Any, store: Store) -> None:
+    with store.db.atomic():
+        for i in range(1000):
+            record(store, script=f"Script {i}")
+    model = HistoryModel(store)
+    model.page_size = 200
+    model.reload()
+    assert model.rowCount() == 200
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 400
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert model.rowCount() == 1000
+    ids = [model.row(r).id for r in range(1000)]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 1000
+
+
+def test_the_detail_shows_code_output_and_error(qtbot: Any, store: Store, tmp_path: Path) -> None:
+    saved = tmp_path / "walls.csv"
+    saved.write_text("a,b\n1,2\n")
+    run = record(store, "error", output="hello from the script\n",
+                 error="ZeroDivisionError: division by zero",
+                 traceback='Traceback (most recent call last):\n  File "<script>", line 2\n'
+                           "ZeroDivisionError: division by zero",
+                 outputs=[saved], result={"walls": 3})
+    pane = make_pane(qtbot, store)
+    pane.select_run(run.id)
+    detail = pane.detail
+    assert detail.execution_id == run.id
+    assert detail.code.toPlainText() == CODE
+    assert QFontInfo(detail.code.font()).fixedPitch()  # the code is shown in monospace
+    assert "hello from the script" in detail.output.toPlainText()
+    assert detail.error.text() == "ZeroDivisionError: division by zero"
+    assert 'line 2' in detail.traceback.toPlainText()
+    assert '"walls": 3' in detail.result.toPlainText()
+    assert detail.files.paths() == [str(saved)]
+    parameter = detail.parameters.topLevelItem(0)
+    assert parameter is not None and parameter.text(0) == "query"
+    assert detail.tabs.currentIndex() == ERROR  # a failed run opens on its error
+    assert "Count Walls" in detail.title.text() and "house.ifc" in detail.title.text()
+
+
+def test_a_run_whose_process_died_shows_as_interrupted(qtbot: Any, store: Store,
+                                                       data_dir: Path) -> None:
+    pane = make_pane(qtbot, store)
+    # While the pane is open, a process records a run, starts it and dies.
+    child = textwrap.dedent(f"""
+        import os
+        from pathlib import Path
+        from ifcscript_desktop.core.runs import create_execution, mark_running
+        from ifcscript_desktop.core.store import open_store
+        store = open_store(Path({str(data_dir)!r}))
+        run = create_execution(store, script=None, script_name="Crashes", script_path=None,
+                               code="while True: pass", model_path="/m/house.ifc",
+                               parameters={{}}, source="cli")
+        mark_running(run)
+        os._exit(9)
+    """)
+    subprocess.run([sys.executable, "-c", child], check=False, timeout=60)
+    model = pane.model
+    qtbot.waitUntil(lambda: model.index(0, STATUS).data() == "interrupted", timeout=5000)
+    assert model.index(0, STATUS).data(Qt.ItemDataRole.FontRole).italic()
+    assert "stopped before this run finished" in model.index(0, STATUS).data(
+        Qt.ItemDataRole.ToolTipRole)
+    pane.select_run(model.row(0).id)
+    assert "interrupted" in pane.detail.title.text()
+    assert "stopped before this run finished" in pane.detail.title.text()
+
+
+def test_a_run_added_by_another_connection_appears(qtbot: Any, store: Store,
+                                                   data_dir: Path) -> None:
+    record(store, script="Before")
+    pane = make_pane(qtbot, store)
+    assert pane.model.rowCount() == 1
+    with open_store(data_dir) as other:  # as `ifcscript run` would, in its own connection
+        added = record(other, script="From the command line")
+    store.activate()
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 2, timeout=5000)
+    assert pane.model.row(0).id == added.id
+    assert pane.model.index(0, SCRIPT).data() == "From the command line"
+
+
+def test_a_filtered_list_follows_the_store_and_keeps_the_selection(
+        qtbot: Any, store: Store, data_dir: Path) -> None:
+    kept = record(store, "error", script="Old failure")
+    record(store, "success")
+    pane = make_pane(qtbot, store)
+    pane.set_filters(status="error")
+    assert pane.select_run(kept.id)
+    with open_store(data_dir) as other:
+        record(other, "success", script="Passes")
+        new_failure = record(other, "error", script="New failure")
+    store.activate()
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 2, timeout=5000)
+    assert [pane.model.row(r).id for r in range(2)] == [new_failure.id, kept.id]
+    assert pane.selected_run() == kept.id and pane.detail.execution_id == kept.id
+
+
+def test_a_run_of_the_command_line_appears_while_the_pane_is_open(
+        qtbot: Any, store: Store, data_dir: Path, house: Path, tmp_path: Path) -> None:
+    pane = make_pane(qtbot, store)
+    assert pane.model.rowCount() == 0
+    script = tmp_path / "count_walls.py"
+    script.write_text('print(len(model.by_type("IfcWall")), "walls")\n')
+    command = subprocess.Popen(
+        [sys.executable, "-m", "ifcscript_desktop", "run", str(script), str(house),
+         "--data-dir", str(data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        qtbot.waitUntil(lambda: pane.model.index(0, STATUS).data() == "success", timeout=60000)
+    finally:
+        assert command.wait(timeout=60) == 0, command.stderr.read() if command.stderr else ""
+    assert pane.model.index(0, MODEL).data() == house.name
+    assert pane.model.index(0, SCRIPT).data(Qt.ItemDataRole.ToolTipRole) == str(script)
+    assert pane.model.row(0).source == "cli"
+
+
+def test_a_running_run_is_updated_when_it_finishes(qtbot: Any, store: Store,
+                                                   data_dir: Path) -> None:
+    other = open_store(data_dir)
+    try:
+        run = create_execution(other, script=None, script_name="Slow", script_path=None,
+                               code=CODE, model_path="/m/a.ifc", parameters={}, source="cli")
+        mark_running(run)
+        store.activate()
+        pane = make_pane(qtbot, store)
+        pane.select_run(run.id)
+        assert pane.model.index(0, STATUS).data() == "running"
+        other.activate()
+        finish_execution(run, status="success", output="done\n")
+        store.activate()
+        qtbot.waitUntil(lambda: pane.model.index(0, STATUS).data() == "success", timeout=5000)
+        assert pane.detail.status == "success"
+        assert pane.detail.output.toPlainText().startswith("done")
+    finally:
+        other.close()
+        store.activate()
+
+
+def test_rerun_and_open_code_emit_the_id(qtbot: Any, store: Store) -> None:
+    run = record(store)
+    pane = make_pane(qtbot, store)
+    pane.select_run(run.id)
+    with qtbot.waitSignal(pane.rerun_requested, timeout=1000) as rerun:
+        qtbot.mouseClick(pane.detail.rerun_button, Qt.MouseButton.LeftButton)
+    assert rerun.args == [run.id]
+    with qtbot.waitSignal(pane.open_code_requested, timeout=1000) as opened:
+        qtbot.mouseClick(pane.detail.open_code_button, Qt.MouseButton.LeftButton)
+    assert opened.args == [run.id]
