@@ -265,3 +265,12 @@ def test_without_a_usable_scintilla_the_plain_editor_stands_in(
     qtbot.keyClicks(editor.focusProxy(), "if x:")
     qtbot.keyClick(editor.focusProxy(), Qt.Key.Key_Return)
     assert editor.text() == "if x:\n    "
+
+
+def test_a_draft_shows_as_unsaved_changes_over_the_saved_text(qtbot: QtBot, editor: ScriptEditor) -> None:
+    with qtbot.waitSignal(editor.sig_modified_changed) as changed:
+        editor.set_draft("result = 1\n", "result = 2\n")
+    assert changed.args == [True]
+    assert editor.text() == "result = 2\n" and editor.is_modified()
+    editor.set_saved()
+    assert not editor.is_modified()

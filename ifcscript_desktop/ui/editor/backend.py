@@ -28,6 +28,10 @@ class EditorBackend(QObject):
         """Replace the text, forget the undo history and mark it saved."""
         raise NotImplementedError
 
+    def replace_all(self, text: str) -> None:
+        """Replace the whole text as one undoable edit (the saved state stays where it was)."""
+        raise NotImplementedError
+
     def is_modified(self) -> bool:
         raise NotImplementedError
 

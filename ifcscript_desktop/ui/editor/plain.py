@@ -93,6 +93,12 @@ class PlainBackend(EditorBackend):
         self.edit.document().setModified(False)
         self.mark_error_line(None)
 
+    def replace_all(self, text: str) -> None:
+        """Replace the whole text as one undoable edit."""
+        cursor = self.edit.textCursor()
+        cursor.select(cursor.SelectionType.Document)
+        cursor.insertText(text)
+
     def is_modified(self) -> bool:
         return self.edit.document().isModified()
 

@@ -186,6 +186,10 @@ class ScintillaBackend(EditorBackend):
         self.mark_error_line(None)
         self._update_number_margin()
 
+    def replace_all(self, text: str) -> None:
+        """Replace the whole text as one undoable edit."""
+        self.sci.setText(text)
+
     def is_modified(self) -> bool:
         return bool(self.sci.modify())
 

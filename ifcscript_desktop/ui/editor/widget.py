@@ -97,6 +97,13 @@ class ScriptEditor(QWidget):
         self._sync_modified()
         self.sig_text_changed.emit()
 
+    def set_draft(self, saved: str, draft: str) -> None:
+        """Show `draft` as unsaved changes over `saved`: undo goes back to the saved text."""
+        self.set_text(saved)
+        self._backend.replace_all(draft)
+        self._sync_modified()
+        self.sig_text_changed.emit()
+
     def is_modified(self) -> bool:
         return self._backend.is_modified()
 
