@@ -1,13 +1,50 @@
-"""The start page `ifcscript --demo` opens until the full window lands."""
+"""The main window as a user drives it: real store, real worker processes, real models."""
 
 from __future__ import annotations
 
-import html
+import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
+from typing import Iterator
 
-from PySide6.QtWidgets import QLabel
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
 
-from ifcscript_desktop.ui.app import build_start_window, sample_model
+from ifcscript_desktop.core import library
+from ifcscript_desktop.core.runs import list_executions
+from ifcscript_desktop.ui.app import build_main_window, sample_model
+from ifcscript_desktop.ui.main_window import MainWindow
+
+OPEN_TIMEOUT = 120_000
+RUN_TIMEOUT = 120_000
+
+
+@pytest.fixture
+def window(qtbot, data_dir: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    win = build_main_window(str(data_dir), [])
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    win.store.close()
+
+
+def drop(window: MainWindow, paths: list[Path]) -> None:
+    """What a file manager's drag and drop delivers."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+
+
+def open_house(qtbot, window: MainWindow, house: Path) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.models.model_opened, timeout=OPEN_TIMEOUT):
+        drop(window, [house])
+    qtbot.waitUntil(lambda: window.tree.model.rowCount() > 0, timeout=30_000)
 
 
 def test_the_demo_model_is_bundled_and_valid() -> None:
@@ -15,12 +52,109 @@ def test_the_demo_model_is_bundled_and_valid() -> None:
     assert path.is_file() and path.read_bytes().startswith(b"ISO-10303-21;")
 
 
-def test_the_start_page_names_the_model_and_what_works(qtbot) -> None:  # type: ignore[no-untyped-def]
-    window = build_start_window([str(sample_model())])
-    qtbot.addWidget(window)
-    with qtbot.waitExposed(window):
-        window.show()
-    text = html.unescape(window.findChild(QLabel, "start_page").text())
-    assert "sample-house.ifc" in text
-    assert 'ifcscript run "GUID Validation Check"' in text
-    assert Path(str(sample_model())).name in text
+def test_drop_a_model_and_see_its_tree(qtbot, window: MainWindow, house: Path) -> None:  # type: ignore[no-untyped-def]
+    open_house(qtbot, window, house)
+    root = window.tree.model.index(0, 0)
+    assert window.tree.model.data(root).startswith("Projekt") or "IfcProject" in str(
+        window.tree.model.data(window.tree.model.index(0, 1)))
+    assert "127 elements" in window.model_label.text() and "IFC4" in window.model_label.text()
+
+
+def test_a_broken_file_and_a_folder_get_a_message(qtbot, window: MainWindow, illegal_file: Path,  # type: ignore[no-untyped-def]
+                                                  tmp_path: Path, house: Path) -> None:
+    with qtbot.waitSignal(window.models.open_failed, timeout=OPEN_TIMEOUT):
+        drop(window, [illegal_file])
+    assert "syntax error" in window.last_problem
+    drop(window, [tmp_path])
+    assert "is a folder" in window.last_problem
+    open_house(qtbot, window, house)  # and the app carries on
+
+
+def test_run_a_builtin_see_rows_history_and_select_from_a_row(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                              house: Path) -> None:
+    open_house(qtbot, window, house)
+    window.library.select_script("Export Elements to CSV")
+    window.scripts.load("Export Elements to CSV")
+    window.params.set_parameters(window.params.meta, {"query": "IfcWall", "output": "walls.csv"})
+    with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
+        window.run_script()
+    reply = finished.args[0]
+    assert reply["status"] == "success", reply
+    assert reply["result"]["rows"] == 13
+    runs = list_executions(window.store, limit=5)
+    assert runs[0].id == reply["execution_id"] and runs[0].source == "gui"
+    qtbot.waitUntil(lambda: window.history.model.rowCount() >= 1, timeout=10_000)
+    # Clicking a result row that carries a GlobalId selects that element in the tree.
+    guid = reply["tables"][0]["rows"][0]["GlobalId"]
+    with qtbot.waitSignal(window.tree.elements_revealed, timeout=30_000) as revealed:
+        window.results.elements_activated.emit([guid])
+    assert len(revealed.args[0]) == 1
+
+
+def test_stop_an_infinite_loop(qtbot, window: MainWindow, house: Path) -> None:  # type: ignore[no-untyped-def]
+    open_house(qtbot, window, house)
+    window.scripts.show_code("print('looping', flush=True)\nwhile True:\n    pass\n", "Loop")
+    with qtbot.waitSignal(window.runs.output_arrived, timeout=RUN_TIMEOUT):
+        window.run_script()
+    with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
+        window.action_stop.trigger()
+    assert finished.args[0]["status"] == "cancelled"
+    assert window.action_run.isEnabled()
+
+
+def test_edit_save_revision_and_draft_survives_a_restart(qtbot, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    first = build_main_window(str(data_dir), [])
+    qtbot.addWidget(first)
+    script, _ = library.save_script(first.store, "Mine", "# /// ifcscript\n# name = \"Mine\"\n# ///\nresult = 1\n")
+    first.scripts.load("Mine")
+    first.editor.set_draft(first.editor.text(), first.editor.text() + "result = 2\n")
+    first.scripts.save()
+    assert len(library.list_revisions(library.require_script(first.store, "Mine"))) == 2
+    assert "revision 2" in first.statusBar().currentMessage()
+    first.editor.set_draft(first.editor.text(), first.editor.text() + "result = 3  # not saved\n")
+    first.close()  # closing flushes the draft, as a crash after the autosave would leave it
+    first.store.close()
+    second = build_main_window(str(data_dir), [])
+    qtbot.addWidget(second)
+    second.scripts.load("Mine")
+    assert "result = 3  # not saved" in second.editor.text()
+    assert second.editor.is_modified()
+    assert "Restored your unsaved changes" in second.statusBar().currentMessage()
+    second.close()
+    second.store.close()
+
+
+def test_a_run_error_marks_the_line(qtbot, window: MainWindow, house: Path) -> None:  # type: ignore[no-untyped-def]
+    open_house(qtbot, window, house)
+    window.scripts.show_code("x = 1\ny = undefined_name\n", "Broken")
+    with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
+        window.run_script()
+    assert finished.args[0]["status"] == "error"
+    assert window.editor.error_line() == 2
+
+
+def test_the_gui_process_never_imports_ifcopenshell(tmp_path: Path, house: Path) -> None:
+    model = tmp_path / "house.ifc"
+    shutil.copy(house, model)
+    scenario = textwrap.dedent(f"""
+        import os, sys
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from PySide6.QtWidgets import QApplication
+        from PySide6.QtCore import QEventLoop, QTimer
+        app = QApplication([])
+        from ifcscript_desktop.ui.app import build_main_window
+        window = build_main_window({str(tmp_path / 'data')!r}, [{str(model)!r}])
+        loop = QEventLoop()
+        window.models.model_opened.connect(lambda m: loop.quit())
+        QTimer.singleShot(120000, loop.quit)
+        loop.exec()
+        window.runs.run_finished.connect(lambda r: loop.quit())
+        window.run_script()
+        loop.exec()
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] == "ifcopenshell")
+        print("STATUS", window.runs.current is None and window.history.model.rowCount())
+        print("IFCOPENSHELL", loaded)
+        window.close()
+    """)
+    done = subprocess.run([sys.executable, "-c", scenario], capture_output=True, text=True, timeout=300)
+    assert "IFCOPENSHELL []" in done.stdout, done.stdout + done.stderr

@@ -1,0 +1,297 @@
+"""The main window: assembles the panes and connects their signals; decides nothing itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
+                               QMessageBox, QProgressBar, QSplitter, QTabWidget, QToolBar,
+                               QVBoxLayout, QWidget)
+
+from ifcscript_desktop.core import library
+from ifcscript_desktop.core.store import Store
+from ifcscript_desktop.ui.background import BackgroundRunner
+from ifcscript_desktop.ui.editor import ScriptEditor
+from ifcscript_desktop.ui.help import HelpPane
+from ifcscript_desktop.ui.history import HistoryPane
+from ifcscript_desktop.ui.library import LibraryPane
+from ifcscript_desktop.ui.models import OpenModel, OpenModels
+from ifcscript_desktop.ui.params import ParamsForm
+from ifcscript_desktop.ui.properties import PropertiesPane
+from ifcscript_desktop.ui.results import ResultsPane
+from ifcscript_desktop.ui.run_controller import RunController
+from ifcscript_desktop.ui.script_controller import ScriptController
+from ifcscript_desktop.ui.settings import SettingsDialog
+from ifcscript_desktop.ui.tree import ModelTreeView
+
+RECENT_KEY = "recent_models"
+FIRST_SCRIPT = "GUID Validation Check"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: Store, background: BackgroundRunner | None = None,
+                 settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.qsettings = settings or QSettings("ifcscript-desktop", "IFC Script Desktop")
+        self.setWindowTitle("IFC Script Desktop")
+        self.setAcceptDrops(True)
+        self.models = OpenModels(background or BackgroundRunner(), self)
+        self.tree = ModelTreeView()
+        self.properties = PropertiesPane()
+        self.library = LibraryPane(store)
+        self.editor = ScriptEditor()
+        self.params = ParamsForm()
+        self.results = ResultsPane()
+        self.history = HistoryPane(store)
+        self.help = HelpPane()
+        self.scripts = ScriptController(store, self.editor, self.params, self)
+        self.runs = RunController(store, self)
+        self._build_layout()
+        self._build_actions()
+        self._connect()
+        self.last_problem: str | None = None
+        self.statusBar().showMessage("Drop an IFC file on the window, or File > Open model.")
+        if library.get_script(store, FIRST_SCRIPT):
+            self.library.select_script(FIRST_SCRIPT)
+            self.scripts.load(FIRST_SCRIPT)
+
+    # -- assembly ----------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", "_"))
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_layout(self) -> None:
+        model_split = QSplitter(Qt.Orientation.Vertical)
+        model_split.addWidget(self.tree)
+        model_split.addWidget(self.properties)
+        model_dock = self._dock("Model", model_split, Qt.DockWidgetArea.LeftDockWidgetArea)
+        scripts_dock = self._dock("Scripts", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(scripts_dock, model_dock)
+        self._dock("Parameters", self.params, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.bottom = QTabWidget()
+        self.bottom.addTab(self.results, "Results")
+        self.bottom.addTab(self.history, "History")
+        self.bottom.addTab(self.help, "Help")
+        centre = QSplitter(Qt.Orientation.Vertical)
+        editor_box = QWidget()
+        layout = QVBoxLayout(editor_box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.script_label = QLabel()
+        layout.addWidget(self.script_label)
+        layout.addWidget(self.editor)
+        centre.addWidget(editor_box)
+        centre.addWidget(self.bottom)
+        centre.setStretchFactor(0, 3)
+        centre.setStretchFactor(1, 2)
+        self.setCentralWidget(centre)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.hide()
+        self.model_label = QLabel()
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.resize(1400, 900)
+
+    def _build_actions(self) -> None:
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        self.addToolBar(toolbar)
+        file_menu = self.menuBar().addMenu("&File")
+        self.action_open = QAction("&Open model…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Open))
+        self.action_open.triggered.connect(self._on_open_dialog)
+        file_menu.addAction(self.action_open)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        settings = QAction("&Settings…", self)
+        settings.triggered.connect(lambda: SettingsDialog(self.store, self).exec())
+        file_menu.addAction(settings)
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        run_menu = self.menuBar().addMenu("&Run")
+        self.action_run = QAction("Run", self, shortcut=QKeySequence("F5"))
+        self.action_run.triggered.connect(self.run_script)
+        self.action_stop = QAction("Stop", self, shortcut=QKeySequence("Shift+F5"))
+        self.action_stop.triggered.connect(self.runs.stop)
+        self.action_stop.setEnabled(False)
+        for action in (self.action_run, self.action_stop):
+            run_menu.addAction(action)
+        toolbar.addAction(self.action_open)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Model: "))
+        self.model_box = QComboBox()
+        self.model_box.setMinimumWidth(260)
+        self.model_box.currentIndexChanged.connect(self._on_model_chosen)
+        toolbar.addWidget(self.model_box)
+        toolbar.addSeparator()
+        toolbar.addAction(self.action_run)
+        toolbar.addAction(self.action_stop)
+
+    def _connect(self) -> None:
+        self.models.model_opened.connect(self._on_model_opened)
+        self.models.open_failed.connect(self._show_problem)
+        self.models.open_progress.connect(self._on_open_progress)
+        self.models.active_changed.connect(self._on_active_changed)
+        self.tree.element_selected.connect(self.properties.show_element)
+        self.library.script_chosen.connect(self.scripts.load)
+        self.library.library_changed.connect(self.history.refresh)
+        self.scripts.library_changed.connect(self.library.refresh)
+        self.scripts.message.connect(self.statusBar().showMessage)
+        self.scripts.state_changed.connect(self._on_script_state)
+        self.editor.sig_run_requested.connect(self.run_script)
+        self.editor.sig_help_requested.connect(self._on_help)
+        self.runs.run_started.connect(self._on_run_started)
+        self.runs.output_arrived.connect(self.results.append_output)
+        self.runs.progress_changed.connect(self._on_run_progress)
+        self.runs.run_finished.connect(self._on_run_finished)
+        self.runs.run_refused.connect(self._on_run_refused)
+        self.results.elements_activated.connect(self._on_elements_activated)
+        self.history.open_code_requested.connect(self._on_open_code)
+
+    # -- models ------------------------------------------------------------------------------
+    def open_models(self, paths: list[str]) -> None:
+        for path in paths:
+            self.models.open(path)
+
+    def _on_open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open IFC models", "",
+                                                "IFC models (*.ifc *.ifczip *.IFC *.IFCZIP)")
+        self.open_models(paths)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.models.open(p))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def _recent(self) -> list[str]:
+        value = self.qsettings.value(RECENT_KEY, [])
+        return [str(v) for v in (value if isinstance(value, list) else [value] if value else [])]
+
+    def _on_open_progress(self, path: str, fraction: float, message: str) -> None:
+        self.progress.show()
+        self.progress.setValue(int(fraction * 100))
+        self.statusBar().showMessage(f"{message} {Path(path).name}…")
+
+    def _on_model_opened(self, model: OpenModel) -> None:
+        self.progress.hide()
+        recent = [model.path] + [p for p in self._recent() if p != model.path]
+        self.qsettings.setValue(RECENT_KEY, recent[:10])
+        self.model_box.blockSignals(True)
+        self.model_box.addItem(model.name, model.path)
+        self.model_box.setCurrentIndex(self.model_box.count() - 1)
+        self.model_box.blockSignals(False)
+        self.statusBar().showMessage(model.summary())
+
+    def _on_model_chosen(self, index: int) -> None:
+        path = self.model_box.itemData(index)
+        chosen = next((m for m in self.models.models if m.path == path), None)
+        self.models.set_active(chosen)
+
+    def _on_active_changed(self, model: OpenModel | None) -> None:
+        handle = model.handle if model else None
+        self.tree.set_handle(handle)
+        self.properties.set_handle(handle)
+        self.model_label.setText(model.summary() if model else "No model open")
+
+    def _show_problem(self, sentence: str) -> None:
+        self.progress.hide()
+        self.last_problem = sentence
+        self.statusBar().showMessage(sentence)
+        box = QMessageBox(QMessageBox.Icon.Warning, "IFC Script Desktop", sentence,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # not exec(): the window keeps working while the message shows
+
+    # -- runs --------------------------------------------------------------------------------
+    def run_script(self) -> None:
+        self.runs.run(self.editor.text(), self.scripts.name, self.scripts.script,
+                      self.params.values(), self.models.active, self.tree.selected_ids())
+
+    def _on_run_started(self, execution_id: int) -> None:
+        self.editor.mark_error_line(None)
+        self.results.start_run()
+        self.bottom.setCurrentWidget(self.results)
+        self.action_run.setEnabled(False)
+        self.action_stop.setEnabled(True)
+        self.statusBar().showMessage(f"Running {self.scripts.name} (run #{execution_id})…")
+        self.history.refresh()
+
+    def _on_run_progress(self, fraction: float, message: str) -> None:
+        self.progress.show()
+        self.progress.setValue(int(fraction * 100))
+        if message:
+            self.statusBar().showMessage(message)
+
+    def _on_run_finished(self, reply: dict[str, Any]) -> None:
+        self.progress.hide()
+        self.action_run.setEnabled(True)
+        self.action_stop.setEnabled(False)
+        self.results.show_reply(reply)
+        if reply.get("error_line"):
+            self.editor.mark_error_line(int(reply["error_line"]))
+        for highlight in reply.get("highlights") or []:
+            self.tree.highlight(highlight.get("ids") or [], highlight.get("color") or "#ffd54f")
+        duration = reply.get("duration_s")
+        took = f" in {duration:.2f} s" if isinstance(duration, (int, float)) else ""
+        error = f": {reply['error']}" if reply.get("error") else ""
+        self.statusBar().showMessage(f"Run #{reply['execution_id']} {reply.get('status')}{took}{error}")
+        self.history.refresh()
+
+    def _on_run_refused(self, sentence: str, line: int) -> None:
+        if line:
+            self.editor.mark_error_line(line)
+        self.statusBar().showMessage(sentence)
+
+    def _on_elements_activated(self, refs: list[Any]) -> None:
+        ids = [r for r in refs if isinstance(r, int)]
+        guids = [r for r in refs if isinstance(r, str)]
+        if ids:
+            self.tree.select_elements(ids)
+        elif guids and self.models.active:
+            query = " + ".join(f'IfcRoot, GlobalId="{g}"' for g in guids[:200])
+            self.models.active.handle.query("filter", {"query": query},
+                                            lambda reply: self.tree.select_elements(reply.get("ids") or []))
+
+    # -- scripts -----------------------------------------------------------------------------
+    def _on_script_state(self, name: str, modified: bool) -> None:
+        marker = " ●  unsaved changes" if modified else ""
+        read_only = "  (built-in, read-only: duplicate it in Scripts to edit)" if (
+            self.scripts.script and self.scripts.script.is_builtin) else ""
+        self.script_label.setText(f"<b>{name}</b>{marker}{read_only}")
+
+    def _on_help(self, word: str) -> None:
+        self.bottom.setCurrentWidget(self.help)
+        self.help.show_topic(word)
+
+    def _on_open_code(self, execution_id: int) -> None:
+        from ifcscript_desktop.core.runs import get_execution
+
+        execution = get_execution(self.store, execution_id)
+        self.scripts.show_code(execution.code, f"{execution.script_name} (run #{execution_id})")
+
+    # -- Qt events ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        event.acceptProposedAction()
+        self.open_models(paths)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.scripts.flush_draft()
+        self.history.poll_timer.stop()
+        self.models.close_all()
+        super().closeEvent(event)

@@ -1,0 +1,116 @@
+"""The models open in the window: one worker each, one of them active."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ifcscript_desktop.core.runs import sha256_of
+from ifcscript_desktop.ui.background import BackgroundRunner
+from ifcscript_desktop.ui.worker_handle import WorkerHandle
+
+MODEL_SUFFIXES = (".ifc", ".ifczip")
+
+
+@dataclass(eq=False)
+class OpenModel:
+    """A model in its worker, with what the status bar and run records need."""
+
+    path: str
+    handle: WorkerHandle
+    info: dict[str, Any] | None = None
+    sha256: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def summary(self) -> str:
+        if not self.info:
+            return f"{self.name}: opening…"
+        app = self.info.get("application") or "unknown application"
+        return (f"{self.name}: {self.info.get('schema')}, {self.info.get('elements')} elements, "
+                f"{app}, parsed in {self.info.get('parse_s', 0):.2f} s")
+
+
+def refusal_for(path: Path) -> str | None:
+    """Why a dropped or chosen path cannot be opened as a model, before any worker starts."""
+    if path.is_dir():
+        return f"{path.name} is a folder: drop IFC files (.ifc, .ifczip) instead."
+    if path.suffix.lower() not in MODEL_SUFFIXES:
+        return f"{path.name} is not an IFC file (.ifc or .ifczip)."
+    return None
+
+
+class OpenModels(QObject):
+    """Opens models in workers, tracks the active one and reports in sentences."""
+
+    #: A model finished opening (the OpenModel).
+    model_opened = Signal(object)
+    #: A model could not be opened: a sentence.
+    open_failed = Signal(str)
+    #: Parsing progresses: path, fraction, message.
+    open_progress = Signal(str, float, str)
+    #: The active model changed (the OpenModel or None).
+    active_changed = Signal(object)
+
+    def __init__(self, background: BackgroundRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._background = background
+        self.models: list[OpenModel] = []
+        self.active: OpenModel | None = None
+
+    def open(self, path_text: str) -> OpenModel | None:
+        """Start opening a model (or activate it if it is open already)."""
+        path = Path(path_text).expanduser().absolute()
+        problem = refusal_for(path)
+        if problem:
+            self.open_failed.emit(problem)
+            return None
+        for model in self.models:
+            if model.path == str(path):
+                self.set_active(model)
+                return model
+        handle = WorkerHandle(self)
+        model = OpenModel(str(path), handle)
+        self.models.append(model)
+        handle.model_opened.connect(lambda info, m=model: self._on_opened(m, info))
+        handle.open_failed.connect(lambda text, m=model: self._on_failed(m, text))
+        handle.open_progress.connect(lambda f, text, m=model: self.open_progress.emit(m.path, f, text))
+        handle.open_model(str(path))
+        return model
+
+    def set_active(self, model: OpenModel | None) -> None:
+        if model is not self.active:
+            self.active = model
+            self.active_changed.emit(model)
+
+    def close(self, model: OpenModel) -> None:
+        model.handle.close()
+        self.models.remove(model)
+        if self.active is model:
+            self.set_active(self.models[-1] if self.models else None)
+
+    def close_all(self) -> None:
+        for model in list(self.models):
+            model.handle.close()
+        self.models.clear()
+        self.active = None
+
+    def _on_opened(self, model: OpenModel, info: dict[str, Any]) -> None:
+        model.info = info
+        # The run records carry the file's hash; hashing 100 MB is not for the GUI thread.
+        self._background.submit(lambda: sha256_of(model.path),
+                                lambda digest: setattr(model, "sha256", digest))
+        self.set_active(model)
+        self.model_opened.emit(model)
+
+    def _on_failed(self, model: OpenModel, sentence: str) -> None:
+        if model in self.models:
+            self.models.remove(model)
+        model.handle.close()
+        self.open_failed.emit(sentence)

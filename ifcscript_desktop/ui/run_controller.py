@@ -1,0 +1,106 @@
+"""Running the editor's script on the active model: record it, stream it, show it, stop it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ifcscript_desktop.core.execute import Limits, begin_run, record_reply, source_from_text
+from ifcscript_desktop.core.lastparams import remember_params
+from ifcscript_desktop.core.params import ParamError, coerce_params
+from ifcscript_desktop.core.scriptfile import ScriptFileError
+from ifcscript_desktop.core.settings import load_settings
+from ifcscript_desktop.core.store import Script, ScriptExecution, Store
+from ifcscript_desktop.ui.models import OpenModel
+
+
+@dataclass(eq=False)
+class ActiveRun:
+    request_id: int
+    execution: ScriptExecution
+    model: OpenModel
+    output: list[str] = field(default_factory=list)
+
+
+class RunController(QObject):
+    """One run at a time from the window; every run recorded like the command's."""
+
+    #: A run started (execution id).
+    run_started = Signal(int)
+    #: Streamed text of the current run.
+    output_arrived = Signal(str)
+    #: Progress of the current run: fraction, message.
+    progress_changed = Signal(float, str)
+    #: The run ended: the worker's reply plus `execution_id`.
+    run_finished = Signal(object)
+    #: The run could not start: a sentence (and the script line at fault, or 0).
+    run_refused = Signal(str, int)
+
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.current: ActiveRun | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.current is not None
+
+    def run(self, code: str, name: str, script: Script | None, raw_params: dict[str, Any],
+            model: OpenModel | None, selection: list[int]) -> bool:
+        """Gather, check and start; False (with run_refused) when it cannot start."""
+        if self.current is not None:
+            self.run_refused.emit("A run is already going: stop it or wait for it to end.", 0)
+            return False
+        if model is None or not model.info:
+            self.run_refused.emit("Open a model first: drop an IFC file on the window.", 0)
+            return False
+        try:
+            source = source_from_text(code, name, script)
+            params = coerce_params(source.meta, raw_params)
+        except ScriptFileError as exc:
+            self.run_refused.emit(f"The script's metadata block is wrong: {exc}", exc.line or 0)
+            return False
+        except ParamError as exc:
+            self.run_refused.emit(str(exc), 0)
+            return False
+        limits = Limits.from_settings(load_settings(self.store))
+        execution, fields = begin_run(self.store, source, model.path, model.info, params, limits,
+                                      "gui", model_sha256=model.sha256, selection=selection)
+        remember_params(self.store, name, raw_params)
+        handle = model.handle
+        request_id = handle.run(fields)
+        self.current = ActiveRun(request_id, execution, model)
+        handle.run_event.connect(self._on_event)
+        handle.run_finished.connect(self._on_finished)
+        self.run_started.emit(execution.id)
+        return True
+
+    def stop(self) -> None:
+        if self.current is not None:
+            self.current.model.handle.cancel(self.current.request_id)
+
+    def _on_event(self, request_id: int, message: dict[str, Any]) -> None:
+        run = self.current
+        if run is None or request_id != run.request_id:
+            return
+        if message.get("event") == "output":
+            text = str(message.get("data", ""))
+            run.output.append(text)
+            self.output_arrived.emit(text)
+        elif message.get("event") == "progress":
+            self.progress_changed.emit(float(message.get("fraction") or 0.0),
+                                       str(message.get("message") or ""))
+
+    def _on_finished(self, request_id: int, reply: dict[str, Any]) -> None:
+        run = self.current
+        if run is None or request_id != run.request_id:
+            return
+        handle = run.model.handle
+        handle.run_event.disconnect(self._on_event)
+        handle.run_finished.disconnect(self._on_finished)
+        self.current = None
+        output = reply.get("output") if isinstance(reply.get("output"), str) else "".join(run.output)
+        record_reply(run.execution, reply, output or "")
+        self.run_finished.emit({**reply, "execution_id": run.execution.id})

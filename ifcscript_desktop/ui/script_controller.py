@@ -1,0 +1,114 @@
+"""The script in the editor: load from the library, save as a revision, autosave drafts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ifcscript_desktop.core import library
+from ifcscript_desktop.core.lastparams import last_params
+from ifcscript_desktop.core.scriptfile import ScriptFileError, parse_script
+from ifcscript_desktop.core.store import Script, Store, StoreError
+from ifcscript_desktop.ui.editor import ScriptEditor
+from ifcscript_desktop.ui.params import ParamsForm
+
+DRAFT_DELAY_MS = 800
+
+
+class ScriptController(QObject):
+    """Keeps the editor, the parameters form and the store in step for one current script."""
+
+    #: The current script changed or was saved: its name, and whether it has unsaved text.
+    state_changed = Signal(str, bool)
+    #: Something to tell the user (a sentence).
+    message = Signal(str)
+    #: The library must show a change (a save made a new revision, a built-in was copied).
+    library_changed = Signal()
+
+    def __init__(self, store: Store, editor: ScriptEditor, params: ParamsForm,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.editor = editor
+        self.params = params
+        self.script: Script | None = None
+        self._title = "Untitled"
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(self.flush_draft)
+        editor.sig_text_changed.connect(self._draft_timer.start)
+        editor.sig_modified_changed.connect(lambda _m: self._emit_state())
+        editor.sig_save_requested.connect(self.save)
+
+    @property
+    def name(self) -> str:
+        return self.script.name if self.script else self._title
+
+    def load(self, name: str) -> None:
+        """Show a stored script; an autosaved draft of it comes back with a note."""
+        self.flush_draft()
+        script = library.get_script(self.store, name)
+        if script is None:
+            self.message.emit(f"There is no script named {name!r}.")
+            return
+        self.script = script
+        self.editor.set_text(script.code)
+        self.editor.set_read_only(bool(script.is_builtin))
+        draft = library.get_draft(self.store, script)
+        if draft is not None and draft.text != script.code and not script.is_builtin:
+            self.editor.set_draft(script.code, draft.text)
+            self.message.emit(f"Restored your unsaved changes to {script.name!r} (not saved yet).")
+        self._refresh_params()
+        self._emit_state()
+
+    def show_code(self, code: str, title: str) -> None:
+        """Show code that is not a stored script (a past run's), editable and unsaved."""
+        self.flush_draft()
+        self.script = None
+        self._title = title
+        self.editor.set_read_only(False)
+        self.editor.set_draft("", code)
+        self._refresh_params()
+        self._emit_state()
+
+    def save(self) -> None:
+        """Ctrl+S: the editor's text becomes the script's next revision."""
+        if self.script is None:
+            self.message.emit("This code is not a stored script: create one in Scripts (New) "
+                              "and paste it there to keep it.")
+            return
+        if self.script.is_builtin:
+            self.message.emit("Built-in scripts are read-only: duplicate it in the library to edit.")
+            return
+        try:
+            script, changed = library.save_script(self.store, self.script.name, self.editor.text())
+        except (ScriptFileError, StoreError) as exc:
+            self.message.emit(f"Not saved: {exc}")
+            return
+        self.script = script
+        library.clear_draft(self.store, script)
+        self.editor.set_saved()
+        self._refresh_params()
+        self._emit_state()
+        if changed:
+            revisions = len(library.list_revisions(script))
+            self.message.emit(f"Saved {script.name!r} as revision {revisions}.")
+            self.library_changed.emit()
+
+    def _refresh_params(self) -> None:
+        try:
+            meta = parse_script(self.editor.text(), default_name=self.name)
+        except ScriptFileError as exc:
+            self.message.emit(f"The metadata block is wrong: {exc}")
+            return
+        self.params.set_parameters(meta, last_params(self.store, self.name))
+
+    def flush_draft(self) -> None:
+        self._draft_timer.stop()
+        if self.script is None or self.script.is_builtin:
+            return
+        if self.editor.is_modified():
+            library.save_draft(self.store, self.script, self.editor.text())
+
+    def _emit_state(self) -> None:
+        self.state_changed.emit(self.name, self.editor.is_modified())

@@ -1,0 +1,194 @@
+"""The window's handle on a worker: real worker processes over QProcess, driven by signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from ifcscript_desktop.ui.qprocess_transport import QProcessTransport
+from ifcscript_desktop.ui.worker_handle import WorkerHandle
+
+OPEN_MS = 60_000
+LIMITS = {"timeout_s": 60, "memory_mb": 2048, "output_cap": 10 * 1024 * 1024}
+
+
+def run_fields(code: str, out: Path) -> dict[str, Any]:
+    return {"code": code, "filename": "<test>", "params": {}, "granted": [], "selection": [],
+            "previous": {}, "output_dir": str(out), "limits": LIMITS}
+
+
+@pytest.fixture
+def handle(qtbot) -> Iterator[WorkerHandle]:  # type: ignore[no-untyped-def]
+    """A handle with no model yet; its worker is gone after the test."""
+    worker = WorkerHandle()
+    yield worker
+    worker.close()
+    qtbot.waitUntil(lambda: not worker.worker_running, timeout=15_000)
+
+
+@pytest.fixture
+def opened(handle: WorkerHandle, house: Path, qtbot) -> WorkerHandle:  # type: ignore[no-untyped-def]
+    """A handle with the FZK house open (shared by the tree and properties tests)."""
+    with qtbot.waitSignal(handle.model_opened, timeout=OPEN_MS):
+        handle.open_model(house)
+    return handle
+
+
+def ask(qtbot, handle: WorkerHandle, op: str, **fields: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Send a query and wait for its reply (through the callback, on the GUI thread)."""
+    replies: list[dict[str, Any]] = []
+    handle.query(op, fields, replies.append)
+    qtbot.waitUntil(lambda: bool(replies), timeout=OPEN_MS)
+    return replies[0]
+
+
+def test_opening_a_model_reports_progress_and_its_info(handle: WorkerHandle, house: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    progress: list[tuple[float, str]] = []
+    handle.open_progress.connect(lambda fraction, message: progress.append((fraction, message)))
+    with qtbot.waitSignal(handle.model_opened, timeout=OPEN_MS) as opened:
+        handle.open_model(house)
+    info = opened.args[0]
+    assert info["elements"] == 127 and info["schema"] == "IFC4"
+    assert handle.is_open and handle.path == str(house.resolve())
+    assert progress and progress[0][1] == "Parsing"
+
+
+def test_a_broken_file_gives_a_sentence_and_the_handle_still_opens_a_good_one(
+        handle: WorkerHandle, illegal_file: Path, house: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(handle.open_failed, timeout=OPEN_MS) as failed:
+        handle.open_model(illegal_file)
+    sentence = failed.args[0]
+    assert "FormallyIllegalFile.ifc" in sentence and "not a valid IFC file" in sentence
+    assert "Traceback" not in sentence and not handle.is_open
+    with qtbot.waitSignal(handle.model_opened, timeout=OPEN_MS) as opened:
+        handle.open_model(house)
+    assert opened.args[0]["elements"] == 127
+
+
+def test_opening_can_be_cancelled_and_the_next_open_starts_a_new_worker(
+        handle: WorkerHandle, house: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    handle.open_model(house)
+    first_pid = handle.worker_pid
+    with qtbot.waitSignal(handle.open_failed, timeout=5_000) as failed:
+        assert handle.cancel_open()
+    assert failed.args[0] == "Opening AC20-FZK-Haus.ifc was cancelled."
+    with qtbot.waitSignal(handle.model_opened, timeout=OPEN_MS):
+        handle.open_model(house)
+    assert handle.worker_pid != first_pid
+
+
+def test_a_run_streams_output_and_finishes(opened: WorkerHandle, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    events: list[tuple[int, dict[str, Any]]] = []
+    opened.run_event.connect(lambda request_id, message: events.append((request_id, message)))
+    code = "print('walls:', len(model.by_type('IfcWall')), flush=True)\nresult = {'n': len(entities)}"
+    with qtbot.waitSignal(opened.run_finished, timeout=OPEN_MS) as finished:
+        request_id = opened.run(run_fields(code, tmp_path / "out"))
+    assert finished.args[0] == request_id
+    reply = finished.args[1]
+    assert reply["status"] == "success" and reply["result"] == {"n": 127}
+    assert "walls: 13" in reply["output"]
+    kinds = [m.get("event") for rid, m in events if rid == request_id]
+    assert kinds[0] == "started" and "output" in kinds
+    streamed = "".join(m.get("data", "") for rid, m in events if m.get("event") == "output")
+    assert "walls: 13" in streamed
+
+
+def test_cancelling_a_run_ends_it_as_cancelled(opened: WorkerHandle, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    outputs: list[int] = []
+    opened.run_event.connect(lambda rid, m: m.get("event") == "output" and outputs.append(rid))
+    request_id = opened.run(run_fields("print('going', flush=True)\nwhile True:\n    pass\n", tmp_path / "c"))
+    qtbot.waitUntil(lambda: request_id in outputs, timeout=OPEN_MS)
+    with qtbot.waitSignal(opened.run_finished, timeout=OPEN_MS) as finished:
+        opened.cancel(request_id)
+    assert finished.args[1]["status"] == "cancelled"
+
+
+def test_query_errors_are_replies_with_a_sentence(opened: WorkerHandle, qtbot) -> None:  # type: ignore[no-untyped-def]
+    bad = ask(qtbot, opened, "filter", query="IfcWall, (((")
+    assert bad["ok"] is False and bad["error"].startswith("The filter 'IfcWall, (((' is not a valid")
+    walls = ask(qtbot, opened, "filter", query="IfcWall")
+    assert walls["ok"] and len(walls["ids"]) == 13
+
+
+def test_a_query_before_any_model_is_refused_without_a_worker(handle: WorkerHandle, qtbot) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(qtbot, handle, "tree", parent=None)
+    assert reply == {"ok": False, "error": "No model is open."}
+    assert not handle.worker_running
+
+
+def test_a_killed_worker_restarts_and_reopens_the_model_on_the_next_query(opened: WorkerHandle, qtbot) -> None:  # type: ignore[no-untyped-def]
+    pid = opened.worker_pid
+    assert pid
+    with qtbot.waitSignal(opened.worker_exited, timeout=10_000) as exited:
+        os.kill(pid, signal.SIGKILL)
+    assert exited.args[0] is None  # a crash, not an exit code
+    roots = ask(qtbot, opened, "tree", parent=None)
+    assert roots["ok"] and roots["nodes"][0]["type"] == "IfcProject"
+    assert opened.worker_pid not in (None, pid)
+
+
+def test_a_worker_program_that_cannot_start_is_a_readable_failure(qtbot, house: Path) -> None:  # type: ignore[no-untyped-def]
+    handle = WorkerHandle(command=["/nonexistent/ifcscript-worker"])
+    with qtbot.waitSignal(handle.open_failed, timeout=10_000) as failed:
+        handle.open_model(house)
+    assert "could not be started (/nonexistent/ifcscript-worker)" in failed.args[0]
+
+
+def test_the_transport_keeps_the_end_of_the_workers_log(qtbot) -> None:  # type: ignore[no-untyped-def]
+    transport = QProcessTransport([sys.executable, "-c", "import sys; sys.stderr.write('one\\ntwo\\nlast words'); sys.exit(3)"])
+    exits: list[tuple[Any, str]] = []
+    transport.start(lambda data: None, lambda code, detail: exits.append((code, detail)))
+    qtbot.waitUntil(lambda: bool(exits), timeout=10_000)
+    assert exits == [(3, "one\ntwo\nlast words")]
+
+
+SCENARIO = textwrap.dedent("""
+    import json, os, sys
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+    from ifcscript_desktop.ui.properties import PropertiesPane
+    from ifcscript_desktop.ui.tree import ModelTreeView
+    from ifcscript_desktop.ui.worker_handle import WorkerHandle
+
+    app = QApplication([])
+    loop = QEventLoop()
+    QTimer.singleShot(120_000, lambda: os._exit(2))  # a scenario that hangs fails, never blocks
+    def wait(signal):
+        signal.connect(loop.quit)
+        loop.exec()
+        signal.disconnect(loop.quit)
+    handle = WorkerHandle()
+    tree, pane = ModelTreeView(handle), PropertiesPane(handle)
+    tree.element_selected.connect(pane.show_element)
+    handle.open_model(sys.argv[1])
+    wait(handle.model_opened)
+    tree.select_elements([{wall}])
+    wait(pane.element_shown)
+    handle.run({{"code": "print(len(entities))", "filename": "<t>", "params": {{}}, "granted": [],
+                "selection": [], "previous": {{}}, "output_dir": sys.argv[2], "limits": {{"timeout_s": 60}}}})
+    wait(handle.run_finished)
+    handle.close()
+    print(json.dumps({{"ifcopenshell": sorted(m for m in sys.modules if m.startswith("ifcopenshell")),
+                      "property sets": pane.section("Property sets") is not None}}))
+""")
+
+
+def test_the_gui_process_never_imports_ifcopenshell(opened: WorkerHandle, house: Path, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The whole pane scenario in a fresh interpreter: pytest itself imports ifcopenshell elsewhere."""
+    wall = ask(qtbot, opened, "filter", query="IfcWall")["ids"][0]
+    script = tmp_path / "scenario.py"
+    script.write_text(SCENARIO.format(wall=wall))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, str(script), str(house), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"ifcopenshell": [], "property sets": True}
