@@ -36,8 +36,9 @@ def main() -> int:
         window.scripts.load("LOD Analyzer")
         window.run_script()
         wait(window.runs.run_finished)
-        wait(window.tree.model.children_loaded, 5_000)
-        window.tree.tree.expandToDepth(2) if hasattr(window.tree, "tree") else None
+        for depth in range(4):  # project > site > building > storeys, each level fetched lazily
+            window.tree.tree.expandToDepth(depth)
+            wait(window.tree.model.children_loaded, 5_000)
         loop = QEventLoop()
         QTimer.singleShot(1500, loop.quit)  # let the panes paint (this is a picture, not a test)
         loop.exec()
