@@ -60,6 +60,9 @@ def run_child(job_fd: int, out_fd: int, event_fd: int, index: Any, model: Any) -
     code = 70
     try:
         job = _read_job(job_fd)
+        if job is None:  # a spare child discarded unused (a new model, or the worker stopping)
+            code = 0
+            return
         _redirect_output(out_fd)
         events = EventPipe(event_fd, Path(job["output_dir"]))
         _run(job, events, index, model)
@@ -81,11 +84,13 @@ def run_child(job_fd: int, out_fd: int, event_fd: int, index: Any, model: Any) -
         os._exit(code)
 
 
-def _read_job(fd: int) -> dict[str, Any]:
+def _read_job(fd: int) -> dict[str, Any] | None:
     chunks = []
     while chunk := os.read(fd, 1 << 20):
         chunks.append(chunk)
     os.close(fd)
+    if not chunks:
+        return None
     job: dict[str, Any] = json.loads(b"".join(chunks))
     return job
 
