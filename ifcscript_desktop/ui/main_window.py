@@ -53,6 +53,8 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_actions()
         self._connect()
+        self.restoreGeometry(self.qsettings.value("geometry", b""))
+        self.restoreState(self.qsettings.value("window_state", b""))
         self.last_problem: str | None = None
         self.statusBar().showMessage("Drop an IFC file on the window, or File > Open model.")
         if library.get_script(store, FIRST_SCRIPT):
@@ -123,9 +125,13 @@ class MainWindow(QMainWindow):
         self.action_stop = QAction("Stop", self, shortcut=QKeySequence("Shift+F5"))
         self.action_stop.triggered.connect(self.runs.stop)
         self.action_stop.setEnabled(False)
+        self.action_cancel_open = QAction("Cancel opening", self)
+        self.action_cancel_open.triggered.connect(self.models.cancel_opening)
+        self.action_cancel_open.setVisible(False)
         for action in (self.action_run, self.action_stop):
             run_menu.addAction(action)
         toolbar.addAction(self.action_open)
+        toolbar.addAction(self.action_cancel_open)
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Model: "))
         self.model_box = QComboBox()
@@ -156,6 +162,7 @@ class MainWindow(QMainWindow):
         self.runs.run_refused.connect(self._on_run_refused)
         self.results.elements_activated.connect(self._on_elements_activated)
         self.history.open_code_requested.connect(self._on_open_code)
+        self.history.rerun_requested.connect(lambda run_id: self.runs.rerun(run_id, self.models))
 
     # -- models ------------------------------------------------------------------------------
     def open_models(self, paths: list[str]) -> None:
@@ -180,12 +187,14 @@ class MainWindow(QMainWindow):
         return [str(v) for v in (value if isinstance(value, list) else [value] if value else [])]
 
     def _on_open_progress(self, path: str, fraction: float, message: str) -> None:
+        self.action_cancel_open.setVisible(True)
         self.progress.show()
         self.progress.setValue(int(fraction * 100))
         self.statusBar().showMessage(f"{message} {Path(path).name}…")
 
     def _on_model_opened(self, model: OpenModel) -> None:
         self.progress.hide()
+        self.action_cancel_open.setVisible(self.models.opening)
         recent = [model.path] + [p for p in self._recent() if p != model.path]
         self.qsettings.setValue(RECENT_KEY, recent[:10])
         self.model_box.blockSignals(True)
@@ -207,6 +216,7 @@ class MainWindow(QMainWindow):
 
     def _show_problem(self, sentence: str) -> None:
         self.progress.hide()
+        self.action_cancel_open.setVisible(self.models.opening)
         self.last_problem = sentence
         self.statusBar().showMessage(sentence)
         box = QMessageBox(QMessageBox.Icon.Warning, "IFC Script Desktop", sentence,
@@ -294,5 +304,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.scripts.flush_draft()
         self.history.poll_timer.stop()
+        self.qsettings.setValue("geometry", self.saveGeometry())
+        self.qsettings.setValue("window_state", self.saveState())
         self.models.close_all()
         super().closeEvent(event)

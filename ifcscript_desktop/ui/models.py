@@ -89,6 +89,16 @@ class OpenModels(QObject):
             self.active = model
             self.active_changed.emit(model)
 
+    def cancel_opening(self) -> None:
+        """Stop every open still parsing (its worker is killed; nothing else is affected)."""
+        for model in list(self.models):
+            if model.info is None:
+                model.handle.cancel_open()
+
+    @property
+    def opening(self) -> bool:
+        return any(model.info is None for model in self.models)
+
     def close(self, model: OpenModel) -> None:
         model.handle.close()
         self.models.remove(model)

@@ -7,13 +7,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from ifcscript_desktop.core import library
 from ifcscript_desktop.core.execute import Limits, begin_run, record_reply, source_from_text
 from ifcscript_desktop.core.lastparams import remember_params
 from ifcscript_desktop.core.params import ParamError, coerce_params
 from ifcscript_desktop.core.scriptfile import ScriptFileError
+from ifcscript_desktop.core.runs import get_execution
 from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import Script, ScriptExecution, Store
-from ifcscript_desktop.ui.models import OpenModel
+from ifcscript_desktop.ui.models import OpenModel, OpenModels
 
 
 @dataclass(eq=False)
@@ -76,6 +78,24 @@ class RunController(QObject):
         handle.run_finished.connect(self._on_finished)
         self.run_started.emit(execution.id)
         return True
+
+    def rerun(self, execution_id: int, models: OpenModels) -> None:
+        """Run a past run's exact code and parameters again, on its model (opened if needed)."""
+        execution = get_execution(self.store, execution_id)
+        model = next((m for m in models.models if m.path == execution.model_path), None)
+        if model is None or not model.info:
+            model = models.open(execution.model_path)
+            if model is None:
+                return
+            model.handle.model_opened.connect(
+                lambda _info, m=model: self._run_execution_again(execution, m))
+            return
+        self._run_execution_again(execution, model)
+
+    def _run_execution_again(self, execution: ScriptExecution, model: OpenModel) -> None:
+        script = library.get_script(self.store, execution.script_name)
+        self.run(execution.code, execution.script_name, script, dict(execution.parameters or {}),
+                 model, [])
 
     def stop(self) -> None:
         if self.current is not None:

@@ -158,3 +158,22 @@ def test_the_gui_process_never_imports_ifcopenshell(tmp_path: Path, house: Path)
     """)
     done = subprocess.run([sys.executable, "-c", scenario], capture_output=True, text=True, timeout=300)
     assert "IFCOPENSHELL []" in done.stdout, done.stdout + done.stderr
+
+
+def test_rerun_a_past_run_from_history(qtbot, window: MainWindow, house: Path) -> None:  # type: ignore[no-untyped-def]
+    open_house(qtbot, window, house)
+    window.scripts.show_code("result = params.get('x', 'none')\n", "Again")
+    with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as first:
+        window.run_script()
+    with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as again:
+        window.history.rerun_requested.emit(first.args[0]["execution_id"])
+    assert again.args[0]["execution_id"] != first.args[0]["execution_id"]
+    assert again.args[0]["result"] == first.args[0]["result"] == "none"
+
+
+def test_cancel_an_open_in_progress(qtbot, window: MainWindow, house: Path) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.models.open_failed, timeout=OPEN_TIMEOUT) as failed:
+        window.open_models([str(house)])
+        window.action_cancel_open.trigger()
+    assert "cancelled" in failed.args[0]
+    open_house(qtbot, window, house)
