@@ -24,7 +24,7 @@ from types import (BuiltinFunctionType, CodeType, FrameType, FunctionType, Gener
 from typing import Any
 
 from .sandbox_hook import GuardState
-from .sandbox_libraries import patch_libraries
+from .sandbox_libraries import patch_libraries, prepare_import
 from .sandbox_policy import (ENV_WHY, INTERNALS_WHY, READ_WHY, WRITE_WHY, PathRules, Policy,
                              Refused, as_path, exact_str, resolve, type_name)
 from .sandbox_source import check_source, is_dunder, is_forbidden_attribute
@@ -32,9 +32,11 @@ from .sandbox_source import check_source, is_dunder, is_forbidden_attribute
 #: Top-level modules a script may import (documented in the README).
 ALLOWED_MODULES = (
     "math statistics re json csv datetime collections itertools functools operator decimal "
-    "fractions random string textwrap typing dataclasses enum numpy pandas ifcopenshell"
+    "fractions random string textwrap typing dataclasses enum numpy pandas ifcopenshell ifctester"
 ).split()
 _IFC_PACKAGES = frozenset({"util", "guid", "geom"})
+#: ifctester (IDS checking) without its web app (``ifctester.webapp`` serves HTTP).
+_IFCTESTER_PACKAGES = frozenset({"ids", "facet", "reporter"})
 _DENIED_MODULES = (
     "numpy.ctypeslib", "numpy.f2py", "numpy.distutils", "numpy.testing", "numpy.tests",
     "numpy.conftest", "pandas.io.clipboard", "pandas.io.clipboards", "pandas.tests",
@@ -56,7 +58,8 @@ _DANGEROUS_BUILTINS = frozenset(
 )
 _MODULE_DUNDERS = frozenset({"__name__", "__doc__", "__version__", "__file__"})
 _IMPORT_WHY = "scripts may import only: " + ", ".join(ALLOWED_MODULES) + \
-    " (with ifcopenshell.util, ifcopenshell.guid and ifcopenshell.geom)"
+    " (with ifcopenshell.util, ifcopenshell.guid and ifcopenshell.geom; ifctester.ids, " \
+    "ifctester.facet and ifctester.reporter)"
 _PRIVATE_WHY = "scripts may only use the public parts of libraries"
 _NO_CONSOLE_WHY = "scripts run without a console: use parameters"
 
@@ -76,6 +79,8 @@ def module_allowed(name: str) -> bool:
     if parts[0] not in ALLOWED_MODULES or any(p.startswith("_") for p in parts):
         return False
     if parts[0] == "ifcopenshell" and len(parts) > 1 and parts[1] not in _IFC_PACKAGES:
+        return False
+    if parts[0] == "ifctester" and len(parts) > 1 and parts[1] not in _IFCTESTER_PACKAGES:
         return False
     return not any(name == d or name.startswith(d + ".") for d in _DENIED_MODULES)
 
@@ -211,6 +216,7 @@ def _restricted_import(name: str, globals: Any = None, locals: Any = None,
         if item != "*" and (not isinstance(item, str) or item.startswith("_")
                             or f"{name}.{item}".startswith(_DENIED_MODULES)):
             raise _refuse(f'importing "{item}" from the module "{name}"', _IMPORT_WHY)
+    prepare_import(name, _guard())
     module = importlib.import_module(name)
     if fromlist:
         return guard_module(module)

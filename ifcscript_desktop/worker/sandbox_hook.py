@@ -19,6 +19,7 @@ from _thread import get_ident
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from .sandbox_policy import (
     ENV_WHY, INTERNALS_WHY, LINK_WHY, NATIVE_WHY, NET_WHY, PROCESS_WHY, READ_WHY, WRITE_WHY,
@@ -269,6 +270,25 @@ def _on_socket(state: GuardState, event: str, args: tuple[Any, ...]) -> None:
     raise state.refuse(what, NET_WHY)
 
 
+def _on_url(state: GuardState, event: str, args: tuple[Any, ...]) -> None:
+    """A URL opened with urllib: a ``file:`` URL is a read, checked like one; the rest is network.
+
+    (xmlschema, which ifctester uses, reads its schemas and the IDS file through ``file:`` URLs;
+    urllib then opens the file with ``open``, and that event is checked again.)
+    """
+    url = exact_str(args[0]) if args else None
+    if url is not None and url[:5].lower() == "file:":
+        parts = urlsplit(url)
+        frame = _trigger()
+        if parts.netloc not in ("", "localhost") or parts.query:
+            raise state.deny(frame, f'reading "{_short(url)}"', READ_WHY)
+        real = _path_of(state, unquote(parts.path), frame)
+        if not state.rules.may_read(real):
+            raise state.deny(frame, f'reading the file "{real}"', READ_WHY, real)
+        return
+    _denied_family(state, event, args)
+
+
 def _denied_family(state: GuardState, event: str, args: tuple[Any, ...]) -> None:
     root = event.partition(".")[0]
     if root == "socket":
@@ -375,6 +395,7 @@ _HANDLERS: dict[str, _Handler] = {
     "sqlite3.load_extension": _always("loading a SQLite extension", NATIVE_WHY),
     "fcntl.ioctl": _always("controlling a device (ioctl)", NATIVE_WHY),
     "pickle.find_class": _on_pickle,
+    "urllib.Request": _on_url,
     "import": _on_import,
     "object.__getattr__": _on_getattr,
     "object.__setattr__": _on_setattr,
