@@ -1,9 +1,11 @@
 # /// ifcscript
 # name = "Export Elements to CSV"
-# description = """Writes one CSV row per element chosen by an IFC class or selector query: \
-# GlobalId, class, name, storey, type and materials, then one column per property \
-# (Pset.Property) and per quantity (Qto.Quantity). Values come as stored in the model, in its \
-# units; a value set on the element wins over the one inherited from its type."""
+# description = """Writes one row per element chosen by an IFC class or selector query: \
+# attribute columns (by default GlobalId, class, name, storey, type and materials), then one \
+# column per property (Pset.Property) and per quantity (Qto.Quantity), all of them or only the \
+# property sets and properties you name. Values come as stored in the model, in its units; a \
+# value set on the element wins over the one inherited from its type. The file is CSV, or an \
+# Excel workbook (XLSX) with the format parameter."""
 # category = "Export"
 #
 # [[parameters]]
@@ -19,21 +21,48 @@
 # type = "str"
 # default = "elements.csv"
 # label = "Output file"
-# help = "Name of the CSV file written into the run's output folder (.csv is added if missing)"
+# help = """Name of the file written into the run's output folder (.csv or .xlsx is added or \
+# swapped to match the format)"""
+#
+# [[parameters]]
+# name = "format"
+# type = "choice"
+# choices = ["csv", "xlsx"]
+# default = "csv"
+# label = "Format"
+# help = "csv (UTF-8, comma separated) or xlsx (an Excel workbook with one sheet)"
+#
+# [[parameters]]
+# name = "attributes"
+# type = "str"
+# default = "GlobalId, Class, Name, Storey, Type, Materials"
+# label = "Attribute columns"
+# help = """Comma-separated attribute columns, in order: GlobalId, Class, Name, Storey, Type, \
+# Materials, or any IFC attribute of the elements (Description, ObjectType, Tag, \
+# PredefinedType...). Leave empty for none."""
 #
 # [[parameters]]
 # name = "include_properties"
 # type = "bool"
 # default = true
 # label = "Include properties"
-# help = "Add a column for every property of the property sets (Pset.Property)"
+# help = "Add a column per property of the property sets (Pset.Property)"
 #
 # [[parameters]]
 # name = "include_quantities"
 # type = "bool"
 # default = true
 # label = "Include quantities"
-# help = "Add a column for every quantity of the quantity sets (Qto.Quantity)"
+# help = "Add a column per quantity of the quantity sets (Qto.Quantity)"
+#
+# [[parameters]]
+# name = "properties"
+# type = "str"
+# default = ""
+# label = "Only these sets / properties"
+# help = """Empty: every property set and quantity set. Otherwise a comma-separated list of \
+# property set names (all their properties) and Pset.Property names; * matches any text. \
+# Example: "Pset_WallCommon, Qto_WallBaseQuantities.NetVolume, Pset_*Common.FireRating"."""
 # ///
 
 # This script runs with these names already defined (no import needed):
@@ -51,7 +80,14 @@ import re
 import ifcopenshell.util.element
 import ifcopenshell.util.selector
 
-ATTRIBUTE_COLUMNS = ["GlobalId", "Class", "Name", "Storey", "Type", "Materials"]
+# The attribute columns this script computes itself; any other name is read as an IFC attribute.
+COMPUTED = ["GlobalId", "Class", "Name", "Storey", "Type", "Materials"]
+
+
+def split_list(text):
+    """'a, b,, c' -> ['a', 'b', 'c'] (commas or new lines separate the items)."""
+    return [item.strip() for item in re.split(r"[,\n]", text or "") if item.strip()]
+
 
 # --- 1. The elements ----------------------------------------------------------------------
 # filter_elements understands a plain class ("IfcWall") as well as the full selector syntax.
@@ -72,6 +108,20 @@ except Exception as error:  # the selector's parser reports mistakes in several 
                      f"understands: {reason}") from None
 elements = sorted((e for e in selected if e.is_a("IfcRoot")), key=lambda e: e.id())
 element_ids = [e.id() for e in elements]
+
+# Which attribute columns, in the user's order. Names are matched without regard to case.
+attribute_columns = []
+for name in split_list(params["attributes"]):
+    known = next((c for c in COMPUTED if c.lower() == name.lower()), None)
+    if known is None:  # an IFC attribute: at least one chosen element must have it
+        known = next((e.attribute_name(i) for e in elements for i in range(len(e))
+                      if e.attribute_name(i).lower() == name.lower()), None)
+        if known is None and elements:
+            raise ValueError(f"attributes: {name!r} is neither one of {', '.join(COMPUTED)} "
+                             f"nor an IFC attribute of the chosen elements")
+        known = known or name
+    if known not in attribute_columns:
+        attribute_columns.append(known)
 
 
 # --- 2. Attribute columns -----------------------------------------------------------------
@@ -103,12 +153,22 @@ def material_names(material):
     return ", ".join(part.Name for part in parts if part is not None and part.Name) or None
 
 
+def cell(value):
+    """An IFC attribute value as a table cell: entities by name (or #id), lists joined."""
+    if isinstance(value, ifcopenshell.entity_instance):
+        return getattr(value, "Name", None) or f"#{value.id()}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(cell(v)) for v in value)
+    return value
+
+
 progress(0.2, f"Reading {len(elements)} elements")
 materials_of = {}  # STEP id of an element or type -> its material names
-for relationship in model.by_type("IfcRelAssociatesMaterial"):
-    names = material_names(relationship.RelatingMaterial)
-    for related in relationship.RelatedObjects:
-        materials_of.setdefault(related.id(), names)
+if "Materials" in attribute_columns:
+    for relationship in model.by_type("IfcRelAssociatesMaterial"):
+        names = material_names(relationship.RelatingMaterial)
+        for related in relationship.RelatedObjects:
+            materials_of.setdefault(related.id(), names)
 type_of = {}  # STEP id of an occurrence -> its type
 for relationship in model.by_type("IfcRelDefinesByType"):
     for related in relationship.RelatedObjects:
@@ -121,31 +181,76 @@ for element in elements:
     # A type object is its own type, as ifcopenshell.util.element.get_type says.
     element_type = type_of.get(element_id) or (element if element.is_a("IfcTypeObject") else None)
     record = records.get(element_id)
-    if record is not None:
-        storey, type_name = record.storey, record.type_name
-    else:  # not a product (a query for IfcWallType, for example): ask ifcopenshell
-        container = ifcopenshell.util.element.get_container(element, ifc_class="IfcBuildingStorey")
-        storey = container.Name if container else None
-        type_name = element_type.Name if element_type else None
-    if element_id in materials_of:
-        materials = materials_of[element_id]
-    else:
-        materials = materials_of.get(element_type.id()) if element_type else None
-    rows.append([element.GlobalId, element.is_a(), element.Name, storey, type_name, materials])
-table = pd.DataFrame(rows, columns=ATTRIBUTE_COLUMNS, index=pd.Index(element_ids, name="id"))
+    row = []
+    for column in attribute_columns:
+        if column == "GlobalId":
+            row.append(element.GlobalId)
+        elif column == "Class":
+            row.append(element.is_a())
+        elif column == "Name":
+            row.append(element.Name)
+        elif column == "Storey":
+            if record is not None:
+                row.append(record.storey)
+            else:  # not a product (a query for IfcWallType, for example): ask ifcopenshell
+                container = ifcopenshell.util.element.get_container(
+                    element, ifc_class="IfcBuildingStorey")
+                row.append(container.Name if container else None)
+        elif column == "Type":
+            if record is not None:
+                row.append(record.type_name)
+            else:
+                row.append(element_type.Name if element_type else None)
+        elif column == "Materials":
+            if element_id in materials_of:
+                row.append(materials_of[element_id])
+            else:
+                row.append(materials_of.get(element_type.id()) if element_type else None)
+        else:
+            row.append(cell(getattr(element, column, None)))
+    rows.append(row)
+table = pd.DataFrame(rows, columns=attribute_columns, index=pd.Index(element_ids, name="id"),
+                     dtype=object)
 
 # --- 3. Property and quantity columns -----------------------------------------------------
-# properties.df holds one row per value (long format). Keeping the rows of our elements and
-# pivoting them gives one column per "Pset.Property": far faster than calling get_psets for
-# every element.
+# properties.df holds one row per value (long format) for every product. Keeping the rows of
+# our elements and pivoting them gives one column per "Pset.Property": far faster than calling
+# get_psets for every element. Elements that are not products (types, for instance) are not in
+# properties.df; there are few of them, so they are asked one by one.
 kinds = []
 if params["include_properties"]:
     kinds.append("pset")
 if params["include_quantities"]:
     kinds.append("qto")
-progress(0.6, "Collecting properties and quantities")
+progress(0.5, "Collecting properties and quantities")
 values = properties.df
 values = values[values["entity_id"].isin(element_ids) & values["kind"].isin(kinds)]
+values = values[["entity_id", "pset", "name", "value", "source"]]
+others = [e for e in elements if e.id() not in records]
+if others and kinds:
+    extra = []
+    for element in others:
+        for pset, props in ifcopenshell.util.element.get_psets(
+                element, psets_only=kinds == ["pset"], qtos_only=kinds == ["qto"]).items():
+            extra += [(element.id(), pset, name, value, "occurrence")
+                      for name, value in props.items() if name != "id"]
+    values = pd.concat([values, pd.DataFrame(extra, columns=values.columns)], ignore_index=True)
+
+# Only the property sets and properties asked for: a pattern names a set or a Set.Property.
+wanted = split_list(params["properties"])
+if wanted and len(values):
+    patterns = [re.compile(".*".join(map(re.escape, w.split("*"))), re.IGNORECASE)
+                for w in wanted]
+    pairs = values[["pset", "name"]].drop_duplicates()
+    keep = [any(p.fullmatch(pset) or p.fullmatch(f"{pset}.{name}") for p in patterns)
+            for pset, name in zip(pairs["pset"].astype(str), pairs["name"].astype(str))]
+    pairs = pairs[keep]
+    values = values.merge(pairs, on=["pset", "name"])
+    for w, p in zip(wanted, patterns):
+        if not any(p.fullmatch(s) or p.fullmatch(f"{s}.{n}")
+                   for s, n in zip(pairs["pset"].astype(str), pairs["name"].astype(str))):
+            print(f"Note: {w!r} matches no property of the chosen elements")
+
 if len(values):
     values = values.assign(
         column=values["pset"].astype(str) + "." + values["name"].astype(str),
@@ -162,23 +267,200 @@ if len(values):
     # Columns grouped by property set, properties sorted by name inside each set.
     order = values[["pset", "name", "column"]].drop_duplicates("column")
     order = order.sort_values(["pset", "name"], key=lambda s: s.astype(str).str.lower())
-    table = table.join(wide[list(order["column"])])
+    wide = wide[list(order["column"])].astype(object)
+    # An attribute column and a property column could share a name: the property gets a suffix.
+    wide.columns = [c + " (property)" if c in table.columns else c for c in wide.columns]
+    table = table.join(wide)
 
-# --- 4. Output ----------------------------------------------------------------------------
-# save_output writes into this run's output folder; a DataFrame becomes a CSV file.
-output = params["output"].strip() or "elements.csv"
-if not output.lower().endswith(".csv"):
-    output += ".csv"
 table = table.reset_index(drop=True)
-progress(0.9, f"Writing {output}")
-save_output(output, table)
+
+
+# --- 4. XLSX --------------------------------------------------------------------------------
+# An .xlsx file is a ZIP archive of a few XML files. The sandbox keeps pandas' to_excel from
+# running (openpyxl reads the system's /etc/mime.types when it loads), and the zipfile and zlib
+# modules are not on the import allowlist, so the workbook is written here: the XML by hand, the
+# archive "stored" (uncompressed), its CRC-32 checksums computed with numpy.
+
+def crc32_table():
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table.append(c)
+    return np.array(table, dtype=np.uint32)
+
+
+CRC_TABLE = crc32_table()
+CRC_BLOCK = 4096
+
+
+def crc32(data):
+    """zlib.crc32(data). The CRC register is linear over GF(2), so the data is cut into blocks
+    whose CRCs (from a zero register) numpy computes side by side; they are then chained:
+    register = shift(register) ^ crc(block), where shift feeds a block of zero bytes."""
+    table = [int(v) for v in CRC_TABLE]
+    blocks = len(data) // CRC_BLOCK
+    register = 0xFFFFFFFF
+    if blocks:
+        grid = np.frombuffer(data, dtype=np.uint8, count=blocks * CRC_BLOCK)
+        grid = np.ascontiguousarray(grid.reshape(blocks, CRC_BLOCK).T)  # row i = byte i of each
+        partial = np.zeros(blocks, dtype=np.uint32)
+        bits = np.array([1 << b for b in range(32)], dtype=np.uint32)
+        for i in range(CRC_BLOCK):
+            partial = CRC_TABLE[(partial ^ grid[i]) & 0xFF] ^ (partial >> 8)
+            bits = CRC_TABLE[bits & 0xFF] ^ (bits >> 8)
+        # shift(x) = xor of bits[b] for the set bits b of x, tabulated per byte of x
+        bits = [int(v) for v in bits]
+        shift = []
+        for byte in range(4):
+            row = []
+            for value in range(256):
+                out = 0
+                for b in range(8):
+                    if value >> b & 1:
+                        out ^= bits[8 * byte + b]
+                row.append(out)
+            shift.append(row)
+        for value in partial.tolist():
+            register = (shift[0][register & 0xFF] ^ shift[1][register >> 8 & 0xFF]
+                        ^ shift[2][register >> 16 & 0xFF] ^ shift[3][register >> 24]) ^ value
+    for byte in data[blocks * CRC_BLOCK:]:
+        register = table[(register ^ byte) & 0xFF] ^ (register >> 8)
+    return register ^ 0xFFFFFFFF
+
+
+def zip_stored(files):
+    """A ZIP archive (bytes) of {name: bytes}, without compression."""
+    def le(value, size):
+        return int(value).to_bytes(size, "little")
+
+    local, central, offset = [], [], 0
+    for name, data in files.items():
+        name_bytes, crc = name.encode("utf-8"), crc32(data)
+        # version 2.0, flags 0x800 (UTF-8 names), method 0 (stored), time 0, date 1980-01-01
+        common = (le(20, 2) + le(0x800, 2) + le(0, 2) + le(0, 2) + le(0x21, 2) + le(crc, 4)
+                  + le(len(data), 4) + le(len(data), 4) + le(len(name_bytes), 2) + le(0, 2))
+        header = b"PK\x03\x04" + common + name_bytes
+        central.append(b"PK\x01\x02" + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2)
+                       + le(0, 4) + le(offset, 4) + name_bytes)
+        local += [header, data]
+        offset += len(header) + len(data)
+    directory = b"".join(central)
+    end = (b"PK\x05\x06" + le(0, 2) + le(0, 2) + le(len(files), 2) + le(len(files), 2)
+           + le(len(directory), 4) + le(offset, 4) + le(0, 2))
+    return b"".join(local) + directory + end
+
+
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value):
+    text = XML_ILLEGAL.sub("", str(value))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def column_letter(index):
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def xlsx_bytes(frame, sheet_name="Elements"):
+    """The DataFrame as an XLSX workbook: a bold header row, numbers as numbers, booleans as
+    TRUE/FALSE, text as inline strings, empty cells left out."""
+    letters = [column_letter(i) for i in range(len(frame.columns))]
+
+    def xml_cell(ref, value, style=""):
+        if value is None or (isinstance(value, float) and not np.isfinite(value)):
+            return ""
+        if isinstance(value, (bool, np.bool_)):
+            return f'<c r="{ref}" t="b"{style}><v>{int(value)}</v></c>'
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
+        return (f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">'
+                f"{xml_text(value)}</t></is></c>")
+
+    lines = ['<row r="1">' + "".join(xml_cell(f"{l}1", str(c), ' s="1"')
+                                     for l, c in zip(letters, frame.columns)) + "</row>"]
+    for number, values in enumerate(frame.itertuples(index=False, name=None), start=2):
+        lines.append(f'<row r="{number}">' + "".join(
+            xml_cell(f"{l}{number}", v.item() if isinstance(v, np.generic) else v)
+            for l, v in zip(letters, values)) + "</row>")
+    last = f"{letters[-1] if letters else 'A'}{len(frame) + 1}"
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    package_rels = "http://schemas.openxmlformats.org/package/2006/relationships"
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    content = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    files = {
+        "[Content_Types].xml": head + (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{content}.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{content}.worksheet+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{content}.styles+xml"/>'
+            "</Types>"),
+        "_rels/.rels": head + (
+            f'<Relationships xmlns="{package_rels}"><Relationship Id="rId1" '
+            f'Type="{office}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+        "xl/workbook.xml": head + (
+            f"<workbook {main} {rel}><sheets><sheet name=\"{xml_text(sheet_name)}\" "
+            'sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": head + (
+            f'<Relationships xmlns="{package_rels}">'
+            f'<Relationship Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{office}/styles" Target="styles.xml"/>'
+            "</Relationships>"),
+        "xl/styles.xml": head + (
+            f"<styleSheet {main}>"
+            '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+            '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+            '<fill><patternFill patternType="gray125"/></fill></fills>'
+            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+            '</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+            'borderId="0"/></cellStyleXfs><cellXfs count="2">'
+            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+            '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+            "</cellStyles></styleSheet>"),
+        "xl/worksheets/sheet1.xml": head + (
+            f'<worksheet {main} {rel}><dimension ref="A1:{last}"/>'
+            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+            'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+            "<sheetData>" + "".join(lines) + "</sheetData></worksheet>"),
+    }
+    return zip_stored({name: text.encode("utf-8") for name, text in files.items()})
+
+
+# --- 5. Output ----------------------------------------------------------------------------
+# save_output writes into this run's output folder: a DataFrame becomes a CSV file, bytes are
+# written as they are.
+extension = "." + params["format"]
+output = params["output"].strip() or "elements.csv"
+stem, dot, suffix = output.rpartition(".")
+if dot and suffix.lower() in ("csv", "xlsx"):
+    output = stem
+output += extension
+progress(0.8, f"Writing {output}")
+if params["format"] == "xlsx":
+    save_output(output, xlsx_bytes(table))
+else:
+    save_output(output, table)
 
 # show_table shows the rows in the window; the GlobalId column links each row to its element.
 show_table(table, title=f"{params['query']} ({len(table)} elements)")
 if table.empty:
-    print(f"No elements match {params['query']!r}; the CSV has only its header row.")
+    print(f"No elements match {params['query']!r}; the file has only its header row.")
 print(f"Exported {len(table)} elements ({params['query']}) with {len(table.columns)} columns "
       f"to {output}")
 
 # `result` is what workflows and `ifcscript run --json` see.
-result = {"rows": len(table), "columns": list(table.columns), "file": output}
+result = {"rows": len(table), "columns": [str(c) for c in table.columns], "file": output}

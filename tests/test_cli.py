@@ -154,3 +154,12 @@ def test_limits_come_from_the_shared_settings_and_options_override_them(data_dir
     assert "[output capped at 1 MB" in line["output"]
     [line] = json_lines(ifcscript("run", str(script), str(house), "--json", "--timeout", "1").stdout)
     assert line["status"] == "timeout" and "(1 s)" in line["error"]
+
+
+def test_a_script_file_that_warns_runs_fine(data_dir: Path, tmp_path: Path, house: Path) -> None:
+    script = tmp_path / "warns.py"
+    # numpy warns about the division; formatting a warning quotes the script's line.
+    script.write_text("x = np.array([1.0]) / np.array([0.0])\nresult = 'ok'\n")
+    [line] = json_lines(ifcscript("run", str(script), str(house), "--json").stdout)
+    assert line["status"] == "success", line
+    assert "RuntimeWarning" in (line["output"] or "")

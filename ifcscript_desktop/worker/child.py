@@ -163,6 +163,8 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
         if isinstance(value, types.ModuleType):
             script_globals[name] = sandbox.guard_module(value)
     script_globals.update(__builtins__=safe_builtins, __name__="__main__", __file__=filename)
+    # Warnings and tracebacks quote the script's lines: serve them from memory, not the file.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     sandbox.arm_python_guard()
     try:
         exec(compiled, script_globals)
