@@ -11,7 +11,7 @@ from ifcscript_desktop.commands import error, print_json, store_for
 from ifcscript_desktop.core.client import Request, WorkerClient
 from ifcscript_desktop.core.execute import (Limits, RunOutcome, UsageError, coerce, model_key,
                                             resolve_script, run_on_model)
-from ifcscript_desktop.core.scriptfile import ScriptFileError
+from ifcscript_desktop.core.scriptfile import ScriptFileError, names_properties
 from ifcscript_desktop.core.settings import load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -39,14 +39,19 @@ def main(args: argparse.Namespace) -> int:
     if args.memory_mb is not None and args.memory_mb <= 0:
         error("--memory-mb must be a positive number of megabytes.")
         return EXIT_USAGE
-    # The worker starts parsing the first model while this process reads the store.
-    client = WorkerClient()
-    client.open_model(model_key(args.models[0]))
     store = store_for(args)
     try:
         source = resolve_script(store, args.script)
-        params = coerce(source, parse_params(args.param))
     except (UsageError, ScriptFileError) as exc:
+        error(str(exc))
+        store.close()
+        return EXIT_USAGE
+    # The worker starts parsing the first model while this process checks the parameters.
+    client = WorkerClient()
+    client.open_model(model_key(args.models[0]), properties=names_properties(source.code))
+    try:
+        params = coerce(source, parse_params(args.param))
+    except UsageError as exc:
         error(str(exc))
         client.kill()
         store.close()

@@ -78,8 +78,12 @@ class WorkerClient:
 
     # -- public API --------------------------------------------------------------------------
     def open_model(self, path: str, on_event: EventCallback | None = None,
-                   on_done: DoneCallback | None = None) -> Request:
-        """Parse `path` in the worker; the model stays there for every later request."""
+                   on_done: DoneCallback | None = None, properties: bool = False) -> Request:
+        """Parse `path` in the worker; the model stays there for every later request.
+
+        `properties`: a run that reads `properties` follows, so the worker reads the property
+        rows alongside its index instead of at the first such run.
+        """
 
         def remember(request: Request) -> None:
             if request.ok and request.reply:
@@ -88,7 +92,8 @@ class WorkerClient:
             if on_done:
                 on_done(request)
 
-        request = self.send("open", {"path": path}, on_event=on_event, on_done=remember)
+        request = self.send("open", {"path": path, "properties": properties}, on_event=on_event,
+                            on_done=remember)
         self._opening = (path, request)
         return request
 

@@ -11,7 +11,7 @@ from ifcscript_desktop.core import runs
 from ifcscript_desktop.core.client import Request, WorkerClient
 from ifcscript_desktop.core.library import get_script
 from ifcscript_desktop.core.params import coerce_params, granted_paths
-from ifcscript_desktop.core.scriptfile import ScriptMeta, parse_script
+from ifcscript_desktop.core.scriptfile import names_properties, ScriptMeta, parse_script
 from ifcscript_desktop.core.settings import Settings
 from ifcscript_desktop.core.store import Script, ScriptExecution, Store
 
@@ -167,7 +167,8 @@ def run_on_model(store: Store, client: WorkerClient, source: ScriptSource, model
     model = model_key(model_path)
     execution = start_execution(store, source, model, params, origin)
     if client.model_path != model:
-        opened = client.opening(model) or client.open_model(model)
+        opened = client.opening(model) or client.open_model(
+            model, properties=names_properties(source.code))
         try:
             opened.wait()
         except KeyboardInterrupt:

@@ -19,6 +19,8 @@ stdlib only.
 
 from __future__ import annotations
 
+import ast
+
 import re
 import tomllib
 from dataclasses import dataclass, replace
@@ -344,3 +346,14 @@ def _toml_kind(value: object) -> str:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def names_properties(code: Any) -> bool:
+    """Whether a script's source names `properties` (a name, not an attribute or a string)."""
+    if not isinstance(code, str) or "properties" not in code:
+        return False
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):  # the run reports it
+        return False
+    return any(isinstance(node, ast.Name) and node.id == "properties" for node in ast.walk(tree))

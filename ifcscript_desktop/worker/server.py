@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError, encode
+from ifcscript_desktop.core.scriptfile import names_properties
 from ifcscript_desktop.worker import queries, sandbox
 from ifcscript_desktop.worker.modelindex import ModelIndex
 from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open_model
@@ -38,7 +39,7 @@ class Worker:
         self.run_memory_mb: float | None = None
         self.queue: list[dict[str, Any]] = []  # runs waiting for the current one to end
         self.running = True
-        self.stats = {"parses": 0, "runs": 0}
+        self.stats = {"parses": 0, "runs": 0, "property_builds": 0}
 
     # -- channel -----------------------------------------------------------------------------
     def send(self, message: dict[str, Any]) -> None:
@@ -117,7 +118,8 @@ class Worker:
             self.fail(request, f"{type(exc).__name__}: {exc}")
 
     def _op_ping(self, request: dict[str, Any]) -> None:
-        self.reply(request, pid=os.getpid(), **self.stats)
+        self.reply(request, pid=os.getpid(), **self.stats,
+                   properties_built=bool(self.index and self.index.properties_built))
 
     def _op_open(self, request: dict[str, Any]) -> None:
         self._discard_spare()
@@ -130,13 +132,20 @@ class Worker:
         self.stats["parses"] += 1
         self.send({"id": request["id"], "event": "progress", "fraction": 0.9, "message": "Indexing"})
         started = time.perf_counter()
-        self.opened, self.index = opened, ModelIndex.build(opened.model, str(opened.path))
+        # The property rows cost about a parse again, and the tree and most scripts do not
+        # need them: the first run naming `properties` has them made, unless the client said
+        # (`properties`) that one will follow: then they are read alongside the index.
+        self.opened, self.index = opened, ModelIndex.build(
+            opened.model, str(opened.path), properties=bool(request.get("properties")))
+        if self.index.properties_built:
+            self.stats["property_builds"] += 1
         # Keep the collector away from the model's and index's objects, so run children
         # forked from here do not copy every page of them on their first collection.
         gc.collect()
         gc.freeze()
         info = opened.info()
         info["index_s"] = round(time.perf_counter() - started, 3)
+        info["index_phases"] = {k: round(v, 3) for k, v in self.index.timings.items()}
         self._prepare_spare()
         self.reply(request, info=info)
 
@@ -158,6 +167,8 @@ class Worker:
         job = {k: request.get(k) for k in ("code", "filename", "params", "granted", "selection",
                                              "previous", "output_dir", "limits")}
         job["model_path"] = str(self.opened.path)
+        if self.index and not self.index.properties_built and names_properties(job["code"]):
+            self._build_properties()
         child = self.spare or SpareChild(self.index, self.opened.model)
         self.spare = None
         if not child.give(job):
@@ -208,6 +219,18 @@ class Worker:
         return self.opened.model
 
     # -- children ----------------------------------------------------------------------------
+    def _build_properties(self) -> None:
+        """Make the property rows here, once, so this run's child and every later one inherit
+        them instead of each making its own."""
+        assert self.index is not None
+        self._discard_spare()  # forked before the rows existed
+        started = time.perf_counter()
+        self.index.ensure_properties()
+        gc.freeze()  # as after the open: children must not copy these pages on a collection
+        self.stats["property_builds"] += 1
+        log.info("property rows made in %.2f s (%s processes)", time.perf_counter() - started,
+                 self.index.timings.get("property_processes"))
+
     def _prepare_spare(self) -> None:
         if self.opened and self.spare is None and hasattr(os, "fork"):
             self.spare = SpareChild(self.index, self.opened.model)
