@@ -1,4 +1,4 @@
-"""The `ifcscript` command: the window, `run`, `history` and `scripts` (see DESIGN.md)."""
+"""The `ifcscript` command: the window, `run`, `history`, `scripts` and `workflow` (see DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Sequence
 from ifcscript_desktop import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-SUBCOMMANDS = ("run", "history", "scripts")
+SUBCOMMANDS = ("run", "history", "scripts", "workflow")
 
 
 def _data_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -45,13 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
     scripts.add_argument("args", nargs="*", metavar="ARG", help="FILE.py for import; NAME FILE.py for export")
     scripts.add_argument("--json", action="store_true")
     _data_dir_option(scripts)
+
+    from ifcscript_desktop.commands.workflow import add_parser as add_workflow_parser
+    add_workflow_parser(commands, _data_dir_option)
     return parser
 
 
 def build_window_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ifcscript",
-        description="Open the IFC Script Desktop window. Commands: run, history, scripts "
+        description="Open the IFC Script Desktop window. Commands: run, history, scripts, workflow "
                     "(`ifcscript run --help`).")
     parser.add_argument("models", nargs="*", metavar="MODEL", help="models to open")
     parser.add_argument("--demo", action="store_true", help="open the bundled sample model")

@@ -1,0 +1,315 @@
+"""Running a workflow over models: one worker per model, several models in parallel.
+
+Per model the steps run in order in that model's worker (the model is parsed once). A step sees
+the earlier steps as `previous[step_name] = {"result", "outputs", "status"}` and may read their
+output files. A step that fails skips that model's later steps when the workflow has
+`stop_on_error`; a model that cannot be opened is recorded `error` and the other models go on.
+Every step is a normal `ScriptExecution` linked to the model's `WorkflowExecution`.
+
+A failed workflow run can be resumed: the steps that succeeded before the first failed one are
+not run again, their results and outputs are reused as `previous`. Qt-free.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from ifcscript_desktop.core import runs
+from ifcscript_desktop.core.client import Request, WorkerClient
+from ifcscript_desktop.core.execute import (Limits, ScriptSource, UsageError, fail_execution,
+                                            finish_from_reply, model_key, resolve_script,
+                                            run_fields, start_execution)
+from ifcscript_desktop.core.params import ParamError, coerce_params
+from ifcscript_desktop.core.scriptfile import ScriptFileError
+from ifcscript_desktop.core.store import (AutomationWorkflow, RunStatus, ScriptExecution, Store,
+                                          WorkflowExecution, utcnow)
+from ifcscript_desktop.core.workflowreport import report_row
+from ifcscript_desktop.core.workflows import spec_of
+
+SKIPPED = "skipped"
+#: How often a waiting thread looks whether the batch was cancelled.
+_CANCEL_POLL_S = 0.2
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """A step ready to run: its script and typed parameters."""
+
+    name: str
+    source: ScriptSource
+    params: dict[str, Any]
+
+
+@dataclass
+class ModelOutcome:
+    """What a workflow did on one model."""
+
+    model: str
+    execution: WorkflowExecution
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    opened: bool = True
+
+    @property
+    def status(self) -> str:
+        return str(self.execution.status)
+
+
+StepCallback = Callable[[str, dict[str, Any]], None]
+
+
+def plan_steps(store: Store, workflow: AutomationWorkflow) -> list[StepPlan]:
+    """Resolve every step's script and parameters now; UsageError if one cannot run."""
+    plan = []
+    for step in spec_of(workflow).steps:
+        try:
+            source = resolve_script(store, step.script)
+            params = coerce_params(source.meta, step.params)
+        except (UsageError, ParamError, ScriptFileError) as exc:
+            raise UsageError(f'Workflow "{workflow.name}", step "{step.name}": {exc}') from None
+        plan.append(StepPlan(step.name, source, params))
+    if not plan:
+        raise UsageError(f'The workflow "{workflow.name}" has no steps.')
+    return plan
+
+
+def new_report_dir(store: Store, workflow_name: str) -> Path:
+    """A fresh folder for a batch's combined report, under the data folder."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", workflow_name).strip("-")[:40] or "workflow"
+    base = store.data_dir / "workflow-runs" / f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
+    folder, number = base, 1
+    while True:
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            number += 1
+            folder = base.with_name(f"{base.name}-{number}")
+
+
+class WorkflowBatch:
+    """One batch: the workflow, its plan, the limits; `cancel()` may be called from any thread."""
+
+    def __init__(self, store: Store, workflow: AutomationWorkflow, limits: Limits,
+                 trigger: str = "manual", report_dir: str | None = None,
+                 on_step: StepCallback | None = None) -> None:
+        self.store = store
+        self.workflow = workflow
+        self.plan = plan_steps(store, workflow)
+        self.limits = limits
+        self.trigger = trigger
+        self.report_dir = report_dir
+        self.on_step = on_step
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    # -- many models -----------------------------------------------------------------------------
+    def run(self, models: list[str], jobs: int | None = None,
+            resume: dict[str, WorkflowExecution] | None = None) -> list[ModelOutcome]:
+        """Run on every model, `jobs` at a time; outcomes in the order of `models`.
+
+        `resume` maps a model to the failed workflow run to resume on it. Ctrl+C cancels the
+        runs in flight (recorded `cancelled`) and is raised again once they are recorded.
+        """
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(models) or 1))
+        resume = resume or {}
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="workflow")
+        futures = [pool.submit(self._run_in_thread, model, resume.get(model)) for model in models]
+        try:
+            pending = set(futures)
+            while pending:
+                _, pending = concurrent.futures.wait(pending, timeout=0.5)
+        except KeyboardInterrupt:
+            self.cancel()
+            concurrent.futures.wait(futures)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+        return [future.result() for future in futures]
+
+    def _run_in_thread(self, model: str, resume_from: WorkflowExecution | None) -> ModelOutcome:
+        try:
+            return self.run_model(model, resume_from)
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                self.store.close()  # this thread's connection
+
+    # -- one model -------------------------------------------------------------------------------
+    def run_model(self, model: str, resume_from: WorkflowExecution | None = None) -> ModelOutcome:
+        """Run every step on one model in its own worker; blocking."""
+        model = model_key(model)
+        self.store.activate()
+        reused = _reusable_steps(resume_from, [step.name for step in self.plan])
+        with self.store.db.atomic():
+            execution = WorkflowExecution.create(
+                workflow=self.workflow, workflow_name=self.workflow.name, model_path=model,
+                trigger=self.trigger, status=RunStatus.RUNNING, started_at=utcnow(),
+                report={"steps": [], "resumed_from": resume_from.id if resume_from else None,
+                        "report_dir": self.report_dir})
+        outcome = ModelOutcome(model, execution)
+        client = WorkerClient()
+        previous: dict[str, Any] = {}
+        grants: list[str] = []
+        failed: str | None = None  # why the later steps are skipped
+        try:
+            for step in self.plan:
+                old = reused.get(step.name)
+                if old is not None:
+                    self._reuse(outcome, step, old, previous, grants)
+                    continue
+                if self._cancelled.is_set():
+                    self._skip(outcome, step, RunStatus.CANCELLED, "The batch was cancelled.")
+                    continue
+                if failed and (self.workflow.stop_on_error or not outcome.opened):
+                    self._skip(outcome, step, SKIPPED, failed)
+                    continue
+                line = self._run_step(client, outcome, step, previous, grants)
+                if line["status"] != RunStatus.SUCCESS and failed is None:
+                    failed = ('Not run: the model could not be opened.' if not outcome.opened
+                              else f'Not run: step "{step.name}" ended {line["status"]}.')
+        finally:
+            client.close()
+            self._finish(outcome)
+        return outcome
+
+    def _run_step(self, client: WorkerClient, outcome: ModelOutcome, step: StepPlan,
+                  previous: dict[str, Any], grants: list[str]) -> dict[str, Any]:
+        model = outcome.model
+        run = start_execution(self.store, step.source, model, step.params, "workflow",
+                              workflow_execution=outcome.execution)
+        if client.model_path != model:
+            opened = client.open_model(model)
+            if not self._wait(client, opened):
+                line = fail_execution(run, "The run was cancelled.", status="cancelled",
+                                      label=step.source.label)
+                return self._record(outcome, step, run, line)
+            if not opened.ok:
+                outcome.opened = False
+                line = fail_execution(run, opened.error or "The model could not be opened.",
+                                      label=step.source.label)
+                return self._record(outcome, step, run, line)
+        info = client.model_info or {}
+        runs.mark_running(run, model_sha256=self._sha256(outcome), model_schema=info.get("schema"))
+        started = time.monotonic()
+        request = client.run(run_fields(step.source, run, step.params, self.limits,
+                                        previous=previous, extra_grants=grants))
+        self._wait(client, request)
+        if request.reply and request.reply.get("duration_s") is None:
+            request.reply["duration_s"] = round(time.monotonic() - started, 4)
+        line = finish_from_reply(run, request, step.source.label)
+        previous[step.name] = {"result": line["result"], "outputs": line["outputs"] or [],
+                               "status": line["status"]}
+        grants.extend(line["outputs"] or [])
+        return self._record(outcome, step, run, line)
+
+    def _wait(self, client: WorkerClient, request: Request) -> bool:
+        """Wait for `request`; on cancel stop it (the worker is killed if it must be)."""
+        while not request.wait(_CANCEL_POLL_S):
+            if self._cancelled.is_set():
+                if request.op == "run":
+                    client.cancel(request)
+                    if request.wait(10):
+                        return True
+                client.kill()
+                request.wait(10)
+                return False
+        return True
+
+    def _sha256(self, outcome: ModelOutcome) -> str | None:
+        report = outcome.execution.report
+        if "model_sha256" not in report:
+            try:
+                report["model_sha256"] = runs.sha256_of(outcome.model)
+            except OSError:
+                report["model_sha256"] = None
+        return report["model_sha256"]  # type: ignore[no-any-return]
+
+    # -- recording -------------------------------------------------------------------------------
+    def _record(self, outcome: ModelOutcome, step: StepPlan, run: ScriptExecution,
+                line: dict[str, Any]) -> dict[str, Any]:
+        row = report_row(outcome.model, step.name, line["status"], line["duration_s"],
+                         line["error"], run.id, line["result"])
+        self._add(outcome, row, reused=False)
+        return line
+
+    def _reuse(self, outcome: ModelOutcome, step: StepPlan, old: ScriptExecution,
+               previous: dict[str, Any], grants: list[str]) -> None:
+        previous[step.name] = {"result": old.result, "outputs": old.outputs or [],
+                               "status": str(old.status)}
+        grants.extend(old.outputs or [])
+        row = report_row(outcome.model, step.name, str(old.status), old.duration_s, old.error,
+                         old.id, old.result)
+        self._add(outcome, row, reused=True)
+
+    def _skip(self, outcome: ModelOutcome, step: StepPlan, status: str, why: str) -> None:
+        self._add(outcome, report_row(outcome.model, step.name, status, error=why), reused=False)
+
+    def _add(self, outcome: ModelOutcome, row: dict[str, Any], reused: bool) -> None:
+        outcome.rows.append(row)
+        outcome.execution.report["steps"].append(
+            {"step": row["step"], "execution_id": row["execution_id"], "status": row["status"],
+             "error": row["error"], "reused": reused})
+        outcome.execution.save(only=[WorkflowExecution.report])
+        if self.on_step:
+            with self._lock:
+                self.on_step(outcome.model, row)
+
+    def _finish(self, outcome: ModelOutcome) -> None:
+        statuses = [row["status"] for row in outcome.rows]
+        execution = outcome.execution
+        if len(statuses) == len(self.plan) and all(s == RunStatus.SUCCESS for s in statuses):
+            execution.status = RunStatus.SUCCESS
+        elif RunStatus.CANCELLED in statuses or self._cancelled.is_set():
+            execution.status = RunStatus.CANCELLED
+        else:
+            execution.status = RunStatus.ERROR
+        errors = [f'{row["step"]}: {row["error"]}' for row in outcome.rows
+                  if row["status"] not in (RunStatus.SUCCESS, SKIPPED) and row["error"]]
+        execution.report["error"] = errors[0] if errors else None
+        execution.finished_at = utcnow()
+        execution.save(only=[WorkflowExecution.status, WorkflowExecution.finished_at,
+                             WorkflowExecution.report])
+
+
+def _reusable_steps(resume_from: WorkflowExecution | None,
+                    names: list[str]) -> dict[str, ScriptExecution]:
+    """The successful step runs of `resume_from` before its first failed step, by step name."""
+    if resume_from is None:
+        return {}
+    done: dict[str, ScriptExecution] = {}
+    recorded = {entry["step"]: entry for entry in (resume_from.report or {}).get("steps", [])}
+    for name in names:
+        entry = recorded.get(name)
+        # A step the resumed run reused itself points at an older run: that run is taken.
+        run = ScriptExecution.get_or_none(ScriptExecution.id == entry["execution_id"]) \
+            if entry and entry.get("execution_id") else None
+        if run is None or run.status != RunStatus.SUCCESS:
+            break
+        done[name] = run
+    return done
+
+
+def resume_target(store: Store, workflow: AutomationWorkflow, execution_id: int) -> WorkflowExecution:
+    """The failed workflow run to resume; UsageError when it cannot be resumed."""
+    store.activate()
+    execution = WorkflowExecution.get_or_none(WorkflowExecution.id == execution_id)
+    if execution is None:
+        raise UsageError(f"There is no workflow run #{execution_id}.")
+    if execution.workflow_name != workflow.name:
+        raise UsageError(f'Workflow run #{execution_id} is a run of "{execution.workflow_name}", '
+                         f'not of "{workflow.name}".')
+    if execution.status == RunStatus.SUCCESS:
+        raise UsageError(f"Workflow run #{execution_id} succeeded: there is nothing to resume.")
+    if execution.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        raise UsageError(f"Workflow run #{execution_id} is still {execution.status}.")
+    return execution

@@ -1,0 +1,141 @@
+"""Stored workflows: save, find, list, delete, and the TOML file round trip (import/export).
+
+Also the records of workflow runs (`WorkflowExecution`) and their step runs, for the command's
+history and for resuming a failed run. Qt-free.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import peewee
+
+from ifcscript_desktop.core.store import (
+    AutomationWorkflow,
+    ScriptExecution,
+    Store,
+    StoreError,
+    WorkflowExecution,
+    utcnow,
+)
+from ifcscript_desktop.core.workflowfile import (
+    StepSpec,
+    WorkflowSpec,
+    dump_workflow,
+    read_workflow_file,
+)
+
+CREATED, UPDATED, UNCHANGED = "Created", "Updated", "Unchanged"
+
+
+class WorkflowNotFoundError(StoreError, LookupError):
+    """No stored workflow (or workflow run) has the name or id asked for."""
+
+
+def spec_of(workflow: AutomationWorkflow) -> WorkflowSpec:
+    """A stored workflow as a spec (what its file holds)."""
+    steps = tuple(StepSpec(name=s["name"], script=s["script"], params=dict(s.get("params") or {}))
+                  for s in workflow.steps or [])
+    return WorkflowSpec(name=workflow.name, description=workflow.description or "", steps=steps,
+                        enabled=bool(workflow.enabled), stop_on_error=bool(workflow.stop_on_error),
+                        trigger=dict(workflow.trigger or {"kind": "manual"}))
+
+
+def save_workflow(store: Store, spec: WorkflowSpec) -> tuple[AutomationWorkflow, str]:
+    """Create the workflow `spec.name`, or replace its definition; return it and what happened."""
+    values = {
+        "description": spec.description,
+        "steps": [{"name": s.name, "script": s.script, "params": s.params} for s in spec.steps],
+        "trigger": spec.trigger,
+        "enabled": spec.enabled,
+        "stop_on_error": spec.stop_on_error,
+    }
+    store.activate()
+    with store.db.atomic():
+        workflow = AutomationWorkflow.get_or_none(AutomationWorkflow.name == spec.name)
+        if workflow is None:
+            now = utcnow()
+            return AutomationWorkflow.create(name=spec.name, created_at=now, updated_at=now,
+                                             **values), CREATED
+        if spec_of(workflow) == spec:
+            return workflow, UNCHANGED
+        for key, value in values.items():
+            setattr(workflow, key, value)
+        workflow.updated_at = utcnow()
+        workflow.save()
+        return workflow, UPDATED
+
+
+def get_workflow(store: Store, name: str) -> AutomationWorkflow | None:
+    store.activate()
+    return AutomationWorkflow.get_or_none(AutomationWorkflow.name == name.strip())
+
+
+def require_workflow(store: Store, name: str) -> AutomationWorkflow:
+    workflow = get_workflow(store, name)
+    if workflow is None:
+        raise WorkflowNotFoundError(f"There is no workflow named {name.strip()!r}. "
+                                    "`ifcscript workflow list` shows them.")
+    return workflow
+
+
+def list_workflows(store: Store) -> list[AutomationWorkflow]:
+    """Every stored workflow, by name (ignoring case)."""
+    store.activate()
+    return list(AutomationWorkflow.select().order_by(peewee.fn.lower(AutomationWorkflow.name)))
+
+
+def delete_workflow(store: Store, name: str) -> None:
+    """Delete a workflow; its runs stay in the history under its name."""
+    require_workflow(store, name).delete_instance()
+
+
+def set_enabled(store: Store, name: str, enabled: bool) -> AutomationWorkflow:
+    workflow = require_workflow(store, name)
+    workflow.enabled = enabled
+    workflow.updated_at = utcnow()
+    workflow.save(only=[AutomationWorkflow.enabled, AutomationWorkflow.updated_at])
+    return workflow
+
+
+def import_workflow_file(store: Store, path: str | os.PathLike[str]) -> tuple[AutomationWorkflow, str]:
+    """Validate the TOML file (WorkflowFileError naming the line) and store it; nothing on error."""
+    return save_workflow(store, read_workflow_file(store, path))
+
+
+def export_workflow_file(store: Store, name: str, path: str | os.PathLike[str]) -> Path:
+    """Write the stored workflow `name` as a TOML file."""
+    target = Path(path)
+    target.write_text(dump_workflow(spec_of(require_workflow(store, name))), encoding="utf-8")
+    return target
+
+
+# -- workflow runs -------------------------------------------------------------------------------
+
+
+def get_workflow_execution(store: Store, execution_id: int) -> WorkflowExecution:
+    store.activate()
+    execution = WorkflowExecution.get_or_none(WorkflowExecution.id == execution_id)
+    if execution is None:
+        raise WorkflowNotFoundError(f"There is no workflow run with id {execution_id}.")
+    return execution
+
+
+def list_workflow_executions(store: Store, workflow: str | None = None,
+                             limit: int | None = 20) -> list[WorkflowExecution]:
+    """Workflow runs, newest first, optionally only those of the workflow named `workflow`."""
+    store.activate()
+    query = WorkflowExecution.select().order_by(WorkflowExecution.id.desc())
+    if workflow is not None:
+        query = query.where(WorkflowExecution.workflow_name == workflow)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(query)
+
+
+def step_runs(execution: WorkflowExecution) -> list[ScriptExecution]:
+    """The script runs of one workflow run, in the order they ran."""
+    return list(ScriptExecution.select()
+                .where(ScriptExecution.workflow_execution == execution)
+                .order_by(ScriptExecution.id))
