@@ -13,6 +13,13 @@ the 100k model is about 100 MB). Benchmarks (`--only` one of them):
   `properties.df`, vs bare loops (by_type / one pass over the relationships / get_psets).
 - memory: PSS of the worker and its children after open and one run vs the RSS of a bare
   python process after `ifcopenshell.open`.
+- gui: the main window in fresh offscreen GUI processes (`bench/gui.py`, its docstring says
+  how): the event loop's longest stall (a 10 ms QTimer's lateness) while the model opens, while
+  a script streams output, and while a 100k-row `show_table` run ends and its table is shown;
+  drop (`open_models`) to the tree's first rows vs a fresh `ifcopenshell.open` process; the GUI
+  process's own RSS with the model open vs bare RSS after open; `run_finished` (and the run's
+  end in the worker) to the 100k-row table's first rows painted. Stalls are the worst of the
+  processes (the target is "never"), the other figures medians.
 
 Every figure is the median of several repetitions; ours and bare are measured in the same run,
 interleaved. Results go to `bench/results/<benchmark>-<size>.json` and `docs/benchmarks.md` is
@@ -42,13 +49,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import gui
 import synthetic
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 DOCS = ROOT / "docs" / "benchmarks.md"
-BENCHMARKS = ("open", "warm", "context", "memory")
+BENCHMARKS = ("open", "warm", "context", "memory", "gui")
 SIZE_SETS = {"tiny": ["tiny"], "small": ["2k", "20k"], "full": ["2k", "20k", "100k"]}
 #: The model the issue's absolute targets (open, memory) are stated for.
 LARGEST = "100k"
@@ -92,6 +100,7 @@ class Plan:
     context_runs: int  # context runs per worker (each a fresh child: first access)
     bare_reps: int  # repetitions of the bare context loops
     get_psets_stride: int  # 1: every product; N: every N-th, extrapolated
+    gui_reps: int = 3  # fresh GUI processes (each: open, a busy run, a 100k-row table run)
 
 
 PLANS = {
@@ -423,6 +432,95 @@ def bench_memory(size: str, model: Path, plan: Plan, figures: WorkerFigures) -> 
     }
 
 
+def bench_gui(size: str, model: Path, plan: Plan, tmp: Path) -> dict[str, Any]:
+    try:
+        data = gui.measure(model, plan.gui_reps, tmp)
+    except gui.ProbeError as exc:
+        raise BenchError(str(exc)) from None
+    probes, bare = data["probes"], data["bare"]
+    n = len(probes)
+    stacks = gui.summarise_stacks(probes, limit=9)
+
+    def stall(phase: str, label: str, largest_only: bool, extra: str = "") -> dict[str, Any]:
+        values = [p["stall"][phase]["max_late_s"] for p in probes]
+        over = sum(p["stall"][phase]["over_100ms"] for p in probes)
+        worst = max(range(n), key=lambda i: values[i])
+        cpu = probes[worst]["stall"][phase]["max_late_cpu_s"]
+        where = "; ".join(f"{s['where']} ({s['samples']})" for s in stacks
+                          if s["phase"] == phase.split("_")[0])
+        note = (f"worst of {n} processes, median {fmt(median(values), 's')}; GUI-thread CPU in the "
+                f"worst stall {fmt(cpu, 's')}; {over} ticks over 100 ms" + extra
+                + (f"; GUI-thread stack samples in stalls (count): {where}"
+                   if where and values[worst] > gui.STALL_LIMIT_S else ""))
+        return row(label, values[worst], None, "s", "<= 100 ms", gui.STALL_LIMIT_S,
+                   applies=size == LARGEST or not largest_only, compare="value", note=note)
+
+    table = [p["table"] for p in probes]
+
+    def med(key: str, of: list[dict[str, Any]] = table) -> float:
+        return median([float(t[key]) for t in of])
+
+    in_worker = max(p["stall"]["table_run_in_worker"]["max_late_s"] for p in probes)
+    delivery = max(p["stall"]["table_delivery"]["max_late_s"] for p in probes)
+    info = probes[0].get("info") or {}
+    rss = [p["rss"]["model_open"]["vmrss_mb"] for p in probes]
+    bare_rss = median([b["rss_mb"] for b in bare["memory"]])
+    rows = [
+        stall("open", "event-loop stall while the model opens (to 1 s after its tree shows)", True),
+        stall("busy_run", f"event-loop stall while a script runs ({data['busy_s']:g} s, printing a "
+              "line per 200 elements, progress)", False),
+        stall("table_run", f"event-loop stall while a {data['table_rows'] // 1000}k-row "
+              "`show_table` run runs, ends and its table is shown", False,
+              extra=f"; worst while in the worker {fmt(in_worker, 's')}, from its end to the "
+                    f"table shown {fmt(delivery, 's')}"),
+        row("drop to usable tree (`open_models` to the tree's top-level rows) vs a fresh "
+            "`ifcopenshell.open` process", median([p["drop_to_tree_s"] for p in probes]),
+            median(bare["open_s"]), "s", "<= 1.3x bare", 1.3, applies=size == LARGEST,
+            note=f"`model_opened` at {fmt(median([p['drop_to_opened_s'] for p in probes]), 's')}; "
+                 f"in the worker: parse {fmt(info.get('parse_s'), 's')}, index "
+                 f"{fmt(info.get('index_s'), 's')}"),
+        row("GUI process RSS (VmRSS, its own only) with the model open vs bare RSS after open",
+            median(rss), bare_rss, "MB", "<= 0.2x bare", 0.2, applies=size == LARGEST,
+            note=f"the window alone {fmt(median([p['rss']['window_only']['vmrss_mb'] for p in probes]), 'MB')}; "
+                 f"after the 100k-row table "
+                 f"{fmt(median([p['rss']['after_table']['vmrss_mb'] for p in probes]), 'MB')}; "
+                 + ("ifcopenshell imported in the GUI process!" if any(
+                     p["gui_imported_ifcopenshell"] for p in probes)
+                    else "ifcopenshell not imported in the GUI process")),
+        row(f"{data['table_rows'] // 1000}k-row table: `run_finished` to its first rows painted",
+            med("finished_to_painted_s"), None, "s", "<= 1 s", 1.0, compare="value",
+            note=f"the window's `run_finished` slot {fmt(med('finished_to_shown_s'), 's')} "
+                 f"(`show_reply` {fmt(med('show_reply_s'), 's')}, history refresh "
+                 f"{fmt(med('history_refresh_s'), 's')}), painted "
+                 f"{fmt(med('shown_to_painted_s'), 's')} later"),
+        row(f"{data['table_rows'] // 1000}k-row table: the run's end in the worker to its first "
+            "rows painted (an upper bound)", med("end_to_painted_s"), None, "s", "<= 1 s", 1.0,
+            compare="value",
+            note=f"reply ({med('reply_mb'):.0f} MB of JSON) sent and decoded "
+                 f"{fmt(med('end_to_decoded_s'), 's')} (its json.loads alone "
+                 f"{fmt(med('decode_s'), 's')}), then to `run_finished` "
+                 f"{fmt(med('decoded_to_finished_s'), 's')} (`record_reply` into the store "
+                 f"{fmt(med('record_reply_s'), 's')}), then as above"),
+    ]
+    return {
+        "commands": data["commands"],
+        "samples": {
+            "drop_to_tree_s": [p["drop_to_tree_s"] for p in probes],
+            "drop_to_opened_s": [p["drop_to_opened_s"] for p in probes],
+            "bare_open_s": bare["open_s"],
+            "gui_rss_model_open_mb": rss, "bare_rss_mb": [b["rss_mb"] for b in bare["memory"]],
+            "stall_max_s": {phase: [p["stall"][phase]["max_late_s"] for p in probes]
+                            for phase in probes[0]["stall"]},
+            "table": table,
+        },
+        "gui_imported_ifcopenshell": any(p["gui_imported_ifcopenshell"] for p in probes),
+        "stall_stacks": stacks,
+        "probes": probes,
+        "bare": bare,
+        "rows": rows,
+    }
+
+
 # -- output ---------------------------------------------------------------------------------------
 def fmt(value: float | None, unit: str) -> str:
     if value is None:
@@ -459,7 +557,8 @@ def write_docs() -> None:
     titles = {"open": "Open: whole `ifcscript run` process vs bare `ifcopenshell.open`",
               "warm": "Warm run overhead (client API, second and later runs)",
               "context": "Script context vs bare loops",
-              "memory": "Memory after open and one run"}
+              "memory": "Memory after open and one run",
+              "gui": "The window (offscreen): responsiveness, drop to tree, memory, a 100k-row table"}
     lines = ["# Benchmarks", "",
              "Generated by `python bench/run.py` from `bench/results/*.json`; do not edit by hand.",
              "Each figure is the median of several repetitions; ours and bare ifcopenshell are",
@@ -533,6 +632,8 @@ def run_size(size: str, wanted: set[str], write: bool, context: dict[str, Any],
                 ok = False
         if "open" in wanted:
             steps.append(("open", lambda: bench_open(size, model, plan, tmp, figures)))
+        if "gui" in wanted:
+            steps.append(("gui", lambda: bench_gui(size, model, plan, tmp)))
         if figures is not None:
             if "warm" in wanted:
                 steps.append(("warm", lambda: bench_warm(size, figures, reference)))

@@ -123,4 +123,6 @@ class RunController(QObject):
         self.current = None
         output = reply.get("output") if isinstance(reply.get("output"), str) else "".join(run.output)
         record_reply(run.execution, reply, output or "")
-        self.run_finished.emit({**reply, "execution_id": run.execution.id})
+        # The output was streamed into the pane already: without it the pane is not redrawn.
+        shown = {k: v for k, v in reply.items() if k != "output"}
+        self.run_finished.emit({**shown, "execution_id": run.execution.id})
