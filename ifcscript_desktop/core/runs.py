@@ -145,6 +145,13 @@ def finish_execution(
     execution.save(only=_FINISH_FIELDS)
 
 
+SUMMARY_FIELDS = (
+    ScriptExecution.id, ScriptExecution.queued_at, ScriptExecution.script_name,
+    ScriptExecution.script_path, ScriptExecution.model_path, ScriptExecution.status,
+    ScriptExecution.duration_s, ScriptExecution.source, ScriptExecution.error,
+)
+
+
 def list_executions(
     store: Store,
     limit: int | None = 20,
@@ -152,10 +159,16 @@ def list_executions(
     model: str | os.PathLike[str] | None = None,
     status: str | Iterable[str] | None = None,
     offset: int = 0,
+    summary: bool = False,
 ) -> list[ScriptExecution]:
-    """Runs, newest first, optionally only those of a script (name or path), model or status."""
+    """Runs, newest first, optionally only those of a script (name or path), model or status.
+
+    `summary`: only the columns a list shows, not the output, code, result and tables (a run
+    with a 100k-row table holds megabytes there).
+    """
     store.activate()
-    query = ScriptExecution.select().order_by(ScriptExecution.id.desc())
+    fields = SUMMARY_FIELDS if summary else ()
+    query = ScriptExecution.select(*fields).order_by(ScriptExecution.id.desc())
     if isinstance(script, Script):
         query = query.where(ScriptExecution.script == script)
     elif script is not None:
@@ -175,10 +188,11 @@ def list_executions(
     return list(query)
 
 
-def get_execution(store: Store, execution_id: int) -> ScriptExecution:
+def get_execution(store: Store, execution_id: int, summary: bool = False) -> ScriptExecution:
     """The run with this id; :class:`ExecutionNotFoundError` if there is none."""
     store.activate()
-    execution = ScriptExecution.get_or_none(ScriptExecution.id == execution_id)
+    fields = SUMMARY_FIELDS if summary else ()
+    execution = ScriptExecution.select(*fields).where(ScriptExecution.id == execution_id).first()
     if execution is None:
         raise ExecutionNotFoundError(f"There is no run with id {execution_id} in the history.")
     return execution

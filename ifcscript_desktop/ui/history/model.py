@@ -159,7 +159,7 @@ class HistoryModel(QAbstractTableModel):
 
     # -- internals ------------------------------------------------------------------------
     def _query(self, limit: int, offset: int = 0) -> list[RunRow]:
-        executions = list_executions(self._store, limit=limit, script=self._script,
+        executions = list_executions(self._store, limit=limit, summary=True, script=self._script,
                                      model=self._model, status=self._status, offset=offset)
         return [RunRow.of(e) for e in executions]
 
@@ -179,7 +179,7 @@ class HistoryModel(QAbstractTableModel):
             if not row.is_active:
                 continue
             try:
-                fresh = RunRow.of(get_execution(self._store, row.id))
+                fresh = RunRow.of(get_execution(self._store, row.id, summary=True))
             except ExecutionNotFoundError:
                 continue
             if fresh != row:
