@@ -100,7 +100,8 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().addPermanentWidget(self.progress)
-        self.resize(1400, 900)
+        screen = self.screen().availableGeometry()  # a first start never overflows the screen
+        self.resize(min(1400, screen.width()), min(900, screen.height()))
 
     def _build_actions(self) -> None:
         toolbar = QToolBar("Main")
