@@ -203,6 +203,9 @@ class MainWindow(QMainWindow):
         self.model_box.setCurrentIndex(self.model_box.count() - 1)
         self.model_box.blockSignals(False)
         self.statusBar().showMessage(model.summary())
+        # Complete the class names of this model's schema (IFC2X3, IFC4, IFC4X3...) in the editor.
+        model.handle.query("classes", {}, lambda reply: self.editor.set_ifc_classes(
+            reply.get("classes") or []))
 
     def _on_model_chosen(self, index: int) -> None:
         path = self.model_box.itemData(index)

@@ -321,3 +321,10 @@ def _select(model: ifcopenshell.file, query: str) -> list[Entity]:
 def filter_ids(model: ifcopenshell.file, query: str) -> list[int]:
     """STEP ids of the elements a class name or ifcopenshell selector query picks."""
     return [e.id() for e in _select(model, query)]
+
+
+def schema_classes(model: ifcopenshell.file) -> list[str]:
+    """Every entity class of the model's schema, for completion in the window's editor."""
+    schema = ifcopenshell.ifcopenshell_wrapper.schema_by_name(model.schema_identifier)
+    return sorted(d.name() for d in schema.declarations()
+                  if isinstance(d, ifcopenshell.ifcopenshell_wrapper.entity))

@@ -209,6 +209,9 @@ class Worker:
             return
         self.reply(request, ids=ids)
 
+    def _op_classes(self, request: dict[str, Any]) -> None:
+        self.reply(request, classes=queries.schema_classes(self._model()))
+
     def _op_shutdown(self, request: dict[str, Any]) -> None:
         self.reply(request)
         self.running = False

@@ -177,3 +177,8 @@ def test_cancel_an_open_in_progress(qtbot, window: MainWindow, house: Path) -> N
         window.action_cancel_open.trigger()
     assert "cancelled" in failed.args[0]
     open_house(qtbot, window, house)
+
+
+def test_the_editor_completes_the_open_models_classes(qtbot, window: MainWindow, house: Path) -> None:  # type: ignore[no-untyped-def]
+    open_house(qtbot, window, house)
+    qtbot.waitUntil(lambda: "IfcWorkCalendar" in window.editor.ifc_classes(), timeout=30_000)

@@ -79,3 +79,8 @@ def test_the_worker_answers_every_view_through_the_tree_op(worker: WorkerClient)
     ids = worker.call("filter", query="IfcDoor")["ids"]
     paths = worker.call("tree", parent=ids, view="path:spatial")["nodes"]
     assert [p["id"] for p in paths] == ids and all(len(p["path"]) == 4 for p in paths)
+
+
+def test_classes_lists_the_models_schema(worker) -> None:  # type: ignore[no-untyped-def]
+    classes = worker.call("classes")["classes"]
+    assert "IfcWallStandardCase" in classes and "IfcAlignment" not in classes  # IFC4, not 4X3

@@ -133,6 +133,10 @@ class ScriptEditor(QWidget):
         built-in list of common IFC4 classes."""
         self._ifc_classes = tuple(classes) or words.DEFAULT_IFC_CLASSES
 
+    def ifc_classes(self) -> tuple[str, ...]:
+        """The IFC class names completion offers now."""
+        return self._ifc_classes
+
     def word_at_cursor(self) -> str:
         line, column = self._backend.current_line()
         return words.word_at(line, column)
