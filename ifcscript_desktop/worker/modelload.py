@@ -28,12 +28,17 @@ class OpenedModel:
     path: Path
     parse_s: float
 
-    def info(self) -> dict[str, Any]:
+    def info(self, elements: int | None = None) -> dict[str, Any]:
+        """`elements`: the IfcProduct count when the caller has it (the worker's index). A
+        `by_type("IfcProduct")` here, after the index is built, costs ~170 MB of copied pages
+        at 100k products in every child forked afterwards (measured: the spare child)."""
+        if elements is None:
+            elements = len(self.model.by_type("IfcProduct"))
         return {
             "path": str(self.path),
             "schema": self.model.schema_identifier,
             "application": authoring_application(self.model),
-            "elements": len(self.model.by_type("IfcProduct")),
+            "elements": elements,
             "parse_s": round(self.parse_s, 3),
         }
 

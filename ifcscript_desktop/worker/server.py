@@ -143,7 +143,7 @@ class Worker:
         # forked from here do not copy every page of them on their first collection.
         gc.collect()
         gc.freeze()
-        info = opened.info()
+        info = opened.info(elements=len(self.index.entities))
         info["index_s"] = round(time.perf_counter() - started, 3)
         info["index_phases"] = {k: round(v, 3) for k, v in self.index.timings.items()}
         self._prepare_spare()
