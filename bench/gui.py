@@ -50,6 +50,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from procs import process_tree
+
 BENCH = Path(__file__).resolve().parent
 TICK_MS = 10
 SAMPLE_AFTER_S = 0.08  # the watchdog samples the GUI thread's stack once a tick is this late
@@ -355,7 +357,7 @@ def probe(model: str, data_dir: str, rows: int, busy_s: float, stacks: bool) -> 
     decode_s = min(_timed(json.loads, frame) for _ in range(2))
     table.update(reply_mb=round(len(frame) / 1e6, 1), decode_s=decode_s)
 
-    tree_pids = _process_tree(worker_pid) if worker_pid else []
+    tree_pids = process_tree(worker_pid) if worker_pid else []
     imported_ifcopenshell = "ifcopenshell" in sys.modules
     window.close()
     window.store.close()
@@ -435,24 +437,6 @@ def _quantile(values: list[float], q: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _process_tree(pid: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            parents.setdefault(ppid, []).append(int(entry))
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(parents.get(current, []))
-    return tree
 
 
 # -- the driver (run by bench/run.py) -------------------------------------------------------------

@@ -57,6 +57,7 @@ import gui
 import synthetic
 
 import scripts_bench as bench_builtins
+from procs import process_tree
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -191,27 +192,6 @@ def bare_json(*args: str) -> dict[str, Any]:
         raise BenchError(f"{shlex.join(command)} failed: {done.stderr.strip()[-500:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and all its descendants."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(parents.get(current, []))
-    return tree
 
 
 def smaps_kb(pid: int, key: str) -> int:
