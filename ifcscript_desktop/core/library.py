@@ -19,6 +19,7 @@ from typing import Any, TypeAlias
 import peewee
 
 from ifcscript_desktop.core.params import params_to_json
+from ifcscript_desktop.core.script_template import new_script_code
 from ifcscript_desktop.core.scriptfile import ScriptFileError, parse_script
 from ifcscript_desktop.core.store import (
     Draft,
@@ -148,6 +149,38 @@ def _add_revision(script: Script, code: str) -> ScriptRevision:
 def _drop_matching_draft(script: Script, code: str) -> None:
     # A draft holding exactly what was just saved has nothing left to recover.
     Draft.delete().where(Draft.key == _draft_key(script)[0], Draft.text == code).execute()
+
+
+def unique_name(store: Store, base: str) -> str:
+    """``base``, or ``base 2``, ``base 3``... whichever no stored script holds yet."""
+    base = base.strip() or "New script"
+    name, number = base, 1
+    while get_script(store, name) is not None:
+        number += 1
+        name = f"{base} {number}"
+    return name
+
+
+def create_script(store: Store, name: str) -> Script:
+    """A new script of the user's called ``name``, from the template (ScriptNameError if taken)."""
+    if get_script(store, name) is not None:
+        raise ScriptNameError(f"A script named {name.strip()!r} already exists.")
+    script, _ = save_script(store, name, new_script_code(name.strip()))
+    return script
+
+
+def duplicate_script(store: Store, name: str, new_name: str) -> Script:
+    """A copy of the script ``name`` that the user owns (a built-in's copy is editable).
+
+    The copy's metadata block carries its own name, so exporting and importing it never
+    lands on the original.
+    """
+    original = require_script(store, name)
+    if get_script(store, new_name) is not None:
+        raise ScriptNameError(f"A script named {new_name.strip()!r} already exists.")
+    code = _with_block_name(original.code, new_name.strip())
+    script, _ = save_script(store, new_name, code)
+    return script
 
 
 def delete_script(store: Store, name: str) -> None:

@@ -27,7 +27,7 @@ from ifcscript_desktop.core.library import (
     save_draft,
     save_script,
 )
-from ifcscript_desktop.core.scriptfile import ScriptFileError
+from ifcscript_desktop.core.scriptfile import ScriptFileError, parse_script
 from ifcscript_desktop.core.store import Script, ScriptRevision, Store, open_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -333,3 +333,16 @@ def test_import_problems_are_sentences(store: Store, tmp_path: Path) -> None:
         import_script_file(store, bad)
     with pytest.raises(ScriptNotFoundError):
         export_script_file(store, "Nothing", tmp_path / "nothing.py")
+
+
+def test_create_and_duplicate_make_scripts_the_user_owns(store: Store) -> None:
+    from ifcscript_desktop.core.library import create_script, duplicate_script, unique_name
+
+    created = create_script(store, unique_name(store, "New script"))
+    assert created.name == "New script" and not created.is_builtin
+    assert parse_script(created.code).name == "New script"
+    assert unique_name(store, "New script") == "New script 2"
+    copy = duplicate_script(store, "New script", "Copy")
+    assert parse_script(copy.code).name == "Copy"  # export + import never lands on the original
+    with pytest.raises(ScriptNameError):
+        create_script(store, "Copy")

@@ -14,7 +14,7 @@ from ifcscript_desktop.core.library import get_script, load_builtins, save_scrip
 from ifcscript_desktop.core.scriptfile import parse_script
 from ifcscript_desktop.core.store import Store, open_store
 from ifcscript_desktop.ui.library import LibraryDialogs, LibraryPane
-from ifcscript_desktop.ui.library.template import NEW_SCRIPT_CATEGORY, new_script_code
+from ifcscript_desktop.core.script_template import NEW_SCRIPT_CATEGORY, new_script_code
 from ifcscript_desktop.ui.library.tree import BUILTIN_MARK
 
 def _builtins_by_category() -> dict[str, list[str]]:

@@ -159,18 +159,18 @@ class LibraryPane(QWidget):
 
     def _on_new(self) -> None:
         name = self.dialogs.ask_name(self, "New script", "Name of the new script:",
-                                     ops.unique_name(self._store, "New script"))
+                                     library.unique_name(self._store, "New script"))
         if name is not None:
-            self._change(lambda: ops.create_script(self._store, name).name)
+            self._change(lambda: library.create_script(self._store, name).name)
 
     def _on_duplicate(self) -> None:
         source = self.current_script()
         if source is None:
             return
         name = self.dialogs.ask_name(self, "Duplicate script", f"Name of the copy of {source}:",
-                                     ops.unique_name(self._store, f"{source} (copy)"))
+                                     library.unique_name(self._store, f"{source} (copy)"))
         if name is not None:
-            self._change(lambda: ops.duplicate_script(self._store, source, name).name)
+            self._change(lambda: library.duplicate_script(self._store, source, name).name)
 
     def _on_rename(self) -> None:
         old = self.current_script()

@@ -1,4 +1,4 @@
-"""The code a new script starts with: a metadata block and a few lines that show a table."""
+"""The code a new script starts with (the library's New): a metadata block and a table."""
 
 from __future__ import annotations
 
