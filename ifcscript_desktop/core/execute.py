@@ -14,6 +14,7 @@ from ifcscript_desktop.core.params import coerce_params, granted_paths
 from ifcscript_desktop.core.scriptfile import names_properties, ScriptMeta, parse_script
 from ifcscript_desktop.core.settings import Settings
 from ifcscript_desktop.core.store import Script, ScriptExecution, Store
+from ifcscript_desktop.core.tablefile import expand_tables
 
 #: The keys of a run's JSON line (DESIGN.md: every key always present).
 RUN_KEYS = ("execution_id", "script", "model", "status", "duration_s", "result", "output", "error",
@@ -98,12 +99,12 @@ def run_fields(source: ScriptSource, execution: ScriptExecution, params: dict[st
 def finish_from_reply(execution: ScriptExecution, request: Request,
                       label: str | None = None) -> dict[str, Any]:
     """Store what the worker answered for a run; return the run's JSON line."""
-    return record_reply(execution, request.reply or {}, request.output_text, label)
+    record_reply(execution, request.reply or {}, request.output_text)
+    return run_line(execution, label)
 
 
-def record_reply(execution: ScriptExecution, reply: dict[str, Any], output: str,
-                 label: str | None = None) -> dict[str, Any]:
-    """Store a run's final reply and its captured output; return the run's JSON line."""
+def record_reply(execution: ScriptExecution, reply: dict[str, Any], output: str) -> None:
+    """Store a run's final reply and its captured output (large tables stay in their files)."""
     status = reply.get("status") or "error"
     runs.finish_execution(
         execution, status=status,
@@ -114,7 +115,6 @@ def record_reply(execution: ScriptExecution, reply: dict[str, Any], output: str,
         result=reply.get("result"), tables=reply.get("tables") or [],
         charts=reply.get("charts") or [], highlights=reply.get("highlights") or [],
         outputs=reply.get("outputs") or [])
-    return run_line(execution, label)
 
 
 def begin_run(store: Store, source: ScriptSource, model_path: str, model_info: dict[str, Any],
@@ -141,9 +141,13 @@ def fail_execution(execution: ScriptExecution, error: str, status: str = "error"
 
 
 def run_line(execution: ScriptExecution, label: str | None = None) -> dict[str, Any]:
-    """The DESIGN.md JSON object of one run, every key present; `label` is the script as given."""
+    """The DESIGN.md JSON object of one run, every key present; `label` is the script as given.
+
+    Tables kept in files are read back here, so the line holds every row `show_table` got.
+    """
     data = runs.execution_as_dict(execution)
     line = {key: data.get(key) for key in RUN_KEYS}
+    line["tables"] = expand_tables(line["tables"])
     line["execution_id"] = execution.id
     line["script"] = label or execution.script_name
     line["model"] = execution.model_path

@@ -17,6 +17,7 @@ import types
 from pathlib import Path
 from typing import Any, Callable
 
+from ifcscript_desktop.core import tablefile
 from ifcscript_desktop.core.protocol import encode
 from ifcscript_desktop.worker import context, results, sandbox
 
@@ -30,6 +31,7 @@ class EventPipe:
     def __init__(self, fd: int, output_dir: Path) -> None:
         self.fd = fd
         self.output_dir = output_dir
+        self.spilled = 0
 
     def send(self, message: dict[str, Any]) -> None:
         data = encode(message)
@@ -43,7 +45,15 @@ class EventPipe:
         self.send({"event": "progress", "fraction": fraction, "message": message})
 
     def table(self, rows: list[dict[str, Any]], columns: list[str], title: str | None) -> None:
-        self.send({"event": "table", "table": {"title": title, "columns": columns, "rows": rows}})
+        if len(rows) <= tablefile.SPILL_ROWS:
+            self.send({"event": "table", "table": {"title": title, "columns": columns, "rows": rows}})
+            return
+        # A large table goes to a file the window reads page by page (core.tablefile).
+        self.spilled += 1
+        name = f"table-{self.spilled}.jsonl"
+        tablefile.write_table_file(tablefile.table_file_path(self.output_dir, name), columns, rows)
+        self.send({"event": "table", "table": {"title": title, "columns": columns,
+                                               "row_count": len(rows), "file": name}})
 
     def chart(self, kind: str, x: list[Any], y: list[Any], title: str | None) -> None:
         self.send({"event": "chart", "chart": {"kind": kind, "x": x, "y": y, "title": title}})

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ifcscript_desktop.core import tablefile
 from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError
 from ifcscript_desktop.worker.child import run_child
 
@@ -84,6 +85,7 @@ class Run:
     timeout_s: float | None
     output_cap: int
     send: Callable[[dict[str, Any]], None]
+    output_dir: str | None = None
     started: float = field(default_factory=time.monotonic)
     output_bytes: int = 0
     dropped_bytes: int = 0
@@ -175,7 +177,11 @@ class Run:
             self.send({"id": self.request_id, "event": "progress",
                        "fraction": message.get("fraction"), "message": message.get("message")})
         elif kind == "table":
-            self.tables.append(message.get("table"))
+            table = message.get("table")
+            if isinstance(table, dict) and "file" in table:
+                table = self._spilled_table(table)
+            if table is not None:
+                self.tables.append(table)
         elif kind == "chart":
             self.charts.append(message.get("chart"))
         elif kind == "highlight":
@@ -185,6 +191,16 @@ class Run:
                 self.outputs.append(str(message.get("path")))
         elif kind == "done":
             self.done = message  # the last one counts: a forged early "done" is overwritten
+
+    def _spilled_table(self, table: dict[str, Any]) -> dict[str, Any] | None:
+        """A table the child wrote to a file: only a name it may give, in this run's folder."""
+        name, count, columns = table.get("file"), table.get("row_count"), table.get("columns")
+        if not (self.output_dir and tablefile.is_table_file_name(name) and type(count) is int
+                and isinstance(columns, list) and all(isinstance(c, str) for c in columns)):
+            return None
+        title = table.get("title")
+        return {"title": title if isinstance(title, str) else None, "columns": columns,
+                "row_count": count, "file": str(tablefile.table_file_path(self.output_dir, name))}
 
     def kill(self, reason: str) -> None:
         if self.exit_status is None and self.stop_reason is None:

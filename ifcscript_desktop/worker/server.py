@@ -177,7 +177,8 @@ class Worker:
             child.give(job)
         self.run_memory_mb = limits.get("memory_mb")
         self.run = Run(request_id=request["id"], child=child, timeout_s=limits.get("timeout_s"),
-                       output_cap=int(limits.get("output_cap") or DEFAULT_OUTPUT_CAP), send=self.send)
+                       output_cap=int(limits.get("output_cap") or DEFAULT_OUTPUT_CAP), send=self.send,
+                       output_dir=job.get("output_dir"))
         self.stats["runs"] += 1
         self.send({"id": request["id"], "event": "started", "pid": child.pid})
 

@@ -182,3 +182,22 @@ def test_cancel_an_open_in_progress(qtbot, window: MainWindow, house: Path) -> N
 def test_the_editor_completes_the_open_models_classes(qtbot, window: MainWindow, house: Path) -> None:  # type: ignore[no-untyped-def]
     open_house(qtbot, window, house)
     qtbot.waitUntil(lambda: "IfcWorkCalendar" in window.editor.ifc_classes(), timeout=30_000)
+
+
+def test_a_large_table_comes_from_its_file_sorted_and_counted(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                               house: Path) -> None:
+    open_house(qtbot, window, house)
+    code = ("rows = [{'GlobalId': e.ifc_guid, 'n': i} for i, e in enumerate(entities * 40)]\n"
+            "show_table(rows, title='Every element forty times')\n")
+    window.scripts.show_code(code, "Big table")
+    with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
+        window.run_script()
+    reply = finished.args[0]
+    assert reply["status"] == "success", reply
+    assert "rows" not in reply["tables"][0]  # the window got a file to page through, not 5080 rows
+    (view,) = window.results.tables
+    assert view.count_label.text() == "5,080 rows"
+    view.table.sortByColumn(view.model.columns.index("n"), Qt.SortOrder.DescendingOrder)
+    assert view.model.index(0, view.model.columns.index("n")).data() == "5079"
+    qtbot.waitUntil(lambda: window.history.select_run(reply["execution_id"]), timeout=10_000)
+    assert "5080 rows" in window.history.detail.result.toPlainText()

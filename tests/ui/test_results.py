@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from ifcscript_desktop.ui.results import OutputPane, ResultsPane, TableModel, TableView
 from ifcscript_desktop.ui.results.output import DROPPED_NOTE
@@ -354,3 +354,12 @@ def test_the_export_menu_saves_in_the_background(qtbot: Any, tmp_path: Path) -> 
     with qtbot.waitSignal(view.export_failed) as failed:
         view.save_as(str(tmp_path / "missing" / "walls.csv"), "csv")
     assert "No such file" in failed.args[1]
+
+
+def test_a_table_whose_file_was_removed_says_so(qtbot: Any, tmp_path: Path) -> None:
+    pane = _pane(qtbot)
+    gone = {"title": "Walls", "columns": ["a"], "row_count": 5000, "file": str(tmp_path / "table-1.jsonl")}
+    pane.show_reply(_reply(tables=[gone]))
+    labels = [w.text() for w in pane.result_page.findChildren(QLabel)]
+    assert any("Walls" in text and "gone" in text for text in labels), labels
+    assert pane.tables == []

@@ -165,3 +165,33 @@ def test_threads_a_script_leaves_behind_do_not_outlive_its_run(worker: WorkerCli
     reply = run(worker, code, tmp_path).reply
     assert reply["status"] == "success", reply
     assert run(worker, "result = len(entities)", tmp_path).reply["result"] == 127
+
+
+def test_a_large_table_is_kept_in_a_file_of_the_runs_folder(worker: WorkerClient, tmp_path: Path) -> None:
+    code = ("rows = [{'GlobalId': e.ifc_guid, 'n': i} for i, e in enumerate(entities)] * 30\n"
+            "show_table(rows, title='Many')\nshow_table(rows[:5], title='Few')\n")
+    reply = run(worker, code, tmp_path).reply
+    assert reply["status"] == "success", reply
+    many, few = reply["tables"]
+    assert "rows" not in many and many["row_count"] == 127 * 30 and many["columns"] == ["GlobalId", "n"]
+    assert Path(many["file"]).parent.parent.parent == tmp_path and Path(many["file"]).is_file()
+    assert len(few["rows"]) == 5
+    from ifcscript_desktop.core.tablefile import TableRows
+    back = TableRows(many["file"])
+    assert len(back) == 127 * 30 and back[127]["n"] == 0 and back[126]["n"] == 126
+
+
+def test_a_forged_table_file_outside_the_runs_folder_is_ignored(tmp_path: Path) -> None:
+    # What a script that got past the Python layer could write into its event pipe: the worker
+    # keeps only a bare table-N.jsonl name and resolves it inside the run's own folder.
+    from ifcscript_desktop.worker.runs import Run
+    sent: list[dict] = []
+    in_flight = Run(request_id=1, child=None, timeout_s=None, output_cap=1000,  # type: ignore[arg-type]
+                    send=sent.append, output_dir=str(tmp_path))
+    for name in ("../../../etc/passwd", "/etc/passwd", "table-1.jsonl/../../x", None):
+        in_flight._on_event({"event": "table", "table": {"columns": ["a"], "row_count": 5, "file": name}})
+    in_flight._on_event({"event": "table", "table": {"columns": ["a"], "row_count": "5", "file": "table-1.jsonl"}})
+    assert in_flight.tables == []
+    in_flight._on_event({"event": "table", "table": {"columns": ["a"], "row_count": 5, "file": "table-1.jsonl"}})
+    assert in_flight.tables == [{"title": None, "columns": ["a"], "row_count": 5,
+                                 "file": str(tmp_path / ".tables" / "table-1.jsonl")}]

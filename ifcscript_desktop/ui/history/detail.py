@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QTabWidget,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from ifcscript_desktop.core.tablefile import row_count
 from ifcscript_desktop.ui.history.rows import STATUS_COLORS, STATUS_HELP, duration_text, local_time
 from ifcscript_desktop.ui.results.files import FilesPane
 
@@ -28,8 +29,8 @@ def _summary(kind: str, item: Any) -> str:
     item = item if isinstance(item, dict) else {}
     title = f" {item['title']!r}" if item.get("title") else ""
     if kind == "tables":
-        rows, columns = item.get("rows") or [], item.get("columns") or []
-        return f"# Table{title}: {_count(len(rows), 'row')}, columns " \
+        columns = item.get("columns") or []
+        return f"# Table{title}: {_count(row_count(item), 'row')}, columns " \
                f"{', '.join(map(str, columns))}"
     if kind == "charts":
         return f"# {str(item.get('kind') or '').title()} chart{title}: " \

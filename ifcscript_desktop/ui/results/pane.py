@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any, TypeGuard
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from ifcscript_desktop.core.tablefile import TableFileError, table_rows
 from ifcscript_desktop.ui.results.chart import ChartPane
 from ifcscript_desktop.ui.results.files import FilesPane
 from ifcscript_desktop.ui.results.output import OutputPane
@@ -113,13 +115,17 @@ class ResultsPane(QTabWidget):
             label.setWordWrap(True)
             widgets.append(label)
         for number, table in enumerate(reply.get("tables") or [], 1):
-            widgets.append(self._table(list(table.get("rows") or []), table.get("columns"),
-                                       table.get("title") or f"Table {number}"))
+            title = table.get("title") or f"Table {number}"
+            try:
+                rows = table_rows(table)
+            except TableFileError as exc:
+                widgets.append(placeholder(f"{title}: {exc}"))
+                continue
+            widgets.append(self._table(rows, table.get("columns"), title))
         return widgets
 
-    def _table(self, rows: list[Any], columns: list[str] | None, title: str) -> TableView:
-        if columns and rows and isinstance(rows[0], list):  # rows given as lists of cells
-            rows = [dict(zip(columns, row)) for row in rows]
+    def _table(self, rows: Sequence[dict[str, Any]], columns: list[str] | None,
+               title: str) -> TableView:
         view = TableView(rows, columns, title)
         view.elements_activated.connect(self.elements_activated)
         view.rows_activated.connect(self.rows_activated)

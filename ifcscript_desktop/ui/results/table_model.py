@@ -124,6 +124,8 @@ class TableModel(QAbstractTableModel):
 
     # --- internals ----------------------------------------------------------------------
     def _rebuild(self) -> None:
+        if not isinstance(self._rows, list):  # rows read from a table file: decode them all once
+            self._rows = list(self._rows)
         self.beginResetModel()
         order: Sequence[int] = range(len(self._rows))
         if self._filter:

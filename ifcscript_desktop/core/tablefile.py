@@ -1,0 +1,158 @@
+"""Large `show_table` tables kept as a file in the run's output folder, read back page by page.
+
+A table of more than `SPILL_ROWS` rows does not travel inside the run's reply: the run child
+writes it to `<output folder>/.tables/table-N.jsonl` and the reply (and the run record) carry
+`{"title", "columns", "row_count", "file"}` instead of `"rows"`. The window then decodes only the
+blocks of rows it shows, so a 100k-row table never stalls it; the command reads the whole file
+back when it prints the run.
+
+File format: JSON Lines. The first line is `{"columns": [...], "rows": N, "block": B}`; each next
+line is a JSON array of up to B rows, each row an array of cells in column order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, overload
+
+#: Tables with more rows than this are written to a file instead of the reply.
+SPILL_ROWS = 1000
+#: Rows per line of the file: what the window decodes at a time.
+BLOCK_ROWS = 1000
+TABLES_DIR = ".tables"
+_NAME = re.compile(r"table-\d{1,6}\.jsonl")
+
+
+class TableFileError(ValueError):
+    """A table file cannot be read; the message is a sentence for the user."""
+
+
+def write_table_file(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """Write `rows` (dicts of JSON-able cells) as a table file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = list(columns)
+    dump = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(dump({"columns": names, "rows": len(rows), "block": BLOCK_ROWS}) + "\n")
+        for start in range(0, len(rows), BLOCK_ROWS):
+            block = [[row.get(c) for c in names] for row in rows[start:start + BLOCK_ROWS]]
+            stream.write(dump(block) + "\n")
+
+
+def is_table_file_name(name: Any) -> bool:
+    """True for the base names the run child gives table files (nothing else is trusted)."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
+def table_file_path(output_dir: str | os.PathLike[str], name: str) -> Path:
+    return Path(output_dir) / TABLES_DIR / name
+
+
+class TableRows(Sequence[dict[str, Any]]):
+    """The rows of a table file as a read-only list of dicts, decoded a block at a time.
+
+    Reading the file is one read and one split; a block is decoded the first time one of its
+    rows is asked for. A damaged block reads as empty rows and sets `damaged`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            raise TableFileError(f"The rows of this table are gone: {self.path} was deleted "
+                                 "(old runs' files are removed after the retention period).") from None
+        except OSError as exc:
+            raise TableFileError(f"The rows of this table cannot be read from {self.path}: "
+                                 f"{exc.strerror or exc}.") from None
+        lines = data.split(b"\n")
+        try:
+            header = json.loads(lines[0])
+            self.columns = [str(c) for c in header["columns"]]
+            self._count = int(header["rows"])
+            self._block = int(header["block"])
+            if self._count < 0 or self._block <= 0:
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            raise TableFileError(f"{self.path} is not a table file of this program.") from None
+        self._lines = lines[1:]
+        self._blocks: dict[int, list[dict[str, Any]]] = {}
+        self.damaged = False
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError("table row out of range")
+        number, offset = divmod(index, self._block)
+        block = self._blocks.get(number)
+        if block is None:
+            block = self._blocks[number] = self._decode(number)
+        return block[offset] if offset < len(block) else {}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for number in range((self._count + self._block - 1) // self._block):
+            if number not in self._blocks:
+                self._blocks[number] = self._decode(number)
+            yield from self._blocks[number]
+
+    def _decode(self, number: int) -> list[dict[str, Any]]:
+        columns = self.columns
+        expected = min(self._block, self._count - number * self._block)
+        try:
+            cells = json.loads(self._lines[number])
+            rows = [dict(zip(columns, row)) for row in cells]
+            if len(rows) != expected:
+                raise ValueError
+        except (IndexError, ValueError, TypeError):
+            self.damaged = True
+            rows = [{} for _ in range(expected)]
+        return rows
+
+
+def table_rows(table: dict[str, Any]) -> Sequence[dict[str, Any]]:
+    """The rows of a table as the reply or the run record holds it: inline or in its file."""
+    if table.get("file"):
+        return TableRows(table["file"])
+    rows = table.get("rows") or []
+    columns = table.get("columns")
+    if columns and rows and isinstance(rows[0], list):  # rows given as lists of cells
+        return [dict(zip(columns, row)) for row in rows]
+    return rows
+
+
+def row_count(table: dict[str, Any]) -> int:
+    """How many rows a table has, without reading its file."""
+    if table.get("file"):
+        return int(table.get("row_count") or 0)
+    return len(table.get("rows") or [])
+
+
+def expand_tables(tables: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Tables with their rows inline (for printing a run); a vanished file gives no rows and a note."""
+    if not tables:
+        return tables
+    expanded = []
+    for table in tables:
+        if isinstance(table, dict) and table.get("file"):
+            table = dict(table)
+            try:
+                table["rows"] = list(TableRows(table["file"]))
+            except TableFileError as exc:
+                table["rows"], table["error"] = [], str(exc)
+        expanded.append(table)
+    return expanded
