@@ -79,7 +79,10 @@ class TableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort every row (not only the loaded page); column -1 restores the original order."""
         descending = order == Qt.SortOrder.DescendingOrder
-        self._sort = (column, descending) if 0 <= column < len(self._columns) else None
+        wanted = (column, descending) if 0 <= column < len(self._columns) else None
+        if wanted is None and self._sort is None:
+            return  # the view resets its indicator: nothing to reorder (or to decode)
+        self._sort = wanted
         self._rebuild()
 
     # --- our API ------------------------------------------------------------------------
@@ -124,8 +127,8 @@ class TableModel(QAbstractTableModel):
 
     # --- internals ----------------------------------------------------------------------
     def _rebuild(self) -> None:
-        if not isinstance(self._rows, list):  # rows read from a table file: decode them all once
-            self._rows = list(self._rows)
+        if (self._filter or self._sort) and not isinstance(self._rows, list):
+            self._rows = list(self._rows)  # rows read from a table file: decode them all once
         self.beginResetModel()
         order: Sequence[int] = range(len(self._rows))
         if self._filter:
