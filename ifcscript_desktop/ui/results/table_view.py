@@ -86,9 +86,10 @@ class TableView(QWidget):
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
+        # Sized from the first rows, but wide enough for the numbers sorting may bring up top.
+        narrowest = self.fontMetrics().horizontalAdvance("00000000") + 12
         for column in range(self.model.columnCount()):
-            if header.sectionSize(column) > 360:
-                header.resizeSection(column, 360)
+            header.resizeSection(column, min(max(header.sectionSize(column), narrowest), 360))
         self.table.copy_requested.connect(self.copy_selection)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         copy = QAction("Copy", self.table)
