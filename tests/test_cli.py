@@ -163,3 +163,17 @@ def test_a_script_file_that_warns_runs_fine(data_dir: Path, tmp_path: Path, hous
     [line] = json_lines(ifcscript("run", str(script), str(house), "--json").stdout)
     assert line["status"] == "success", line
     assert "RuntimeWarning" in (line["output"] or "")
+
+
+def test_json_lines_hold_every_row_of_large_tables_and_results(data_dir: Path, tmp_path: Path,
+                                                               house: Path) -> None:
+    script = tmp_path / "big.py"
+    script.write_text("rows = [{'GlobalId': e.ifc_guid, 'n': i} for i, e in enumerate(entities * 20)]\n"
+                      "show_table(rows, title='Big')\nresult = pd.DataFrame(rows)\n")
+    done = ifcscript("run", str(script), str(house), "--json")
+    assert done.returncode == 0, done.stderr
+    [line] = json_lines(done.stdout)
+    assert len(line["tables"][0]["rows"]) == 2540 and line["tables"][0]["rows"][2539]["n"] == 2539
+    assert len(line["result"]) == 2540 and line["result"][0] == line["tables"][0]["rows"][0]
+    [shown] = json_lines(ifcscript("history", "show", str(line["execution_id"]), "--json").stdout)
+    assert shown["tables"] == line["tables"] and shown["result"] == line["result"]

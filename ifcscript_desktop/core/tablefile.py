@@ -24,6 +24,8 @@ SPILL_ROWS = 1000
 #: Rows per line of the file: what the window decodes at a time.
 BLOCK_ROWS = 1000
 TABLES_DIR = ".tables"
+#: A `result` kept in a table file is recorded as `{RESULT_KEY: {"columns", "row_count", "file"}}`.
+RESULT_KEY = "ifcscript_table_file"
 _NAME = re.compile(r"table-\d{1,6}\.jsonl")
 
 
@@ -41,6 +43,42 @@ def write_table_file(path: Path, columns: Sequence[str], rows: Sequence[dict[str
         for start in range(0, len(rows), BLOCK_ROWS):
             block = [[row.get(c) for c in names] for row in rows[start:start + BLOCK_ROWS]]
             stream.write(dump(block) + "\n")
+
+
+def is_records(value: Any) -> bool:
+    """True for a non-empty list of dicts: what a table is made of."""
+    return isinstance(value, list) and bool(value) and all(type(r) is dict for r in value)
+
+
+def spill_result(value: Any, output_dir: str | os.PathLike[str]) -> Any:
+    """A JSON-able `result`: a list of more than SPILL_ROWS dicts is written to `table-0.jsonl`
+    and replaced by its reference; anything else is returned as it is."""
+    if not (isinstance(value, list) and len(value) > SPILL_ROWS and is_records(value)):
+        return value
+    columns: dict[str, None] = {}
+    for row in value:
+        columns.update(dict.fromkeys(row))
+    name = "table-0.jsonl"
+    write_table_file(table_file_path(output_dir, name), list(columns), value)
+    return {RESULT_KEY: {"columns": list(columns), "row_count": len(value), "file": name}}
+
+
+def result_table(value: Any) -> dict[str, Any] | None:
+    """The table reference a spilled `result` holds, or None for any other value."""
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get(RESULT_KEY), dict):
+        return value[RESULT_KEY]
+    return None
+
+
+def expand_result(value: Any) -> Any:
+    """A `result` as the script set it: a spilled table read back into its rows."""
+    table = result_table(value)
+    if table is None:
+        return value
+    try:
+        return list(TableRows(table["file"]))
+    except (TableFileError, KeyError, TypeError):
+        return None
 
 
 def is_table_file_name(name: Any) -> bool:

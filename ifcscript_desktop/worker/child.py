@@ -194,8 +194,9 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
     _flush_quietly()
     if outcome["status"] == "success":
         try:
-            outcome["result"] = results.to_jsonable(script_globals.get("result"))
-        except (TypeError, ValueError) as exc:
+            value = results.to_jsonable(script_globals.get("result"))
+            outcome["result"] = tablefile.spill_result(value, output_dir)
+        except (TypeError, ValueError, OSError) as exc:
             outcome.update(status="error", error=f"The result cannot be shown: {exc}")
         except MemoryError:
             outcome.update(status="error", error=_memory_sentence(memory_mb))

@@ -202,6 +202,14 @@ class Run:
         return {"title": title if isinstance(title, str) else None, "columns": columns,
                 "row_count": count, "file": str(tablefile.table_file_path(self.output_dir, name))}
 
+    def _result(self, value: Any) -> Any:
+        """The child's `result`; a reference to a table file only inside this run's folder."""
+        reference = tablefile.result_table(value)
+        if reference is None:
+            return value
+        table = self._spilled_table(reference)
+        return None if table is None else {tablefile.RESULT_KEY: table}
+
     def kill(self, reason: str) -> None:
         if self.exit_status is None and self.stop_reason is None:
             self.stop_reason = reason
@@ -262,7 +270,7 @@ class Run:
             "status": status, "error": error,
             "traceback": done.get("traceback") if status == "error" and not self.refusals else None,
             "error_line": done.get("error_line") if status == "error" else None,
-            "result": done.get("result") if status == "success" else None,
+            "result": self._result(done.get("result")) if status == "success" else None,
             "tables": self.tables, "charts": self.charts, "highlights": self.highlights,
             "outputs": self.outputs, "output_truncated": bool(self.dropped_bytes),
             "refusals": self.refusals,

@@ -188,14 +188,15 @@ def test_a_large_table_comes_from_its_file_sorted_and_counted(qtbot, window: Mai
                                                                house: Path) -> None:
     open_house(qtbot, window, house)
     code = ("rows = [{'GlobalId': e.ifc_guid, 'n': i} for i, e in enumerate(entities * 40)]\n"
-            "show_table(rows, title='Every element forty times')\n")
+            "show_table(rows, title='Every element forty times')\nresult = pd.DataFrame(rows)\n")
     window.scripts.show_code(code, "Big table")
     with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.run_script()
     reply = finished.args[0]
     assert reply["status"] == "success", reply
     assert "rows" not in reply["tables"][0]  # the window got a file to page through, not 5080 rows
-    (view,) = window.results.tables
+    result, view = window.results.tables
+    assert result.title == "Result" and result.count_label.text() == "5,080 rows"
     assert view.count_label.text() == "5,080 rows"
     view.table.sortByColumn(view.model.columns.index("n"), Qt.SortOrder.DescendingOrder)
     assert view.model.index(0, view.model.columns.index("n")).data() == "5079"

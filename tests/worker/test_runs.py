@@ -195,3 +195,16 @@ def test_a_forged_table_file_outside_the_runs_folder_is_ignored(tmp_path: Path) 
     in_flight._on_event({"event": "table", "table": {"columns": ["a"], "row_count": 5, "file": "table-1.jsonl"}})
     assert in_flight.tables == [{"title": None, "columns": ["a"], "row_count": 5,
                                  "file": str(tmp_path / ".tables" / "table-1.jsonl")}]
+
+
+def test_a_large_dataframe_result_is_kept_in_a_file_and_a_small_one_inline(worker: WorkerClient,
+                                                                            tmp_path: Path) -> None:
+    from ifcscript_desktop.core.tablefile import RESULT_KEY, TableRows
+    code = "result = pd.DataFrame({'GlobalId': [e.ifc_guid for e in entities] * 20, 'n': range(127 * 20)})"
+    reply = run(worker, code, tmp_path).reply
+    assert reply["status"] == "success", reply
+    reference = reply["result"][RESULT_KEY]
+    assert reference["row_count"] == 2540 and reference["columns"] == ["GlobalId", "n"]
+    assert TableRows(reference["file"])[2539]["n"] == 2539
+    small = run(worker, "result = pd.DataFrame({'n': range(3)})", tmp_path).reply
+    assert small["result"] == [{"n": 0}, {"n": 1}, {"n": 2}]

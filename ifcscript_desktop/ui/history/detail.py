@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QTabWidget,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from ifcscript_desktop.core.tablefile import row_count
+from ifcscript_desktop.core.tablefile import result_table, row_count
 from ifcscript_desktop.ui.history.rows import STATUS_COLORS, STATUS_HELP, duration_text, local_time
 from ifcscript_desktop.ui.results.files import FilesPane
 
@@ -212,7 +212,10 @@ class RunDetail(QWidget):
     @staticmethod
     def _result_text(run: dict[str, Any]) -> str:
         parts = []
-        if run.get("result") is not None:
+        spilled = result_table(run.get("result"))
+        if spilled is not None:
+            parts.append(_summary("tables", {**spilled, "title": "result"}))
+        elif run.get("result") is not None:
             text = _json(run["result"])
             if len(text) > MAX_RESULT_CHARS:
                 text = text[:MAX_RESULT_CHARS] + "\n… [the rest of the result is not shown]"

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from ifcscript_desktop.core.tablefile import TableFileError, table_rows
+from ifcscript_desktop.core.tablefile import TableFileError, result_table, table_rows
 from ifcscript_desktop.ui.results.chart import ChartPane
 from ifcscript_desktop.ui.results.files import FilesPane
 from ifcscript_desktop.ui.results.output import OutputPane
@@ -103,7 +103,10 @@ class ResultsPane(QTabWidget):
     def _result_widgets(self, reply: dict[str, Any]) -> list[QWidget]:
         widgets: list[QWidget] = []
         result = reply.get("result")
-        if _is_records(result):
+        spilled = result_table(result)
+        if spilled is not None:
+            widgets.append(self._table_from(spilled, "Result"))
+        elif _is_records(result):
             widgets.append(self._table(result, None, "Result"))
         elif isinstance(result, (dict, list)):
             self.result_tree = ResultTree()
@@ -115,14 +118,16 @@ class ResultsPane(QTabWidget):
             label.setWordWrap(True)
             widgets.append(label)
         for number, table in enumerate(reply.get("tables") or [], 1):
-            title = table.get("title") or f"Table {number}"
-            try:
-                rows = table_rows(table)
-            except TableFileError as exc:
-                widgets.append(placeholder(f"{title}: {exc}"))
-                continue
-            widgets.append(self._table(rows, table.get("columns"), title))
+            widgets.append(self._table_from(table, table.get("title") or f"Table {number}"))
         return widgets
+
+    def _table_from(self, table: dict[str, Any], title: str) -> QWidget:
+        """A table of the reply, its rows inline or in a table file (a sentence if it is gone)."""
+        try:
+            rows = table_rows(table)
+        except TableFileError as exc:
+            return placeholder(f"{title}: {exc}")
+        return self._table(rows, table.get("columns"), title)
 
     def _table(self, rows: Sequence[dict[str, Any]], columns: list[str] | None,
                title: str) -> TableView:
