@@ -7,6 +7,7 @@ history and for resuming a failed run. Qt-free.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import peewee
@@ -22,7 +23,9 @@ from ifcscript_desktop.core.store import (
 from ifcscript_desktop.core.workflowfile import (
     StepSpec,
     WorkflowSpec,
+    WorkflowFileError,
     dump_workflow,
+    parse_workflow,
     read_workflow_file,
 )
 
@@ -31,6 +34,10 @@ CREATED, UPDATED, UNCHANGED = "Created", "Updated", "Unchanged"
 
 class WorkflowNotFoundError(StoreError, LookupError):
     """No stored workflow (or workflow run) has the name or id asked for."""
+
+
+class WorkflowNameError(StoreError, ValueError):
+    """The name asked for belongs to another workflow."""
 
 
 def spec_of(workflow: AutomationWorkflow) -> WorkflowSpec:
@@ -99,6 +106,68 @@ def set_enabled(store: Store, name: str, enabled: bool) -> AutomationWorkflow:
     return workflow
 
 
+def check_spec(store: Store, spec: WorkflowSpec) -> WorkflowSpec:
+    """`spec` validated exactly as its file would be (scripts exist, parameters fit).
+
+    Raises WorkflowFileError with the reason only: the user edited a form, not a file.
+    """
+    try:
+        text = dump_workflow(spec)
+    except TypeError as exc:
+        raise WorkflowFileError(str(exc)) from None
+    try:
+        checked = parse_workflow(text, store)
+    except WorkflowFileError as exc:
+        raise WorkflowFileError(exc.detail[:1].upper() + exc.detail[1:]) from None
+    return replace(checked, trigger=dict(spec.trigger))
+
+
+def save_edited_workflow(store: Store, spec: WorkflowSpec,
+                         original: str | None) -> tuple[AutomationWorkflow, str]:
+    """Check and store a workflow edited in a form; `original` is its name before the edit.
+
+    A new name renames the stored workflow (its runs keep the name they ran under); a name
+    another workflow holds is refused with WorkflowNameError.
+    """
+    spec = check_spec(store, spec)
+    store.activate()
+    with store.db.atomic():
+        holder = get_workflow(store, spec.name)
+        if holder is not None and holder.name != (original or "").strip():
+            raise WorkflowNameError(f"A workflow named {spec.name!r} exists already: "
+                                    "choose another name.")
+        old = get_workflow(store, original) if original else None
+        if old is not None and old.name != spec.name:
+            old.name = spec.name
+            old.save(only=[AutomationWorkflow.name])
+        return save_workflow(store, spec)
+
+
+def unique_workflow_name(store: Store, base: str = "New workflow") -> str:
+    """`base`, or `base 2`, `base 3`... whichever no stored workflow has."""
+    name, number = base, 1
+    while get_workflow(store, name) is not None:
+        number += 1
+        name = f"{base} {number}"
+    return name
+
+
+def trigger_folder(trigger: dict[str, object] | None) -> str | None:
+    """The watched folder of a trigger as an absolute path (relative to its file), or None."""
+    folder = (trigger or {}).get("folder")
+    if not isinstance(folder, str) or not folder.strip():
+        return None
+    base = (trigger or {}).get("base_dir")
+    return os.path.abspath(os.path.join(base if isinstance(base, str) else os.getcwd(),
+                                        os.path.expanduser(folder)))
+
+
+def enabled_with_trigger(store: Store, kind: str) -> list[AutomationWorkflow]:
+    """The enabled workflows whose trigger is `kind` (manual, on_open or watch), by name."""
+    return [workflow for workflow in list_workflows(store)
+            if workflow.enabled and (workflow.trigger or {}).get("kind", "manual") == kind]
+
+
 def import_workflow_file(store: Store, path: str | os.PathLike[str]) -> tuple[AutomationWorkflow, str]:
     """Validate the TOML file (WorkflowFileError naming the line) and store it; nothing on error."""
     return save_workflow(store, read_workflow_file(store, path))
@@ -139,3 +208,13 @@ def step_runs(execution: WorkflowExecution) -> list[ScriptExecution]:
     return list(ScriptExecution.select()
                 .where(ScriptExecution.workflow_execution == execution)
                 .order_by(ScriptExecution.id))
+
+
+def execution_of_step(store: Store, run_id: int) -> WorkflowExecution:
+    """The workflow run a step's script run belongs to."""
+    store.activate()
+    run = ScriptExecution.get_or_none(ScriptExecution.id == run_id)
+    execution = run.workflow_execution if run is not None else None
+    if execution is None:
+        raise WorkflowNotFoundError(f"Run #{run_id} is not a step of a workflow run.")
+    return execution

@@ -26,6 +26,7 @@ from ifcscript_desktop.ui.run_controller import RunController
 from ifcscript_desktop.ui.script_controller import ScriptController
 from ifcscript_desktop.ui.settings import SettingsDialog
 from ifcscript_desktop.ui.tree import ModelTreeView
+from ifcscript_desktop.ui.workflows import WorkflowsPane
 
 RECENT_KEY = "recent_models"
 FIRST_SCRIPT = "GUID Validation Check"
@@ -39,7 +40,8 @@ class MainWindow(QMainWindow):
         self.qsettings = settings or QSettings("ifcscript-desktop", "IFC Script Desktop")
         self.setWindowTitle("IFC Script Desktop")
         self.setAcceptDrops(True)
-        self.models = OpenModels(background or BackgroundRunner(), self)
+        background = background or BackgroundRunner()
+        self.models = OpenModels(background, self)
         self.tree = ModelTreeView()
         self.properties = PropertiesPane()
         self.library = LibraryPane(store)
@@ -47,6 +49,7 @@ class MainWindow(QMainWindow):
         self.params = ParamsForm()
         self.results = ResultsPane()
         self.history = HistoryPane(store)
+        self.workflows = WorkflowsPane(store, background)
         self.help = HelpPane()
         self.scripts = ScriptController(store, self.editor, self.params, self)
         self.runs = RunController(store, self)
@@ -81,6 +84,7 @@ class MainWindow(QMainWindow):
         self.bottom = QTabWidget()
         self.bottom.addTab(self.results, "Results")
         self.bottom.addTab(self.history, "History")
+        self.bottom.addTab(self.workflows, "Workflows")
         self.bottom.addTab(self.help, "Help")
         centre = QSplitter(Qt.Orientation.Vertical)
         editor_box = QWidget()
@@ -131,6 +135,10 @@ class MainWindow(QMainWindow):
         self.action_cancel_open.setVisible(False)
         for action in (self.action_run, self.action_stop):
             run_menu.addAction(action)
+        run_menu.addSeparator()
+        self.action_workflows = QAction("&Workflows…", self, shortcut=QKeySequence("Ctrl+Shift+W"))
+        self.action_workflows.triggered.connect(lambda: self.bottom.setCurrentWidget(self.workflows))
+        run_menu.addAction(self.action_workflows)
         toolbar.addAction(self.action_open)
         toolbar.addAction(self.action_cancel_open)
         toolbar.addSeparator()
@@ -164,6 +172,16 @@ class MainWindow(QMainWindow):
         self.results.elements_activated.connect(self._on_elements_activated)
         self.history.open_code_requested.connect(self._on_open_code)
         self.history.rerun_requested.connect(lambda run_id: self.runs.rerun(run_id, self.models))
+        # The on-open trigger: enabled on-open workflows run on every model the window opens.
+        self.models.model_opened.connect(lambda model: self.workflows.model_opened(model.path))
+        self.models.active_changed.connect(
+            lambda model: self.workflows.set_active_model(model.path if model else None))
+        self.library.library_changed.connect(self.workflows.refresh)
+        self.scripts.library_changed.connect(self.workflows.refresh)
+        self.workflows.message.connect(self.statusBar().showMessage)
+        self.workflows.runs_changed.connect(self.history.refresh)
+        self.workflows.open_code_requested.connect(self._on_open_code)
+        self.workflows.rerun_requested.connect(lambda run_id: self.runs.rerun(run_id, self.models))
 
     # -- models ------------------------------------------------------------------------------
     def open_models(self, paths: list[str]) -> None:
@@ -308,6 +326,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.scripts.flush_draft()
         self.history.poll_timer.stop()
+        self.workflows.shutdown()
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.qsettings.setValue("window_state", self.saveState())
         self.models.close_all()

@@ -1,0 +1,280 @@
+"""The Workflows pane as a user drives it: real store, real worker processes, real models."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+
+from ifcscript_desktop.core import library, workflows
+from ifcscript_desktop.core.store import ScriptExecution, WorkflowExecution
+from ifcscript_desktop.ui.app import build_main_window
+from ifcscript_desktop.ui.main_window import MainWindow
+from ifcscript_desktop.ui.workflows import WorkflowsPane
+from tests.ui.test_app import OPEN_TIMEOUT, drop
+
+JOB_TIMEOUT = 240_000
+
+WRITER = """\
+# /// ifcscript
+# name = "Writer"
+# ///
+save_output("walls.json", {"walls": len(model.by_type("IfcWall"))})
+result = {"status": "written", "walls": len(model.by_type("IfcWall"))}
+"""
+
+READER = """\
+# /// ifcscript
+# name = "Reader"
+# ///
+import json
+{body}
+with open(previous["Write"]["outputs"][0]) as stream:
+    result = {{"status": "read", "walls": json.load(stream)["walls"]}}
+"""
+
+CHAIN = """\
+name = "Chain"
+stop_on_error = true
+[[steps]]
+name = "Write"
+script = "Writer"
+[[steps]]
+name = "Read"
+script = "Reader"
+"""
+
+ON_OPEN = """\
+name = "{name}"
+enabled = {enabled}
+[trigger]
+kind = "on_open"
+[[steps]]
+name = "GUIDs"
+script = "GUID Validation Check"
+[[steps]]
+name = "Count"
+script = "Writer"
+"""
+
+
+@pytest.fixture
+def window(qtbot, data_dir: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    win = build_main_window(str(data_dir), [])
+    qtbot.addWidget(win)
+    win.show()
+    win.bottom.setCurrentWidget(win.workflows)
+    yield win
+    win.close()
+    win.store.close()
+
+
+def _import(pane: WorkflowsPane, tmp_path: Path, text: str, name: str = "wf.toml") -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    assert pane.import_file(str(path)), pane.last_problem
+
+
+def _wait_job(qtbot, pane: WorkflowsPane):  # type: ignore[no-untyped-def]
+    """Wait until the pane's current workflow job ends; its JobResult."""
+    with qtbot.waitSignal(pane.runner.job_finished, timeout=JOB_TIMEOUT) as finished:
+        pass
+    return finished.args[1]
+
+
+def test_create_a_two_step_workflow_through_the_pane(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    pane = window.workflows
+    qtbot.mouseClick(pane.new_button, Qt.MouseButton.LeftButton)
+    editor = pane.editor
+    editor.name_edit.clear()
+    qtbot.keyClicks(editor.name_edit, "Delivery checks")
+    qtbot.keyClicks(editor.description_edit, "GUIDs and LOD")
+    steps = editor.steps
+    qtbot.mouseClick(steps.add_button, Qt.MouseButton.LeftButton)
+    steps.script_box.setCurrentIndex(steps.script_box.findText("LOD Analyzer"))
+    steps.script_box.activated.emit(steps.script_box.currentIndex())
+    lod = steps.params.field("target_lod").editor
+    lod.setCurrentIndex(lod.findText("200"))
+    qtbot.mouseClick(steps.add_button, Qt.MouseButton.LeftButton)
+    steps.script_box.setCurrentIndex(steps.script_box.findText("GUID Validation Check"))
+    steps.script_box.activated.emit(steps.script_box.currentIndex())
+    qtbot.mouseClick(steps.up_button, Qt.MouseButton.LeftButton)  # GUIDs first
+    editor.trigger_box.setCurrentIndex(editor.trigger_box.findData("on_open"))
+    editor.stop_box.setChecked(False)
+    assert editor.save_button.isEnabled()
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+
+    assert not editor.problem.isVisible(), editor.problem.text()
+    stored = workflows.get_workflow(window.store, "Delivery checks")
+    assert stored is not None
+    assert [(s["name"], s["script"], s["params"]) for s in stored.steps] == [
+        ("GUID Validation Check", "GUID Validation Check", {}),
+        ("LOD Analyzer", "LOD Analyzer", {"target_lod": 200})]
+    assert stored.trigger == {"kind": "on_open"} and not stored.stop_on_error
+    assert stored.description == "GUIDs and LOD"
+    assert pane.list.current() == "Delivery checks"
+    # Untick it in the list: disabled in the store.
+    pane.list.set_checked("Delivery checks", False)
+    assert not workflows.get_workflow(window.store, "Delivery checks").enabled
+
+    # A duplicate step name is refused with a sentence; nothing is stored.
+    steps.select_step(1)
+    steps.name_edit.setText("GUID Validation Check")
+    steps.name_edit.textEdited.emit("GUID Validation Check")
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    assert "unique" in editor.problem.text()
+    assert [s["name"] for s in workflows.get_workflow(window.store, "Delivery checks").steps] == [
+        "GUID Validation Check", "LOD Analyzer"]
+
+    # Renamed in the form: the stored workflow is renamed, not copied.
+    steps.name_edit.setText("LOD")
+    steps.name_edit.textEdited.emit("LOD")
+    editor.name_edit.setText("Checks")
+    editor.name_edit.textEdited.emit("Checks")
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    assert [w.name for w in workflows.list_workflows(window.store)] == ["Checks"]
+    assert pane.list.current() == "Checks" and editor.original == "Checks"
+
+
+def test_run_on_models_shows_the_report(qtbot, window: MainWindow, tmp_path: Path, house: Path,  # type: ignore[no-untyped-def]
+                                        illegal_file: Path) -> None:
+    pane = window.workflows
+    library.save_script(window.store, "Writer", WRITER)
+    _import(pane, tmp_path, ON_OPEN.format(name="Checks", enabled="false"))
+    assert pane.list.current() == "Checks"
+    info = pane.run_on_files([str(house), str(illegal_file)])
+    assert info is not None
+    # The run goes on in the background: the window is free and shows progress.
+    assert pane.runner.busy and pane.report.progress.isVisible()
+    assert pane.tabs.currentWidget() is pane.report
+    result = _wait_job(qtbot, pane)
+
+    rows = {(Path(r["model"]).name, r["step"]): r for r in pane.report.rows}
+    assert rows[(house.name, "GUIDs")]["status"] == "success"
+    assert rows[(house.name, "Count")]["walls"] == 13
+    assert rows[(illegal_file.name, "GUIDs")]["status"] == "error"
+    assert rows[(illegal_file.name, "Count")]["status"] == "skipped"
+    table = pane.report.table
+    assert table.rowCount() == 4
+    statuses = [table.item(r, 2).text() for r in range(4)]
+    assert statuses.count("success") == 2 and "error" in statuses
+    assert (result.report_dir / "report.csv").is_file()
+    assert str(result.report_csv) in pane.report.folder_label.text()
+    assert "error" in window.statusBar().currentMessage()
+    # Its history: two workflow runs, the failed one drills down to its step runs.
+    qtbot.waitUntil(lambda: pane.runs.runs_table.rowCount() == 2, timeout=10_000)
+    assert pane.runs.select_execution(result.outcomes[0].execution.id)
+    assert [row["status"] for row in pane.runs.step_rows()] == ["success", "success"]
+    pane.runs.select_step(1)
+    assert pane.runs.detail.execution_id == rows[(house.name, "Count")]["execution_id"]
+
+
+def test_an_enabled_on_open_workflow_runs_when_a_model_opens(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path, house: Path) -> None:
+    pane = window.workflows
+    library.save_script(window.store, "Writer", WRITER)
+    _import(pane, tmp_path, ON_OPEN.format(name="On open", enabled="false"), "a.toml")
+    _import(pane, tmp_path, ON_OPEN.format(name="Switched off", enabled="false"), "b.toml")
+    pane.choose("On open")
+    pane.list.set_checked("On open", True)  # the user ticks it: enabled
+    assert pane.editor.enabled_box.isChecked()
+    with qtbot.waitSignal(pane.runner.job_finished, timeout=JOB_TIMEOUT) as finished:
+        with qtbot.waitSignal(window.models.model_opened, timeout=OPEN_TIMEOUT):
+            drop(window, [house])
+        assert "On open" in window.statusBar().currentMessage()
+    info, result = finished.args
+    assert info.trigger == "on_open" and result.status == "success"
+
+    executions = workflows.list_workflow_executions(window.store)
+    assert [(e.workflow_name, e.trigger, e.model_path, e.status) for e in executions] == [
+        ("On open", "on_open", str(house), "success")]
+    step_runs = workflows.step_runs(executions[0])
+    assert [run.script_name for run in step_runs] == ["GUID Validation Check", "Writer"]
+    assert all(run.status == "success" and run.source == "workflow" for run in step_runs)
+    # The pane's history shows the run with its trigger.
+    qtbot.waitUntil(lambda: pane.runs.runs_table.rowCount() == 1, timeout=10_000)
+    assert pane.runs.runs_table.item(0, 3).text() == "on open"
+    assert '"On open" (on open) success' in window.statusBar().currentMessage()
+
+
+def test_resume_a_failed_run_from_its_failed_step(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                  house: Path) -> None:
+    pane = window.workflows
+    library.save_script(window.store, "Writer", WRITER)
+    library.save_script(window.store, "Reader",
+                        READER.format(body='raise RuntimeError("the reader is not ready")'))
+    _import(pane, tmp_path, CHAIN)
+    pane.run_on_files([str(house)])
+    first = _wait_job(qtbot, pane)
+    assert [row["status"] for row in first.rows] == ["success", "error"]
+    failed_id = first.execution_ids[0]
+    pane.tabs.setCurrentWidget(pane.runs)
+    assert pane.runs.select_execution(failed_id)
+    assert pane.runs.resume_button.isEnabled()
+    assert "the reader is not ready" in pane.runs.detail.error.text()  # the failed step is shown
+
+    library.save_script(window.store, "Reader", READER.format(body=""))  # the script is fixed
+    with qtbot.waitSignal(pane.runner.job_finished, timeout=JOB_TIMEOUT) as finished:
+        qtbot.mouseClick(pane.runs.resume_button, Qt.MouseButton.LeftButton)
+    again = finished.args[1]
+    assert again.status == "success"
+    assert [row["status"] for row in pane.report.rows] == ["success", "success"]
+    # The step that had succeeded is reused, not run again.
+    assert again.rows[0]["execution_id"] == first.rows[0]["execution_id"]
+    assert again.rows[1]["execution_id"] != first.rows[1]["execution_id"]
+    resumed = WorkflowExecution.get_by_id(again.execution_ids[0])
+    assert resumed.report["resumed_from"] == failed_id
+    assert [s["reused"] for s in resumed.report["steps"]] == [True, False]
+    assert ScriptExecution.get_by_id(again.rows[1]["execution_id"]).result == {
+        "status": "read", "walls": 13}
+    # A run that succeeded cannot be resumed.
+    assert pane.runs.select_execution(resumed.id)
+    assert not pane.runs.resume_button.isEnabled()
+
+
+def test_a_bad_workflow_file_is_refused_with_a_sentence(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                        tmp_path: Path) -> None:
+    pane = window.workflows
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "Broken"\n[[steps]]\nname = "A\nscript = "GUID Validation Check"\n')
+    assert not pane.import_file(str(bad))
+    assert pane.problem.isVisible()
+    text = pane.problem.text()
+    assert text.startswith("bad.toml was not imported: line 3: not valid TOML"), text
+    assert "Traceback" not in text and "tomllib" not in text
+    assert text in window.statusBar().currentMessage()
+
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text('name = "Unknown"\n[[steps]]\nname = "A"\nscript = "No such script"\n')
+    assert not pane.import_file(str(unknown))
+    assert 'line 4: step "A": there is no stored script named "No such script"' in pane.problem.text()
+    assert workflows.list_workflows(window.store) == []
+    assert pane.list.topLevelItemCount() == 0
+
+
+def test_a_watched_folder_runs_models_that_arrive_once_switched_on(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                                   tmp_path: Path, house: Path) -> None:
+    pane = window.workflows
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "already-there.ifc").write_bytes(house.read_bytes())
+    text = ON_OPEN.format(name="Watcher", enabled="true").replace(
+        'kind = "on_open"', 'kind = "watch"\nfolder = "incoming"')
+    library.save_script(window.store, "Writer", WRITER)
+    _import(pane, tmp_path, text)
+    assert not pane.watch_box.isChecked() and not pane.watching.active  # off by default
+    pane.watching.timer.setInterval(200)
+    pane.watch_box.setChecked(True)
+    qtbot.waitUntil(lambda: pane.watching.folders() == {"Watcher": str(incoming)}, timeout=10_000)
+    with qtbot.waitSignal(pane.runner.job_finished, timeout=JOB_TIMEOUT) as finished:
+        (incoming / "arrived.ifc").write_bytes(house.read_bytes())
+    info, result = finished.args
+    assert info.trigger == "watch" and result.status == "success"
+    executions = workflows.list_workflow_executions(window.store)
+    assert [(Path(e.model_path).name, e.trigger) for e in executions] == [("arrived.ifc", "watch")]
+    shutil.rmtree(incoming)  # the folder goes away: said once, and the watch of it stops
+    qtbot.waitUntil(lambda: "The watch stopped" in (pane.last_problem or ""), timeout=10_000)
+    assert pane.watching.folders() == {}
