@@ -237,6 +237,8 @@ def _watch(store: Store, args: argparse.Namespace) -> int:
         statuses.extend(outcome.status for outcome in outcomes)
 
     print(f"Watching {watcher.folder} for .ifc/.ifczip files (Ctrl+C stops).", file=say, flush=True)
+    if not args.once:
+        batch.prestart()  # a model that arrives finds a worker started and imported
     try:
         if args.once:
             watcher.poll()  # the first look; a second right after finds the unchanged files
@@ -251,6 +253,8 @@ def _watch(store: Store, args: argparse.Namespace) -> int:
     except WatchFolderGone as exc:
         error(f"{exc} The watch stopped.")
         return EXIT_FAILED
+    finally:
+        batch.close()
     print(f"Watch stopped after {len(statuses)} model(s).", file=say, flush=True)
     return EXIT_OK if all(status == "success" for status in statuses) else EXIT_FAILED
 

@@ -7,7 +7,12 @@ output files. A step that fails skips that model's later steps when the workflow
 Every step is a normal `ScriptExecution` linked to the model's `WorkflowExecution`.
 
 A failed workflow run can be resumed: the steps that succeeded before the first failed one are
-not run again, their results and outputs are reused as `previous`. Qt-free.
+not run again, their results and outputs are reused as `previous`.
+
+When several models run at once, their workers read property rows in one process each
+(`IFCSCRIPT_PROPERTY_PROCESSES=1`): the other workers already keep the cores busy. A batch that
+waits for models (the folder watch) can keep a worker started ahead (`prestart()`), so a model
+that arrives does not wait for an interpreter to start and import. Qt-free.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any, Callable
 
 from ifcscript_desktop.core import runs
 from ifcscript_desktop.core.client import Request, WorkerClient
+from ifcscript_desktop.core.transport import SubprocessTransport
 from ifcscript_desktop.core.execute import (Limits, ScriptSource, UsageError, fail_execution,
                                             finish_from_reply, model_key, resolve_script,
                                             run_fields, start_execution)
@@ -35,6 +41,8 @@ from ifcscript_desktop.core.workflowreport import report_row
 from ifcscript_desktop.core.workflows import spec_of
 
 SKIPPED = "skipped"
+#: Caps the processes a worker reads property sets with (worker/propertyread.py).
+PROPERTY_PROCESSES_ENV = "IFCSCRIPT_PROPERTY_PROCESSES"
 #: How often a waiting thread looks whether the batch was cancelled.
 _CANCEL_POLL_S = 0.2
 
@@ -109,9 +117,52 @@ class WorkflowBatch:
         self.on_step = on_step
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
+        self._side_by_side = False  # several workers at once: no fan-out inside each
+        self._ready: WorkerClient | None = None  # started ahead, no model yet
+        self._prestart = False
 
     def cancel(self) -> None:
         self._cancelled.set()
+
+    # -- workers ---------------------------------------------------------------------------------
+    def prestart(self) -> None:
+        """Keep a worker started ahead from now on: a model takes it, and another starts when
+        that model is done."""
+        self._prestart = True
+        self._start_ready()
+
+    def close(self) -> None:
+        """Stop the worker started ahead, if any."""
+        self._prestart = False
+        with self._lock:
+            ready, self._ready = self._ready, None
+        if ready is not None:
+            ready.close()
+
+    def _start_ready(self) -> None:
+        with self._lock:
+            if self._ready is not None or not self._prestart:
+                return
+        client = WorkerClient()
+        client.send("ping", {})  # starts the process: it imports while nothing waits for it
+        with self._lock:
+            kept = self._ready is None and self._prestart
+            if kept:
+                self._ready = client
+        if not kept:  # closed meanwhile, or another thread was quicker
+            client.close()
+
+    def _client(self) -> WorkerClient:
+        """A worker for one model: the one started ahead when there is one (and alone)."""
+        with self._lock:
+            ready = None if self._side_by_side else self._ready
+            if ready is not None:
+                self._ready = None
+                return ready
+        if not self._side_by_side:
+            return WorkerClient()
+        env = {**os.environ, PROPERTY_PROCESSES_ENV: "1"}
+        return WorkerClient(lambda: SubprocessTransport(env=env))
 
     # -- many models -----------------------------------------------------------------------------
     def run(self, models: list[str], jobs: int | None = None,
@@ -122,6 +173,7 @@ class WorkflowBatch:
         runs in flight (recorded `cancelled`) and is raised again once they are recorded.
         """
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(models) or 1))
+        self._side_by_side = jobs > 1
         resume = resume or {}
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="workflow")
         futures = [pool.submit(self._run_in_thread, model, resume.get(model)) for model in models]
@@ -157,7 +209,7 @@ class WorkflowBatch:
                 report={"steps": [], "resumed_from": resume_from.id if resume_from else None,
                         "report_dir": self.report_dir})
         outcome = ModelOutcome(model, execution)
-        client = WorkerClient()
+        client = self._client()
         previous: dict[str, Any] = {}
         grants: list[str] = []
         failed: str | None = None  # why the later steps are skipped
@@ -180,6 +232,8 @@ class WorkflowBatch:
         finally:
             client.close()
             self._finish(outcome)
+            # The next worker starts once this model is done, not while it parses.
+            self._start_ready()
         return outcome
 
     def _run_step(self, client: WorkerClient, outcome: ModelOutcome, step: StepPlan,

@@ -6,6 +6,10 @@ A `.ifc` or `.ifczip` file in the folder is *ready* once
 - it is complete: a STEP file ends with the trailer `END-ISO-10303-21;` (trailing whitespace
   allowed), a zip file has a readable central directory holding an `.ifc` member.
 
+A file that changed since the previous poll is looked at again after `SETTLE_S` rather than a
+whole interval (`FolderWatcher.changing`), so a model that arrives runs a fraction of a second
+after it is closed, while the folder is still scanned only once per interval when it is quiet.
+
 Each change of a file (a new inode, size or modification time) is handed out once: a file is
 never run twice for one change, and runs again when it is replaced or rewritten. Files already
 in the folder when the watch starts are not new, unless `include_existing` is set. A folder
@@ -24,6 +28,8 @@ from typing import Callable
 SUFFIXES = (".ifc", ".ifczip")
 STEP_TRAILER = b"END-ISO-10303-21;"
 _TAIL_BYTES = 4096
+#: The pause before the second look at a file that just changed (see the module's docstring).
+SETTLE_S = 0.15
 
 Signature = tuple[int, int, int]  # inode, size, mtime_ns
 
@@ -55,6 +61,8 @@ class FolderWatcher:
         self.folder = Path(folder).absolute()
         self._seen: dict[Path, Signature] = {}  # what the last poll saw
         self._handled: dict[Path, Signature] = {}  # the change each file last ran for
+        #: Whether the last poll saw a file change that has not run yet: look again soon.
+        self.changing = False
         if not self.folder.is_dir():
             raise WatchFolderGone(f"The folder {self.folder} does not exist.")
         if not include_existing:
@@ -64,9 +72,13 @@ class FolderWatcher:
         """The files ready now, each change once, sorted by name."""
         current = self._scan()
         ready = []
+        self.changing = False
         for path, signature in sorted(current.items()):
-            stable = self._seen.get(path) == signature
-            if stable and self._handled.get(path) != signature and is_complete(path):
+            if self._handled.get(path) == signature:
+                continue
+            if self._seen.get(path) != signature:
+                self.changing = True
+            elif is_complete(path):
                 self._handled[path] = signature
                 ready.append(path)
         self._seen = current
@@ -119,7 +131,7 @@ def watch(watcher: FolderWatcher, on_ready: Callable[[list[Path]], None], *,
             count += len(ready)
         if max_runs is not None and count >= max_runs:
             break
-        wait = interval_s
+        wait = min(interval_s, SETTLE_S) if watcher.changing else interval_s
         if deadline is not None:
             wait = min(wait, deadline - time.monotonic())
             if wait <= 0:

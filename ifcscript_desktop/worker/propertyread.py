@@ -6,6 +6,10 @@ busy core simply takes fewer), reads those slices (the parse is shared copy-on-w
 costs page tables, not a re-parse) and sends what it read back through its own pipe,
 marshalled. Slices are taken in in order, so the result is exactly the serial one; a slice
 whose process failed for any reason is read again here.
+
+A worker started with `IFCSCRIPT_PROPERTY_PROCESSES=N` in its environment reads with at most N
+processes: a workflow batch running several workers side by side sets 1, since the other
+workers keep the cores busy and extra readers would only add their forks and transfers.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ log = logging.getLogger("ifcscript.worker")
 PARALLEL_MIN_RELATIONS = 20_000
 #: More processes cost a fork each, in this process, before it starts reading.
 MAX_PROCESSES = 4
+#: The environment variable that caps the processes (see the module's docstring).
+PROCESSES_ENV = "IFCSCRIPT_PROPERTY_PROCESSES"
 SLICES_PER_PROCESS = 8
 _NUMBER = 4  # bytes per slice number in the queue: one read takes exactly one
 _HEADER = 8  # bytes of a result's length, ahead of it
@@ -42,7 +48,7 @@ class PropertyReading:
         self.reader = SetReader(model)
         self.sets = PropertySets(model, self.reader)
         rels = by_type(model, "IfcRelDefinesByProperties")
-        count = min(_cores(), MAX_PROCESSES) if processes is None else processes
+        count = default_processes() if processes is None else processes
         count = min(count, len(rels))
         self.readers: list[_Reader] = []
         if count < 2 or len(rels) < min_relations or not hasattr(os, "fork"):
@@ -94,9 +100,20 @@ class PropertyReading:
 def read_property_sets(model: ifcopenshell.file, processes: int | None = None,
                        min_relations: int = PARALLEL_MIN_RELATIONS) -> tuple[PropertySets, int]:
     """Every property set of the model and the objects each defines; and how many processes
-    read them. `processes` None: one per available core, at most MAX_PROCESSES; in several
-    only from `min_relations` relationships."""
+    read them. `processes` None: `default_processes()`; in several only from `min_relations`
+    relationships."""
     return PropertyReading(model, processes, min_relations).finish()
+
+
+def default_processes() -> int:
+    """One per available core, at most MAX_PROCESSES, and at most `IFCSCRIPT_PROPERTY_PROCESSES`
+    when that is set to a positive number."""
+    count = min(_cores(), MAX_PROCESSES)
+    try:
+        cap = int(os.environ.get(PROCESSES_ENV, ""))
+    except ValueError:
+        return count
+    return min(count, cap) if cap > 0 else count
 
 
 def _cores() -> int:

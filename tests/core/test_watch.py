@@ -87,3 +87,15 @@ def test_a_folder_that_disappears_is_reported(tmp_path: Path) -> None:
         watcher.poll()
     with pytest.raises(WatchFolderGone, match="does not exist"):
         FolderWatcher(folder)
+
+
+def test_a_file_that_just_changed_is_looked_at_again_soon(tmp_path: Path, house: Path) -> None:
+    watcher = FolderWatcher(tmp_path)
+    assert watcher.poll() == [] and not watcher.changing  # a quiet folder: the full interval
+    shutil.copy(house, tmp_path / "m.ifc")
+    assert watcher.poll() == [] and watcher.changing  # new: a second look after SETTLE_S
+    assert watcher.poll() == [tmp_path / "m.ifc"] and not watcher.changing
+    assert watcher.poll() == [] and not watcher.changing
+    (tmp_path / "half.ifc").write_bytes(house.read_bytes()[:1000])
+    assert watcher.poll() == [] and watcher.changing
+    assert watcher.poll() == [] and not watcher.changing  # stable but incomplete: not ready, quiet
