@@ -107,7 +107,8 @@ class WorkflowBatch:
 
     def __init__(self, store: Store, workflow: AutomationWorkflow, limits: Limits,
                  trigger: str = "manual", report_dir: str | None = None,
-                 on_step: StepCallback | None = None) -> None:
+                 on_step: StepCallback | None = None,
+                 lent: dict[str, WorkerClient] | None = None) -> None:
         self.store = store
         self.workflow = workflow
         self.plan = plan_steps(store, workflow)
@@ -120,6 +121,9 @@ class WorkflowBatch:
         self._side_by_side = False  # several workers at once: no fan-out inside each
         self._ready: WorkerClient | None = None  # started ahead, no model yet
         self._prestart = False
+        # Workers that already hold a model (the window's open models), used instead of a new
+        # worker that would parse it again; they are the lender's to close.
+        self._lent = {model_key(path): client for path, client in (lent or {}).items()}
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -151,6 +155,14 @@ class WorkflowBatch:
                 self._ready = client
         if not kept:  # closed meanwhile, or another thread was quicker
             client.close()
+
+    def _borrowed(self, model: str) -> WorkerClient | None:
+        """A lent worker that still holds `model` (and is running), if there is one."""
+        client = self._lent.get(model)
+        if client is None or client.model_path is None or client.worker_pid is None \
+                or model_key(client.model_path) != model:
+            return None
+        return client
 
     def _client(self) -> WorkerClient:
         """A worker for one model: the one started ahead when there is one (and alone)."""
@@ -198,7 +210,7 @@ class WorkflowBatch:
 
     # -- one model -------------------------------------------------------------------------------
     def run_model(self, model: str, resume_from: WorkflowExecution | None = None) -> ModelOutcome:
-        """Run every step on one model in its own worker; blocking."""
+        """Run every step on one model in its own worker (or the lent one holding it); blocking."""
         model = model_key(model)
         self.store.activate()
         reused = _reusable_steps(resume_from, [step.name for step in self.plan])
@@ -209,7 +221,8 @@ class WorkflowBatch:
                 report={"steps": [], "resumed_from": resume_from.id if resume_from else None,
                         "report_dir": self.report_dir})
         outcome = ModelOutcome(model, execution)
-        client = self._client()
+        borrowed = self._borrowed(model)
+        client = borrowed or self._client()
         previous: dict[str, Any] = {}
         grants: list[str] = []
         failed: str | None = None  # why the later steps are skipped
@@ -230,7 +243,8 @@ class WorkflowBatch:
                     failed = ('Not run: the model could not be opened.' if not outcome.opened
                               else f'Not run: step "{step.name}" ended {line["status"]}.')
         finally:
-            client.close()
+            if borrowed is None:
+                client.close()
             self._finish(outcome)
             # The next worker starts once this model is done, not while it parses.
             self._start_ready()
@@ -241,7 +255,7 @@ class WorkflowBatch:
         model = outcome.model
         run = start_execution(self.store, step.source, model, step.params, "workflow",
                               workflow_execution=outcome.execution)
-        if client.model_path != model:
+        if client.model_path is None or model_key(client.model_path) != model:
             opened = client.open_model(model)
             if not self._wait(client, opened):
                 line = fail_execution(run, "The run was cancelled.", status="cancelled",
@@ -274,6 +288,8 @@ class WorkflowBatch:
                     client.cancel(request)
                     if request.wait(10):
                         return True
+                if client in self._lent.values():
+                    return False  # never kill a worker the window lent: it holds an open model
                 client.kill()
                 request.wait(10)
                 return False

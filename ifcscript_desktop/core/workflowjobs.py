@@ -17,6 +17,7 @@ from typing import Any
 
 from ifcscript_desktop.core.batch import (ModelOutcome, StepCallback, WorkflowBatch,
                                           new_report_dir, resume_target)
+from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.execute import Limits, UsageError, model_key
 from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import RunStatus, Store, WorkflowExecution
@@ -100,26 +101,30 @@ class WorkflowJob:
 
 
 def prepare_run(store: Store, name: str, models: list[str], trigger: str = "manual",
-                on_step: StepCallback | None = None, jobs: int | None = None) -> WorkflowJob:
-    """The workflow `name` on `models`; UsageError (a sentence) when it cannot run."""
+                on_step: StepCallback | None = None, jobs: int | None = None,
+                lent: dict[str, WorkerClient] | None = None) -> WorkflowJob:
+    """The workflow `name` on `models`; UsageError (a sentence) when it cannot run.
+
+    `lent`: workers already holding some of the models (the window's), used as they are.
+    """
     if not models:
         raise UsageError("Choose at least one model to run the workflow on.")
     workflow = require_workflow(store, name)
     limits = Limits.from_settings(load_settings(store))
-    batch = WorkflowBatch(store, workflow, limits, trigger=trigger, on_step=on_step)
+    batch = WorkflowBatch(store, workflow, limits, trigger=trigger, on_step=on_step, lent=lent)
     unique = list(dict.fromkeys(model_key(model) for model in models))
     return WorkflowJob(store, batch, unique, jobs=jobs)
 
 
-def prepare_resume(store: Store, execution_id: int,
-                   on_step: StepCallback | None = None) -> WorkflowJob:
+def prepare_resume(store: Store, execution_id: int, on_step: StepCallback | None = None,
+                   lent: dict[str, WorkerClient] | None = None) -> WorkflowJob:
     """Resume the failed workflow run `execution_id` from its failed step, on its model."""
     execution = get_workflow_execution(store, execution_id)
     workflow = require_workflow(store, execution.workflow_name)
     target = resume_target(store, workflow, execution_id)
     limits = Limits.from_settings(load_settings(store))
     # A resume is the user's doing, whatever started the run it resumes.
-    batch = WorkflowBatch(store, workflow, limits, trigger="manual", on_step=on_step)
+    batch = WorkflowBatch(store, workflow, limits, trigger="manual", on_step=on_step, lent=lent)
     return WorkflowJob(store, batch, [target.model_path], resume={target.model_path: target})
 
 

@@ -172,6 +172,9 @@ class MainWindow(QMainWindow):
         self.results.elements_activated.connect(self._on_elements_activated)
         self.history.open_code_requested.connect(self._on_open_code)
         self.history.rerun_requested.connect(lambda run_id: self.runs.rerun(run_id, self.models))
+        # Workflows on an open model run in its worker (no second parse).
+        self.workflows.runner.lender = lambda: {m.path: m.handle.client for m in self.models.models
+                                                if m.info}
         # The on-open trigger: enabled on-open workflows run on every model the window opens.
         self.models.model_opened.connect(lambda model: self.workflows.model_opened(model.path))
         self.models.active_changed.connect(

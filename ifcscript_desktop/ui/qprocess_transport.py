@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import sys
 
-from PySide6.QtCore import QObject, QProcess, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, Qt, QThread, QTimer, Signal
 
 from ifcscript_desktop.core.transport import DataCallback, ExitCallback, worker_command
 
@@ -40,6 +40,8 @@ class QProcessTransport(QObject):
 
     #: The process ended (exit code or None after a crash, the stderr tail or error sentence).
     exited = Signal(object, str)
+    #: Bytes written from another thread, delivered to the QProcess on its own thread.
+    _write_elsewhere = Signal(bytes)
 
     def __init__(self, command: list[str] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +53,7 @@ class QProcessTransport(QObject):
         self._on_data: DataCallback | None = None
         self._on_exit: ExitCallback | None = None
         self._exited = False
+        self._write_elsewhere.connect(self._write_here, Qt.ConnectionType.QueuedConnection)
 
     # -- Transport ---------------------------------------------------------------------------
     def start(self, on_data: DataCallback, on_exit: ExitCallback) -> None:
@@ -72,11 +75,22 @@ class QProcessTransport(QObject):
         process.start()  # writes before the process runs are buffered by QProcess
 
     def write(self, data: bytes) -> None:
+        """Send bytes; from a thread other than the window's (a workflow batch borrowing this
+        worker) they are handed to the window's thread, which owns the QProcess."""
         process = self._process
         if process is None or self._exited:
             raise BrokenPipeError("the worker is not running")
+        if QThread.currentThread() is not self.thread():
+            self._write_elsewhere.emit(data)
+            return
         if process.write(data) < 0:
             raise BrokenPipeError(process.errorString())
+
+    def _write_here(self, data: bytes) -> None:
+        try:
+            self.write(data)
+        except BrokenPipeError:
+            pass  # the worker ended meanwhile: its exit fails the requests waiting for it
 
     def kill(self) -> None:
         if self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning:

@@ -65,6 +65,11 @@ class WorkerHandle(QObject):
 
     # -- state -------------------------------------------------------------------------------
     @property
+    def client(self) -> WorkerClient:
+        """The core client of this worker, for code that borrows the open model (workflows)."""
+        return self._client
+
+    @property
     def is_open(self) -> bool:
         """A model is open (a dead worker restarts and reopens it on the next request)."""
         return self.info is not None

@@ -194,6 +194,11 @@ def test_an_enabled_on_open_workflow_runs_when_a_model_opens(qtbot, window: Main
     step_runs = workflows.step_runs(executions[0])
     assert [run.script_name for run in step_runs] == ["GUID Validation Check", "Writer"]
     assert all(run.status == "success" and run.source == "workflow" for run in step_runs)
+    # Both steps ran in the worker that holds the open model: it parsed the file once.
+    handle = window.models.models[0].handle
+    with qtbot.waitCallback(timeout=30_000) as pinged:
+        handle.query("ping", {}, pinged)
+    assert pinged.args[0]["parses"] == 1 and pinged.args[0]["runs"] == 2
     # The pane's history shows the run with its trigger.
     qtbot.waitUntil(lambda: pane.runs.runs_table.rowCount() == 1, timeout=10_000)
     assert pane.runs.runs_table.item(0, 3).text() == "on open"

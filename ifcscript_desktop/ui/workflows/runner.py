@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.execute import UsageError
 from ifcscript_desktop.core.store import Store, StoreError
 from ifcscript_desktop.core.workflowjobs import JobResult, WorkflowJob, prepare_resume, prepare_run
@@ -72,6 +73,9 @@ class WorkflowRunner(QObject):
         self._background = background
         self._queue: list[JobInfo] = []
         self.current: JobInfo | None = None
+        #: The workers of the window's open models by path: a workflow on an open model runs
+        #: in the worker that holds it instead of parsing the file again.
+        self.lender: Callable[[], dict[str, WorkerClient]] = dict
         self._step_relay.connect(self._on_step)
 
     @property
@@ -81,12 +85,12 @@ class WorkflowRunner(QObject):
     def run(self, workflow: str, models: list[str], trigger: str = "manual") -> JobInfo | None:
         """Queue `workflow` on `models`; None (and `refused`) when it cannot run."""
         return self._start(lambda on_step: prepare_run(self._store, workflow, models, trigger,
-                                                        on_step=on_step))
+                                                        on_step=on_step, lent=self.lender()))
 
     def resume(self, execution_id: int) -> JobInfo | None:
         """Queue the resume of a failed workflow run from its failed step."""
         return self._start(lambda on_step: prepare_resume(self._store, execution_id,
-                                                           on_step=on_step))
+                                                           on_step=on_step, lent=self.lender()))
 
     def cancel(self) -> None:
         """Stop the running job (its steps in flight are recorded `cancelled`) and the queue."""
