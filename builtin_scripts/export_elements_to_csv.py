@@ -63,6 +63,15 @@
 # help = """Empty: every property set and quantity set. Otherwise a comma-separated list of \
 # property set names (all their properties) and Pset.Property names; * matches any text. \
 # Example: "Pset_WallCommon, Qto_WallBaseQuantities.NetVolume, Pset_*Common.FireRating"."""
+#
+# [[parameters]]
+# name = "table_rows"
+# type = "int"
+# default = 10000
+# min = 0
+# label = "Rows shown in the window"
+# help = """The table shown with the run has at most this many rows, the first ones; the file \
+# always has every row. 0 shows every row (slow on very large models)."""
 # ///
 
 # This script runs with these names already defined (no import needed):
@@ -78,10 +87,12 @@
 import re
 
 import ifcopenshell.util.element
-import ifcopenshell.util.selector
 
 # The attribute columns this script computes itself; any other name is read as an IFC attribute.
 COMPUTED = ["GlobalId", "Class", "Name", "Storey", "Type", "Materials"]
+# The computed columns that the `entities` records already hold for every product.
+RECORD_FIELDS = {"GlobalId": "ifc_guid", "Class": "ifc_type", "Name": "name", "Storey": "storey",
+                 "Type": "type_name"}
 
 
 def split_list(text):
@@ -90,22 +101,36 @@ def split_list(text):
 
 
 # --- 1. The elements ----------------------------------------------------------------------
-# filter_elements understands a plain class ("IfcWall") as well as the full selector syntax.
-# Only rooted entities (IfcRoot) have a GlobalId, so anything else a query returns is skipped.
+# A plain class ("IfcWall") is model.by_type: its instances, subclasses included. Anything else
+# goes to IfcOpenShell's selector, which understands the full query syntax. Only rooted
+# entities (IfcRoot) have a GlobalId, so anything else a query returns is skipped.
 progress(0.0, "Selecting elements")
-# The selector quietly returns nothing for a misspelt class, so check class names first.
-for class_name in re.findall(r"(?<![\w/.\"'])Ifc[A-Za-z0-9]+", params["query"]):
+query = params["query"].strip()
+
+
+def instances(class_name):
+    """model.by_type(class_name), with a clear sentence for a class the schema does not have."""
     try:
-        model.by_type(class_name)
+        return model.by_type(class_name)
     except RuntimeError:
         raise ValueError(f"{class_name} is not a class of the model's schema "
                          f"{model.schema}") from None
-try:
-    selected = ifcopenshell.util.selector.filter_elements(model, params["query"])
-except Exception as error:  # the selector's parser reports mistakes in several ways
-    reason = " ".join(str(error).split())[:300] or type(error).__name__
-    raise ValueError(f"{params['query']!r} is not an IFC class or selector query the model "
-                     f"understands: {reason}") from None
+
+
+if re.fullmatch(r"Ifc[A-Za-z0-9]+", query):
+    selected = instances(query)
+else:
+    # The selector quietly returns nothing for a misspelt class, so check class names first.
+    for class_name in re.findall(r"(?<![\w/.\"'])Ifc[A-Za-z0-9]+", query):
+        instances(class_name)
+    import ifcopenshell.util.selector  # imported only here: it takes a moment to load
+
+    try:
+        selected = ifcopenshell.util.selector.filter_elements(model, query)
+    except Exception as error:  # the selector's parser reports mistakes in several ways
+        reason = " ".join(str(error).split())[:300] or type(error).__name__
+        raise ValueError(f"{query!r} is not an IFC class or selector query the model "
+                         f"understands: {reason}") from None
 elements = sorted((e for e in selected if e.is_a("IfcRoot")), key=lambda e: e.id())
 element_ids = [e.id() for e in elements]
 
@@ -125,10 +150,12 @@ for name in split_list(params["attributes"]):
 
 
 # --- 2. Attribute columns -----------------------------------------------------------------
-# The `entities` records already know each product's storey and type name. Materials come from
-# one pass over the material relationships (much faster than asking element by element): an
-# element's own material wins, else its type's, and a layer, profile or constituent set or a
-# list gives the names of its materials.
+# The `entities` records already know each product's GlobalId, class, name, storey and type
+# name, so these columns are read from them, column by column. Materials come from one pass
+# over the material relationships (much faster than asking element by element): an element's
+# own material wins, else its type's, and a layer, profile or constituent set or a list gives
+# the names of its materials. Elements that are not products (types, for instance) are asked
+# one by one; there are few of them.
 
 
 def material_names(material):
@@ -162,61 +189,56 @@ def cell(value):
     return value
 
 
+def not_a_product(element, column, element_type):
+    """A computed column of an element that has no record in `entities` (a type object...)."""
+    if column == "Storey":
+        container = ifcopenshell.util.element.get_container(element, ifc_class="IfcBuildingStorey")
+        return container.Name if container else None
+    if column == "Type":
+        return element_type.Name if element_type else None
+    return {"GlobalId": element.GlobalId, "Class": element.is_a(), "Name": element.Name}[column]
+
+
 progress(0.2, f"Reading {len(elements)} elements")
+entity_records = {record.id: record for record in entities}
+records = [entity_records.get(i) for i in element_ids]  # None: not a product
+type_of = {}  # STEP id of an element -> STEP id of its type (a type object is its own type)
+for element_type in types:
+    for occurrence in element_type.occurrence_ids:
+        type_of[occurrence] = element_type.id
+for element, record in zip(elements, records):
+    if record is None and element.is_a("IfcTypeObject"):
+        type_of[element.id()] = element.id()
 materials_of = {}  # STEP id of an element or type -> its material names
 if "Materials" in attribute_columns:
     for relationship in model.by_type("IfcRelAssociatesMaterial"):
         names = material_names(relationship.RelatingMaterial)
         for related in relationship.RelatedObjects:
             materials_of.setdefault(related.id(), names)
-type_of = {}  # STEP id of an occurrence -> its type
-for relationship in model.by_type("IfcRelDefinesByType"):
-    for related in relationship.RelatedObjects:
-        type_of[related.id()] = relationship.RelatingType
 
-records = {record.id: record for record in entities}
-rows = []
-for element in elements:
-    element_id = element.id()
-    # A type object is its own type, as ifcopenshell.util.element.get_type says.
-    element_type = type_of.get(element_id) or (element if element.is_a("IfcTypeObject") else None)
-    record = records.get(element_id)
-    row = []
-    for column in attribute_columns:
-        if column == "GlobalId":
-            row.append(element.GlobalId)
-        elif column == "Class":
-            row.append(element.is_a())
-        elif column == "Name":
-            row.append(element.Name)
-        elif column == "Storey":
-            if record is not None:
-                row.append(record.storey)
-            else:  # not a product (a query for IfcWallType, for example): ask ifcopenshell
-                container = ifcopenshell.util.element.get_container(
-                    element, ifc_class="IfcBuildingStorey")
-                row.append(container.Name if container else None)
-        elif column == "Type":
-            if record is not None:
-                row.append(record.type_name)
-            else:
-                row.append(element_type.Name if element_type else None)
-        elif column == "Materials":
-            if element_id in materials_of:
-                row.append(materials_of[element_id])
-            else:
-                row.append(materials_of.get(element_type.id()) if element_type else None)
-        else:
-            row.append(cell(getattr(element, column, None)))
-    rows.append(row)
-table = pd.DataFrame(rows, columns=attribute_columns, index=pd.Index(element_ids, name="id"),
+columns = {}
+for column in attribute_columns:
+    if column == "Materials":
+        columns[column] = [materials_of[i] if i in materials_of
+                           else materials_of.get(type_of.get(i)) for i in element_ids]
+    elif column in RECORD_FIELDS:
+        field = RECORD_FIELDS[column]
+        columns[column] = [
+            getattr(record, field) if record is not None else not_a_product(
+                element, column, model.by_id(type_of[element.id()])
+                if element.id() in type_of else None)
+            for element, record in zip(elements, records)]
+    else:
+        columns[column] = [cell(getattr(element, column, None)) for element in elements]
+table = pd.DataFrame(columns, columns=attribute_columns, index=pd.Index(element_ids, name="id"),
                      dtype=object)
 
 # --- 3. Property and quantity columns -----------------------------------------------------
 # properties.df holds one row per value (long format) for every product. Keeping the rows of
-# our elements and pivoting them gives one column per "Pset.Property": far faster than calling
-# get_psets for every element. Elements that are not products (types, for instance) are not in
-# properties.df; there are few of them, so they are asked one by one.
+# our elements and spreading them into one column per "Pset.Property" (a pivot, done here with
+# numpy on integer codes) is far faster than calling get_psets for every element. Elements
+# that are not products (types, for instance) are not in properties.df; there are few of them,
+# so they are asked one by one.
 kinds = []
 if params["include_properties"]:
     kinds.append("pset")
@@ -224,9 +246,11 @@ if params["include_quantities"]:
     kinds.append("qto")
 progress(0.5, "Collecting properties and quantities")
 values = properties.df
-values = values[values["entity_id"].isin(element_ids) & values["kind"].isin(kinds)]
-values = values[["entity_id", "pset", "name", "value", "source"]]
-others = [e for e in elements if e.id() not in records]
+keep = values["kind"].isin(kinds).to_numpy(copy=True)
+if len(element_ids) < len(entities) or any(r is None for r in records):
+    keep &= values["entity_id"].isin(element_ids).to_numpy()
+values = values[["entity_id", "pset", "name", "value", "source"]][keep]
+others = [e for e, r in zip(elements, records) if r is None]
 if others and kinds:
     extra = []
     for element in others:
@@ -236,38 +260,57 @@ if others and kinds:
                       for name, value in props.items() if name != "id"]
     values = pd.concat([values, pd.DataFrame(extra, columns=values.columns)], ignore_index=True)
 
+# Each value's (property set, property) pair and its column "Pset.Property", as integer codes.
+pset_codes, _ = pd.factorize(values["pset"], use_na_sentinel=False)
+name_codes, names = pd.factorize(values["name"], use_na_sentinel=False)
+pairs, pair_of_row = np.unique(pset_codes.astype(np.int64) * max(len(names), 1) + name_codes,
+                               return_inverse=True)
+first_row = np.zeros(len(pairs), dtype=np.int64)
+first_row[pair_of_row[::-1]] = np.arange(len(pair_of_row))[::-1]  # each pair's first row
+pair_names = values[["pset", "name"]].iloc[first_row]
+column_of_pair, column_names = pd.factorize(
+    pair_names["pset"].astype(str) + "." + pair_names["name"].astype(str))
+column_of_row = column_of_pair[pair_of_row] if len(pair_of_row) else pair_of_row
+
 # Only the property sets and properties asked for: a pattern names a set or a Set.Property.
 wanted = split_list(params["properties"])
-if wanted and len(values):
+chosen = np.ones(len(pairs), dtype=bool)
+if wanted and len(pairs):
     patterns = [re.compile(".*".join(map(re.escape, w.split("*"))), re.IGNORECASE)
                 for w in wanted]
-    pairs = values[["pset", "name"]].drop_duplicates()
-    keep = [any(p.fullmatch(pset) or p.fullmatch(f"{pset}.{name}") for p in patterns)
-            for pset, name in zip(pairs["pset"].astype(str), pairs["name"].astype(str))]
-    pairs = pairs[keep]
-    values = values.merge(pairs, on=["pset", "name"])
+    pair_text = list(zip(pair_names["pset"].astype(str), pair_names["name"].astype(str)))
+    chosen = np.array([any(p.fullmatch(pset) or p.fullmatch(f"{pset}.{name}") for p in patterns)
+                       for pset, name in pair_text], dtype=bool)
     for w, p in zip(wanted, patterns):
         if not any(p.fullmatch(s) or p.fullmatch(f"{s}.{n}")
-                   for s, n in zip(pairs["pset"].astype(str), pairs["name"].astype(str))):
+                   for (s, n), c in zip(pair_text, chosen) if c):
             print(f"Note: {w!r} matches no property of the chosen elements")
 
-if len(values):
-    values = values.assign(
-        column=values["pset"].astype(str) + "." + values["name"].astype(str),
-        own=values["source"] == "occurrence",
-    )
+order = np.flatnonzero(chosen[pair_of_row]) if len(pair_of_row) else pair_of_row
+if len(order):
     # When a property is set on the element and on its type, the element's own value wins:
-    # sort so own values come last, then keep the last row per element and column.
-    values = values.sort_values("own", kind="stable")
-    values = values.drop_duplicates(["entity_id", "column"], keep="last")
+    # order the rows so own values come last, then keep the last row per element and column.
+    own = values["source"].to_numpy()[order] == "occurrence"
+    order = order[np.argsort(own, kind="stable")]
+    row = np.searchsorted(np.asarray(element_ids, dtype=np.int64),
+                          values["entity_id"].to_numpy(dtype=np.int64)[order])
+    cell_of = row * len(column_names) + column_of_row[order]
+    last = np.sort(len(order) - 1 - np.unique(cell_of[::-1], return_index=True)[1])
+    order, cell_of = order[last], cell_of[last]
     # List values (enumerations, list properties) become one cell: "a, b, c".
-    values["value"] = values["value"].map(
-        lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-    wide = values.pivot(index="entity_id", columns="column", values="value")
-    # Columns grouped by property set, properties sorted by name inside each set.
-    order = values[["pset", "name", "column"]].drop_duplicates("column")
-    order = order.sort_values(["pset", "name"], key=lambda s: s.astype(str).str.lower())
-    wide = wide[list(order["column"])].astype(object)
+    cells = [", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v
+             for v in values["value"].to_numpy()[order].tolist()]
+    grid = np.full((len(element_ids), len(column_names)), np.nan, dtype=object)
+    grid.ravel()[cell_of] = cells
+    # Columns grouped by property set, properties sorted by name inside each set (a column
+    # named by the first row that has it).
+    used, first = np.unique(column_of_row[order], return_index=True)
+    first_rows = order[np.sort(first)]
+    heads = values[["pset", "name"]].iloc[first_rows].reset_index(drop=True)
+    heads["code"] = column_of_row[first_rows]
+    heads = heads.sort_values(["pset", "name"], key=lambda s: s.astype(str).str.lower())
+    wide = pd.DataFrame(grid[:, heads["code"].to_numpy()], index=table.index,
+                        columns=list(column_names[heads["code"].to_numpy()]), dtype=object)
     # An attribute column and a property column could share a name: the property gets a suffix.
     wide.columns = [c + " (property)" if c in table.columns else c for c in wide.columns]
     table = table.join(wide)
@@ -456,7 +499,18 @@ else:
     save_output(output, table)
 
 # show_table shows the rows in the window; the GlobalId column links each row to its element.
-show_table(table, title=f"{params['query']} ({len(table)} elements)")
+# On a very large model the window gets the first rows only: the file is the export.
+shown = table if not params["table_rows"] else table.head(params["table_rows"])
+# Columns that hold only decimal numbers (quantities, mostly) go to the window as numbers,
+# which is also the quicker way for the table to travel.
+shown = shown.copy()
+for position in range(len(shown.columns)):
+    if all(type(v) is float for v in shown.iloc[:, position].tolist()):  # NaN is a float too
+        shown.isetitem(position, shown.iloc[:, position].astype(float))
+title = f"{params['query']} ({len(table)} elements)"
+if len(shown) < len(table):
+    title = f"{params['query']} (first {len(shown)} of {len(table)} elements; all in {output})"
+show_table(shown, title=title)
 if table.empty:
     print(f"No elements match {params['query']!r}; the file has only its header row.")
 print(f"Exported {len(table)} elements ({params['query']}) with {len(table.columns)} columns "

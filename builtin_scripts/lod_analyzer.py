@@ -47,10 +47,19 @@ MANUFACTURER_PSET = "Pset_ManufacturerTypeInformation"
 COMMON_PSET = re.compile(r"Pset_\w*Common")
 
 
+# Attributes read by position in the loops over every element and shape: it skips a lookup by
+# name, which counts on a model of 100,000 elements. The positions are the same in IFC2X3, IFC4
+# and IFC4X3.
+REPRESENTATION = 6  # IfcProduct.Representation
+REPRESENTATIONS = 2  # IfcProductRepresentation.Representations
+IDENTIFIER, TYPE = 1, 2  # IfcRepresentation.RepresentationIdentifier, .RepresentationType
+
+
 def shape_types(representation):
     """The representation types of a shape, looking through mapped (shared) representations."""
-    if representation.RepresentationType != "MappedRepresentation":
-        return {representation.RepresentationType}
+    representation_type = representation.get_argument(TYPE)
+    if representation_type != "MappedRepresentation":
+        return {representation_type}
     found = set()
     for item in representation.Items:
         if item.is_a("IfcMappedItem"):
@@ -58,19 +67,35 @@ def shape_types(representation):
     return found
 
 
-def geometry(element, seen=None):
-    """(body representation types, has a bounding box) of an element, or of its parts when it
-    is an aggregate without geometry of its own."""
+def shape_geometry(shape):
+    """(body representation types, has a bounding box) of a product's shape
+    (IfcProductDefinitionShape)."""
     body, box = set(), False
-    shape = element.Representation
-    for representation in shape.Representations if shape else ():
+    for representation in shape.get_argument(REPRESENTATIONS):
         types = shape_types(representation) - {None}
-        identifier = representation.RepresentationIdentifier
+        identifier = representation.get_argument(IDENTIFIER)
         if identifier == "Box" or "BoundingBox" in types:
             box = True
             types.discard("BoundingBox")
         if identifier in ("Body", "Body-FallBack") or (not identifier and types & BODY_3D):
             body |= types
+    return frozenset(body), box
+
+
+shapes = {}  # STEP id of a product's shape -> its shape_geometry (elements may share a shape)
+
+
+def geometry(element, seen=None):
+    """(body representation types, has a bounding box) of an element, or of its parts when it
+    is an aggregate without geometry of its own."""
+    shape = element.get_argument(REPRESENTATION)
+    if shape is None:
+        body, box = frozenset(), False
+    else:
+        found = shapes.get(shape.id())
+        if found is None:
+            found = shapes[shape.id()] = shape_geometry(shape)
+        body, box = found
     if not body and not box:
         seen = seen or set()
         seen.add(element.id())
@@ -78,7 +103,7 @@ def geometry(element, seen=None):
             for part in relation.RelatedObjects:
                 if part.id() not in seen and part.is_a("IfcElement"):
                     part_body, part_box = geometry(part, seen)
-                    body |= part_body
+                    body = body | part_body
                     box = box or part_box
     return body, box
 
@@ -117,10 +142,10 @@ def all_of(ifc_class):
 
 
 progress(0.0, "Reading types, materials and connections")
-type_of = {}  # element id -> its type object
-for relation in all_of("IfcRelDefinesByType"):
-    for related in relation.RelatedObjects:
-        type_of[related.id()] = relation.RelatingType
+type_of = {}  # element id -> the record of its type object (from `types`: id, ifc_type, ...)
+for element_type in types:
+    for occurrence in element_type.occurrence_ids:
+        type_of[occurrence] = element_type
 with_material = {related.id() for relation in all_of("IfcRelAssociatesMaterial")
                  for related in relation.RelatedObjects}
 connected = set()  # ids of elements joined to others (walls at their ends...) or with ports
@@ -134,25 +159,35 @@ for relation in all_of("IfcRelNests"):  # ports, IFC4 style: nested in their ele
     if any(part.is_a("IfcPort") for part in relation.RelatedObjects):
         connected.add(relation.RelatingObject.id())
 
-# Physical elements: no openings and recesses (feature elements) and no virtual elements.
-physical = {element.id() for element in model.by_type("IfcElement")
-            if not element.is_a("IfcFeatureElement") and not element.is_a("IfcVirtualElement")}
-elements = [record for record in entities if record.id in physical]
-facts = {}
-for number, record in enumerate(elements):
+# Physical elements: no openings and recesses (feature elements) and no virtual elements,
+# decided once per class. Their geometry is read in the same pass.
+physical = {}  # class name -> whether its elements are physical
+geometry_of = {}  # element id -> (body representation types, has a bounding box)
+candidates = model.by_type("IfcElement")
+for number, element in enumerate(candidates):
     if number % 5000 == 0:
-        progress(0.1 + 0.5 * number / len(elements), "Reading geometry")
+        progress(0.1 + 0.5 * number / len(candidates), "Reading geometry")
+    ifc_class = element.is_a()
+    if ifc_class not in physical:
+        physical[ifc_class] = (not element.is_a("IfcFeatureElement")
+                               and not element.is_a("IfcVirtualElement"))
+    if physical[ifc_class]:
+        geometry_of[element.id()] = geometry(element)
+elements = [record for record in entities if record.id in geometry_of]
+facts = {}
+for record in elements:
     element_type = type_of.get(record.id)
-    body, box = geometry(record.ifc)
+    body, box = geometry_of[record.id]
     facts[record.id] = {
         "body": body,
         "box": box,
         "type": element_type,
         # An element's own material, or else its type's.
         "material": record.id in with_material
-        or (element_type is not None and element_type.id() in with_material),
+        or (element_type is not None and element_type.id in with_material),
         "connected": record.id in connected,
-        "template": common_template(record.ifc_type, element_type.is_a() if element_type else None),
+        "template": common_template(record.ifc_type,
+                                    element_type.ifc_type if element_type else None),
     }
 
 # --- 3. Which properties are filled -------------------------------------------------------
@@ -160,17 +195,25 @@ for number, record in enumerate(elements):
 # manufacturer property sets matter here; "filled" means a value that is not empty.
 progress(0.65, "Reading property sets")
 wanted = {MANUFACTURER_PSET} | {f["template"][0] for f in facts.values() if f["template"]}
-values = properties.df
-values = values[(values["kind"] == "pset") & values["entity_id"].isin(facts.keys())]
-values = values[values["pset"].isin(wanted) | values["pset"].astype(str).str.fullmatch(
-    COMMON_PSET.pattern)]
-is_filled = values["value"].map(lambda v: v is not None and v != "" and v != [])
-values = values[is_filled.astype(bool)]
+# The rows are read from properties.columns (the same rows as properties.df, as plain lists
+# by column name), which is quicker than making the whole DataFrame on a big model.
+columns = {name: np.array(properties.columns[name], dtype=object)
+           for name in ("entity_id", "pset", "name", "value", "kind")}
+# The property set names are few: test them once each, then keep the rows whose set passed.
+pset_codes, pset_names = pd.factorize(columns["pset"])
+keep_pset = np.array([name in wanted or COMMON_PSET.fullmatch(name) is not None
+                      for name in pset_names], dtype=bool)
+keep = np.append(keep_pset, False)[pset_codes]  # code -1 (no name) reads the False at the end
+keep &= columns["kind"] == "pset"
+keep &= pd.Series(columns["entity_id"]).isin(list(facts)).to_numpy()
+keep[keep] = [v is not None and v != "" and v != [] for v in columns["value"][keep].tolist()]
 filled = collections.defaultdict(set)  # (element id, pset) -> names of filled properties
 filled_common = set()  # ids of elements with any filled Pset_...Common
-for element_id, pset, name in zip(values["entity_id"], values["pset"], values["name"]):
+common = {name for name in pset_names if COMMON_PSET.fullmatch(name)}
+for element_id, pset, name in zip(columns["entity_id"][keep].tolist(),
+                                  columns["pset"][keep].tolist(), columns["name"][keep].tolist()):
     filled[(element_id, pset)].add(name)
-    if COMMON_PSET.fullmatch(pset):
+    if pset in common:
         filled_common.add(element_id)
 
 
@@ -191,54 +234,70 @@ def estimate(record, fact):
     missing = []
     if not fact["material"]:
         missing.append("no material")
-    has_common = (filled[(record.id, template[0])] if template else record.id in filled_common)
+    has_common = (filled.get((record.id, template[0])) if template
+                  else record.id in filled_common)
     if not has_common:
         missing.append(f"no filled {template[0] if template else 'Pset_...Common'}")
     if not fact["connected"]:
         missing.append("no connections or ports")
     if missing:
         return 300, ", ".join(missing)
-    if not filled[(record.id, MANUFACTURER_PSET)]:
+    if not filled.get((record.id, MANUFACTURER_PSET)):
         return 350, f"no filled {MANUFACTURER_PSET}"
     return 400, ""
 
 
 progress(0.8, "Estimating LOD")
-rows = []
-by_class = {}
+table_columns = ["GlobalId", "Class", "Name", "LOD", "Next level needs", "Type", "Geometry",
+                 "Property completeness", "id"]
+rows = {column: [] for column in table_columns}  # the element table, column by column
+# Elements with the same class, level and kind of geometry, type and material count together:
+# the per-class figures are summed from these groups, not element by element.
+groups = collections.Counter()
 completeness = collections.defaultdict(lambda: [0, 0])  # class -> [filled, standard]
+shown_geometry = {}  # (body types, has a box) -> the table's text, e.g. "BoundingBox, Brep"
 for record in elements:
     fact = facts[record.id]
     lod, reason = estimate(record, fact)
     ifc_class = record.ifc_type
-    summary = by_class.setdefault(ifc_class, {
-        "count": 0, "lod": {str(level): 0 for level in LEVELS}, "with_geometry": 0,
-        "with_type": 0, "with_material": 0, "property_completeness": None,
-        "representation_types": collections.Counter(), "below_target": 0})
-    summary["count"] += 1
-    summary["lod"][str(lod)] += 1
-    summary["with_geometry"] += bool(fact["body"] or fact["box"])
-    summary["with_type"] += fact["type"] is not None
-    summary["with_material"] += fact["material"]
-    summary["below_target"] += lod < target
-    found = fact["body"] | ({"BoundingBox"} if fact["box"] else set())
-    summary["representation_types"].update(found)
+    geometry_key = (fact["body"], fact["box"])
+    groups[(ifc_class, lod, geometry_key, fact["type"] is not None, fact["material"])] += 1
+    if geometry_key not in shown_geometry:
+        found = fact["body"] | ({"BoundingBox"} if fact["box"] else set())
+        shown_geometry[geometry_key] = ", ".join(sorted(found))
     share = None
     if fact["template"]:
         pset, standard = fact["template"]
-        done = len(filled[(record.id, pset)] & standard)
+        done = len(filled.get((record.id, pset), set()) & standard)
         completeness[ifc_class][0] += done
         completeness[ifc_class][1] += len(standard)
         share = round(done / len(standard), 3)
-    rows.append({"GlobalId": record.ifc_guid, "Class": ifc_class, "Name": record.name,
-                 "LOD": lod, "Next level needs": reason, "Type": record.type_name,
-                 "Geometry": ", ".join(sorted(found)),
-                 "Property completeness": share, "id": record.id})
+    for column, value in zip(table_columns, (
+            record.ifc_guid, ifc_class, record.name, lod, reason, record.type_name,
+            shown_geometry[geometry_key], share, record.id)):
+        rows[column].append(value)
 
+by_class = {}
+for (ifc_class, lod, (body, box), has_type, has_material), count in groups.items():
+    summary = by_class.get(ifc_class)
+    if summary is None:
+        summary = by_class[ifc_class] = {
+            "count": 0, "lod": {str(level): 0 for level in LEVELS}, "with_geometry": 0,
+            "with_type": 0, "with_material": 0, "property_completeness": None,
+            "representation_types": collections.Counter(), "below_target": 0}
+    summary["count"] += count
+    summary["lod"][str(lod)] += count
+    summary["with_geometry"] += count if body or box else 0
+    summary["with_type"] += count if has_type else 0
+    summary["with_material"] += count if has_material else 0
+    summary["below_target"] += count if lod < target else 0
+    for found in body | ({"BoundingBox"} if box else set()):
+        summary["representation_types"][found] += count
 for ifc_class, (done, standard) in completeness.items():
     by_class[ifc_class]["property_completeness"] = round(done / standard, 3) if standard else None
-for summary in by_class.values():
-    summary["representation_types"] = dict(summary["representation_types"].most_common())
+for summary in by_class.values():  # the most used first; equally used ones by name
+    summary["representation_types"] = dict(sorted(summary["representation_types"].items(),
+                                                  key=lambda item: (-item[1], item[0])))
 by_class = dict(sorted(by_class.items()))
 
 # --- 5. Show the results ------------------------------------------------------------------
@@ -254,8 +313,7 @@ class_table = pd.DataFrame([
     for ifc_class, s in by_class.items()])
 show_table(class_table, title="Estimated LOD per class")
 
-element_table = pd.DataFrame(rows, columns=["GlobalId", "Class", "Name", "LOD", "Next level needs",
-                                            "Type", "Geometry", "Property completeness", "id"])
+element_table = pd.DataFrame(rows, columns=table_columns)
 element_table = element_table.sort_values(["LOD", "Class", "Name"], kind="stable")
 below = element_table[element_table["LOD"] < target]
 # Rows with a GlobalId link to their element; the lowest levels come first.

@@ -295,3 +295,17 @@ def test_completeness_refuses_bad_requirements(data_dir: Path, house: Path) -> N
                          "--json")
         [line] = json_lines(done.stdout)
         assert line["status"] == "error" and words in line["error"], line["error"]
+
+
+def test_the_window_gets_the_first_rows_and_the_file_all(data_dir: Path, house: Path) -> None:
+    line = _run("Export Elements to CSV", house, "query=IfcWall", "output=walls.csv",
+                "table_rows=3")
+    columns, rows = read_csv(line["outputs"][0])
+    [table] = line["tables"]
+    assert len(rows) == line["result"]["rows"] > 3 and len(table["rows"]) == 3
+    assert table["columns"] == columns
+    assert [r["GlobalId"] for r in table["rows"]] == [r["GlobalId"] for r in rows[:3]]
+    assert f"first 3 of {len(rows)}" in table["title"] and "walls.csv" in table["title"]
+    everything = _run("Export Elements to CSV", house, "query=IfcWall", "table_rows=0")
+    [table] = everything["tables"]
+    assert len(table["rows"]) == len(rows) and "first" not in table["title"]

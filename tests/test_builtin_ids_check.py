@@ -7,6 +7,7 @@ ifctester validating the same model with the same IDS in this process (outside t
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -188,3 +189,52 @@ def test_scripts_may_use_ifctester_but_not_reach_past_the_sandbox(
     script.write_text("import ifctester.webapp\n", encoding="utf-8")
     [line] = json_lines(ifcscript("run", str(script), str(house), "--json").stdout)
     assert line["status"] == "error" and "ifctester.webapp" in line["error"]
+
+
+def _in_order(report: dict) -> dict:
+    """A JSON report with its lists of elements sorted: ifctester keeps the elements that pass
+    in sets, so two processes may list them in different orders."""
+    for spec in report["specifications"]:
+        spec["applicable_entities"].sort(key=lambda e: e["id"])
+        for requirement in spec["requirements"]:
+            requirement["passed_entities"].sort(key=lambda e: e["id"])
+            requirement["failed_entities"].sort(key=lambda e: (e["id"], e["reason"]))
+    return report
+
+
+@pytest.mark.filterwarnings("ignore:save_project is deprecated:DeprecationWarning")
+def test_the_reports_are_the_ones_ifctesters_reporters_write(
+        data_dir: Path, house: Path, failing_ids: Path, tmp_path: Path) -> None:
+    """The script makes ifctester's report once and writes the three files from it; they must
+    be what ifctester's Json, Html and Bcf reporters write on their own (the date aside)."""
+    from ifctester import reporter
+
+    code, line = _run(house, failing_ids)
+    assert code == 0 and line["status"] == "success", line
+    outputs = {Path(p).suffix: Path(p) for p in line["outputs"]}
+    model = ifcopenshell.open(house)
+    document = ifc_ids.open(str(failing_ids))
+    document.validate(model, filepath=str(failing_ids))
+
+    expected = reporter.Json(document)
+    expected.report()
+    ours = json.loads(outputs[".json"].read_text(encoding="utf-8"))
+    theirs = json.loads(expected.to_string())
+    ours.pop("date"), theirs.pop("date")
+    assert _in_order(ours) == _in_order(theirs)
+
+    html = reporter.Html(document)
+    html.report()
+    date = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+    assert sorted(date.sub("", outputs[".html"].read_text(encoding="utf-8")).splitlines()) == \
+        sorted(date.sub("", html.to_string()).splitlines())
+
+    bcf = reporter.Bcf(document)
+    bcf.report()
+    bcf.to_file(str(tmp_path / "reference.bcf"))
+    with zipfile.ZipFile(outputs[".bcf"]) as ours_bcf, \
+            zipfile.ZipFile(tmp_path / "reference.bcf") as theirs_bcf:
+        def titles(archive: zipfile.ZipFile) -> list[str]:
+            return sorted(re.findall(r"<Title>(.*?)</Title>", "".join(
+                archive.read(n).decode() for n in archive.namelist() if n.endswith("markup.bcf"))))
+        assert titles(ours_bcf) == titles(theirs_bcf) and titles(ours_bcf)
