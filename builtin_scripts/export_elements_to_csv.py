@@ -67,11 +67,11 @@
 # [[parameters]]
 # name = "table_rows"
 # type = "int"
-# default = 10000
+# default = 0
 # min = 0
 # label = "Rows shown in the window"
-# help = """The table shown with the run has at most this many rows, the first ones; the file \
-# always has every row. 0 shows every row (slow on very large models)."""
+# help = """0 shows every row. Otherwise the table shown with the run has at most this many \
+# rows, the first ones (a little faster on very large models); the file always has every row."""
 # ///
 
 # This script runs with these names already defined (no import needed):

@@ -15,6 +15,7 @@ import tempfile
 import traceback
 import types
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Callable
 
 from ifcscript_desktop.core import tablefile
@@ -44,9 +45,10 @@ class EventPipe:
     def progress(self, fraction: float, message: str) -> None:
         self.send({"event": "progress", "fraction": fraction, "message": message})
 
-    def table(self, rows: list[dict[str, Any]], columns: list[str], title: str | None) -> None:
+    def table(self, rows: Sequence[dict[str, Any]], columns: list[str], title: str | None) -> None:
         if len(rows) <= tablefile.SPILL_ROWS:
-            self.send({"event": "table", "table": {"title": title, "columns": columns, "rows": rows}})
+            self.send({"event": "table", "table": {"title": title, "columns": columns,
+                                                   "rows": list(rows)}})
             return
         # A large table goes to a file the window reads page by page (core.tablefile).
         self.spilled += 1

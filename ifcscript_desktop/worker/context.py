@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ import pandas as pd
 
 from ifcscript_desktop.worker.modelindex import (
     EntityRecord, ModelIndex, Properties, PropertyRecord, Record, RecordList)
-from ifcscript_desktop.worker.results import dataframe_records, to_jsonable
+from ifcscript_desktop.worker.results import dataframe_columns, to_jsonable
 
 CHART_KINDS = ("bar", "line", "scatter")
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -33,7 +33,7 @@ class RunSink(Protocol):
     output_dir: Path
 
     def progress(self, fraction: float, message: str) -> None: ...
-    def table(self, rows: list[dict[str, Any]], columns: list[str], title: str | None) -> None: ...
+    def table(self, rows: Sequence[dict[str, Any]], columns: list[str], title: str | None) -> None: ...
     def chart(self, kind: str, x: list[Any], y: list[Any], title: str | None) -> None: ...
     def highlight(self, ids: list[int], color: str) -> None: ...
     def saved(self, path: str) -> None: ...
@@ -243,14 +243,15 @@ def _write(target: Path, data: Any) -> None:
                         "or an ifcopenshell model (IFC)")
 
 
-def _table(data: Any) -> tuple[list[dict[str, Any]], list[str]]:
+def _table(data: Any) -> tuple[Sequence[dict[str, Any]], list[str]]:
     """Rows and columns for show_table; columns in first-seen order."""
     if isinstance(data, Properties):
         data = data.df
     if isinstance(data, pd.Series):
         data = data.to_frame()
     if isinstance(data, pd.DataFrame):
-        return dataframe_records(data, "show_table"), [str(c) for c in data.columns]
+        table = dataframe_columns(data, "show_table")
+        return table, table.names
     rows: list[dict[str, Any]] = []
     columns: dict[str, None] = {}
     for i, row in enumerate(_iterable(data, "show_table", "data")):

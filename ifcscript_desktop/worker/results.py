@@ -22,6 +22,7 @@ import ifcopenshell
 import numpy as np
 import pandas as pd
 
+from ifcscript_desktop.core.tablefile import ColumnTable
 from ifcscript_desktop.worker.modelindex import Properties, PropertyRecord, Record
 
 _SCALARS = (str, bool, int, type(None))
@@ -130,6 +131,12 @@ def _show_key(key: Any) -> str:
 
 def dataframe_records(df: pd.DataFrame, path: str = "result") -> list[dict[str, Any]]:
     """A DataFrame as a list of row dicts, column by column (far faster than cell by cell)."""
+    table = dataframe_columns(df, path)
+    return list(table)
+
+
+def dataframe_columns(df: pd.DataFrame, path: str = "result") -> ColumnTable:
+    """A DataFrame's JSON-able cells, column by column (rows as dicts only when asked for)."""
     names = [str(c) for c in df.columns]
     if len(set(names)) != len(names):
         raise TypeError(f"{path}: the DataFrame has duplicate column names; rename them")
@@ -147,7 +154,20 @@ def dataframe_records(df: pd.DataFrame, path: str = "result") -> list[dict[str, 
                 cells[row] = None
             columns.append(cells)
         else:
-            columns.append([_convert(v, f"{path}[{row}][{json.dumps(name)}]", set())
-                            for row, v in enumerate(series.tolist())])
-    return [dict(zip(names, row)) for row in zip(*columns)] if columns \
-        else [{} for _ in range(len(df))]
+            columns.append(_object_cells(series.tolist(), path, name))
+    return ColumnTable(names, columns, len(df))
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _object_cells(values: list[Any], path: str, name: str) -> list[Any]:
+    """JSON-able cells of a text or object column: plain text and numbers pass as they are,
+    missing values (NaN, NA, NaT) become None, anything else is converted one by one."""
+    kinds = set(map(type, values))
+    if kinds <= _PLAIN:
+        return values
+    if kinds <= _PLAIN | {float}:  # text with NaN for missing: the common pandas column
+        return [None if type(v) is float and not math.isfinite(v) else v for v in values]
+    return [v if type(v) in _PLAIN else _convert(v, f"{path}[{row}][{json.dumps(name)}]", set())
+            for row, v in enumerate(values)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import ifcopenshell
@@ -40,7 +41,8 @@ class MemorySink:
     def progress(self, fraction: float, message: str) -> None:
         self.progresses.append((fraction, message))
 
-    def table(self, rows: list[dict[str, Any]], columns: list[str], title: str | None) -> None:
+    def table(self, rows: Sequence[dict[str, Any]], columns: list[str], title: str | None) -> None:
+        rows = list(rows)  # a DataFrame comes column by column; the event pipe sends row dicts
         json.dumps(rows, allow_nan=False)  # what the event pipe will have to encode
         self.tables.append((rows, columns, title))
 
