@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
         self.scripts.library_changed.connect(self.workflows.refresh)
         self.workflows.message.connect(self.statusBar().showMessage)
         self.workflows.runs_changed.connect(self.history.refresh)
+        self.history.store_changed.connect(self.workflows.runs.refresh)  # e.g. `ifcscript workflow run`
         self.workflows.open_code_requested.connect(self._on_open_code)
         self.workflows.rerun_requested.connect(lambda run_id: self.runs.rerun(run_id, self.models))
 

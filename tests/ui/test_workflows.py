@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -283,3 +285,21 @@ def test_a_watched_folder_runs_models_that_arrive_once_switched_on(qtbot, window
     shutil.rmtree(incoming)  # the folder goes away: said once, and the watch of it stops
     qtbot.waitUntil(lambda: "The watch stopped" in (pane.last_problem or ""), timeout=10_000)
     assert pane.watching.folders() == {}
+
+
+def test_runs_the_command_makes_appear_in_the_runs_tab(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                       tmp_path: Path, house: Path) -> None:
+    pane = window.workflows
+    library.save_script(window.store, "Writer", WRITER)
+    _import(pane, tmp_path, ON_OPEN.format(name="Checks", enabled="false"))
+    pane.choose("Checks")
+    assert pane.runs.runs_table.rowCount() == 0
+    command = subprocess.Popen([sys.executable, "-m", "ifcscript_desktop", "workflow", "run",
+                                "Checks", str(house)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: pane.runs.runs_table.rowCount() == 1, timeout=JOB_TIMEOUT)
+    finally:
+        _, errors = command.communicate(timeout=JOB_TIMEOUT / 1000)
+    assert command.returncode == 0, errors
+    qtbot.waitUntil(lambda: pane.runs.runs_table.item(0, 2).text() == "success", timeout=10_000)

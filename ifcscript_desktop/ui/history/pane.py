@@ -33,6 +33,8 @@ class HistoryPane(QWidget):
     rerun_requested = Signal(int)
     #: Open this past run's exact code in the editor.
     open_code_requested = Signal(int)
+    #: Another process (the command, a workflow batch) wrote to the store.
+    store_changed = Signal()
 
     POLL_MS = 1000
 
@@ -175,6 +177,7 @@ class HistoryPane(QWidget):
         if changed:
             self.model.refresh()
             self._reshow_selected()
+            self.store_changed.emit()
 
     def _read_version(self) -> int | None:
         try:
