@@ -19,6 +19,7 @@ from ifcscript_desktop.core.scriptfile import names_properties
 from ifcscript_desktop.worker import queries, sandbox
 from ifcscript_desktop.worker.modelindex import ModelIndex
 from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open_model
+from ifcscript_desktop.worker.preload import preload_for, preloaded
 from ifcscript_desktop.worker.runs import DEFAULT_OUTPUT_CAP, Run, SpareChild
 
 log = logging.getLogger("ifcscript.worker")
@@ -118,7 +119,7 @@ class Worker:
             self.fail(request, f"{type(exc).__name__}: {exc}")
 
     def _op_ping(self, request: dict[str, Any]) -> None:
-        self.reply(request, pid=os.getpid(), **self.stats,
+        self.reply(request, pid=os.getpid(), **self.stats, preloaded=preloaded(),
                    properties_built=bool(self.index and self.index.properties_built))
 
     def _op_open(self, request: dict[str, Any]) -> None:
@@ -167,6 +168,9 @@ class Worker:
         job = {k: request.get(k) for k in ("code", "filename", "params", "granted", "selection",
                                              "previous", "output_dir", "limits")}
         job["model_path"] = str(self.opened.path)
+        if preload_for(str(job["code"] or "")):
+            self._discard_spare()  # forked without them
+            gc.freeze()
         if self.index and not self.index.properties_built and names_properties(job["code"]):
             self._build_properties()
         child = self.spare or SpareChild(self.index, self.opened.model)

@@ -208,3 +208,12 @@ def test_a_large_dataframe_result_is_kept_in_a_file_and_a_small_one_inline(worke
     assert TableRows(reference["file"])[2539]["n"] == 2539
     small = run(worker, "result = pd.DataFrame({'n': range(3)})", tmp_path).reply
     assert small["result"] == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_a_script_naming_ifctester_finds_it_loaded_by_the_worker(worker: WorkerClient, tmp_path: Path) -> None:
+    assert worker.call("ping")["preloaded"] == []
+    code = "import ifctester.ids\nresult = len(ifctester.ids.get_schema().elements)"
+    first = run(worker, code, tmp_path).reply
+    assert first["status"] == "success", first
+    assert worker.call("ping")["preloaded"] == ["ifctester"]
+    assert run(worker, code, tmp_path).reply["result"] == first["result"]
