@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -272,3 +273,32 @@ def test_watch_stops_cleanly_when_the_folder_disappears(data_dir: Path, tmp_path
     assert "is gone" in stderr and "watch stopped" in stderr and "Traceback" not in stderr
     missing = ifcscript("workflow", "watch", "Incoming model checks", str(inbox))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_ctrl_c_stops_a_batch_and_records_its_runs_as_cancelled(data_dir: Path, tmp_path: Path,
+                                                                 house: Path) -> None:
+    _script(tmp_path, "Forever", "# /// ifcscript\n# name = \"Forever\"\n# ///\nwhile True:\n    pass\n")
+    _import(tmp_path, 'name = "Stuck"\n[[steps]]\nname = "Loop"\nscript = "Forever"\n'
+                      '[[steps]]\nname = "GUIDs"\nscript = "GUID Validation Check"\n')
+    copy = tmp_path / "copy.ifc"
+    shutil.copy(house, copy)
+    process = subprocess.Popen([sys.executable, "-m", "ifcscript_desktop", "workflow", "run", "Stuck",
+                                str(house), str(copy), "--jobs", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = open_store(data_dir)
+    try:
+        deadline = time.monotonic() + 120
+        while ScriptExecution.select().where(ScriptExecution.status == "running").count() < 2:
+            assert time.monotonic() < deadline and process.poll() is None, "the steps never started"
+            time.sleep(0.1)  # polling the store another process writes, not a fixed wait
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=60)
+        assert process.returncode == 130, errors
+        assert "Traceback" not in errors
+        assert {run.status for run in ScriptExecution.select()} == {"cancelled"}
+        assert {wf.status for wf in WorkflowExecution.select()} == {"cancelled"}
+        assert WorkflowExecution.select().count() == 2
+    finally:
+        if process.poll() is None:
+            process.kill()
+        store.close()
