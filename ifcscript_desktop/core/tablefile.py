@@ -68,13 +68,13 @@ def write_table_file(path: Path, columns: Sequence[str], rows: Sequence[dict[str
     path.parent.mkdir(parents=True, exist_ok=True)
     names = list(columns)
     dump = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-    by_column = isinstance(rows, ColumnTable) and rows.names == names and names
+    by_column = rows if isinstance(rows, ColumnTable) and rows.names == names and names else None
     with open(path, "w", encoding="utf-8") as stream:
         stream.write(dump({"columns": names, "rows": len(rows), "block": BLOCK_ROWS}) + "\n")
         for start in range(0, len(rows), BLOCK_ROWS):
             stop = start + BLOCK_ROWS
-            block = rows.cell_rows(start, stop) if by_column else \
-                [[row.get(c) for c in names] for row in rows[start:stop]]  # type: ignore[union-attr]
+            block = by_column.cell_rows(start, stop) if by_column is not None else \
+                [[row.get(c) for c in names] for row in rows[start:stop]]
             stream.write(dump(block) + "\n")
 
 

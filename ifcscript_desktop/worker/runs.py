@@ -195,7 +195,8 @@ class Run:
     def _spilled_table(self, table: dict[str, Any]) -> dict[str, Any] | None:
         """A table the child wrote to a file: only a name it may give, in this run's folder."""
         name, count, columns = table.get("file"), table.get("row_count"), table.get("columns")
-        if not (self.output_dir and tablefile.is_table_file_name(name) and type(count) is int
+        if not (self.output_dir and isinstance(name, str) and tablefile.is_table_file_name(name)
+                and type(count) is int
                 and isinstance(columns, list) and all(isinstance(c, str) for c in columns)):
             return None
         title = table.get("title")
