@@ -33,11 +33,10 @@ class TableFileError(ValueError):
     """A table file cannot be read; the message is a sentence for the user."""
 
 
-class ColumnTable(Sequence[dict[str, Any]]):
-    """A table held column by column (how a DataFrame converts fastest); reads as row dicts."""
+class _Rows(Sequence[dict[str, Any]]):
+    """A read-only list of row dicts of a known length; subclasses make one row at a time."""
 
-    def __init__(self, names: list[str], columns: list[list[Any]], count: int) -> None:
-        self.names, self.columns, self._count = names, columns, count
+    _count: int
 
     def __len__(self) -> int:
         return self._count
@@ -49,7 +48,24 @@ class ColumnTable(Sequence[dict[str, Any]]):
 
     def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._count))]
+            return [self._row(i) for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError("table row out of range")
+        return self._row(index)
+
+    def _row(self, index: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class ColumnTable(_Rows):
+    """A table held column by column (how a DataFrame converts fastest); reads as row dicts."""
+
+    def __init__(self, names: list[str], columns: list[list[Any]], count: int) -> None:
+        self.names, self.columns, self._count = names, columns, count
+
+    def _row(self, index: int) -> dict[str, Any]:
         return {name: column[index] for name, column in zip(self.names, self.columns)}
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -123,7 +139,7 @@ def table_file_path(output_dir: str | os.PathLike[str], name: str) -> Path:
     return Path(output_dir) / TABLES_DIR / name
 
 
-class TableRows(Sequence[dict[str, Any]]):
+class TableRows(_Rows):
     """The rows of a table file as a read-only list of dicts, decoded a block at a time.
 
     Reading the file is one read and one split; a block is decoded the first time one of its
@@ -154,21 +170,7 @@ class TableRows(Sequence[dict[str, Any]]):
         self._blocks: dict[int, list[dict[str, Any]]] = {}
         self.damaged = False
 
-    def __len__(self) -> int:
-        return self._count
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._count))]
-        if index < 0:
-            index += self._count
-        if not 0 <= index < self._count:
-            raise IndexError("table row out of range")
+    def _row(self, index: int) -> dict[str, Any]:
         number, offset = divmod(index, self._block)
         block = self._blocks.get(number)
         if block is None:

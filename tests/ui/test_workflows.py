@@ -16,17 +16,10 @@ from ifcscript_desktop.core.store import ScriptExecution, WorkflowExecution
 from ifcscript_desktop.ui.app import build_main_window
 from ifcscript_desktop.ui.main_window import MainWindow
 from ifcscript_desktop.ui.workflows import WorkflowsPane
+from tests.test_workflow_cli import WRITER
 from tests.ui.test_app import OPEN_TIMEOUT, drop
 
 JOB_TIMEOUT = 240_000
-
-WRITER = """\
-# /// ifcscript
-# name = "Writer"
-# ///
-save_output("walls.json", {"walls": len(model.by_type("IfcWall"))})
-result = {"status": "written", "walls": len(model.by_type("IfcWall"))}
-"""
 
 READER = """\
 # /// ifcscript

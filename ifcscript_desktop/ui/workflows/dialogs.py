@@ -6,18 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from ifcscript_desktop.ui.library.dialogs import confirm
 
 TOML_FILTER = "Workflow files (*.toml);;All files (*)"
 MODEL_FILTER = "IFC models (*.ifc *.ifczip *.IFC *.IFCZIP)"
-
-
-def confirm(parent: QWidget, title: str, question: str) -> bool:
-    """Ask a yes/no question; No is the default answer."""
-    answer = QMessageBox.question(parent, title, question,
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
 
 
 def open_toml(parent: QWidget, title: str) -> str | None:
