@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from ifcscript_desktop.ui.app import build_main_window, sample_model
@@ -27,6 +27,9 @@ def wait(signal, timeout_ms: int = 120_000) -> None:  # type: ignore[no-untyped-
 def main() -> int:
     app = QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as data:
+        # A first start's layout, whatever windows this machine has saved before.
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, data)
         window = build_main_window(data, [])
         window.resize(1500, 950)
         window.show()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence,
+                           QShowEvent)
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMessageBox, QProgressBar, QSplitter, QTabWidget, QToolBar,
                                QVBoxLayout, QWidget)
@@ -37,7 +38,9 @@ class MainWindow(QMainWindow):
                  settings: QSettings | None = None) -> None:
         super().__init__()
         self.store = store
-        self.qsettings = settings or QSettings("ifcscript-desktop", "IFC Script Desktop")
+        # defaultFormat(): tests and the screenshot script point it at a folder of their own.
+        self.qsettings = settings or QSettings(QSettings.defaultFormat(), QSettings.Scope.UserScope,
+                                               "ifcscript-desktop", "IFC Script Desktop")
         self.setWindowTitle("IFC Script Desktop")
         self.setAcceptDrops(True)
         background = background or BackgroundRunner()
@@ -57,7 +60,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self.restoreGeometry(self.qsettings.value("geometry", b""))
-        self.restoreState(self.qsettings.value("window_state", b""))
+        # A first start sizes the side panes once the window has its size (see showEvent).
+        self._size_docks = not self.restoreState(self.qsettings.value("window_state", b""))
         self.last_problem: str | None = None
         self.statusBar().showMessage("Drop an IFC file on the window, or File > Open model.")
         if library.get_script(store, FIRST_SCRIPT):
@@ -80,7 +84,7 @@ class MainWindow(QMainWindow):
         scripts_dock = self._dock("Scripts", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(scripts_dock, model_dock)
         params_dock = self._dock("Parameters", self.params, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([model_dock, params_dock], [420, 300], Qt.Orientation.Horizontal)
+        self._side_docks = [model_dock, params_dock]
         self.bottom = QTabWidget()
         self.bottom.addTab(self.results, "Results")
         self.bottom.addTab(self.history, "History")
@@ -326,6 +330,15 @@ class MainWindow(QMainWindow):
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         event.acceptProposedAction()
         self.open_models(paths)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._size_docks:
+            self._size_docks = False
+            width = self.width()
+            sizes = [max(300, width // 4), max(260, width // 6)]
+            QTimer.singleShot(0, self, lambda: self.resizeDocks(self._side_docks, sizes,
+                                                                Qt.Orientation.Horizontal))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.scripts.flush_draft()
