@@ -1,8 +1,10 @@
 """LOD Analyzer on a model built by hand: one element made to be each level, each classified as
-built (the analyzer has no outside reference, so the model is the reference)."""
+built (the analyzer has no outside reference, so the model is the reference); and every built-in
+on each schema, on bare models and on an .ifczip."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import ifcopenshell
@@ -17,8 +19,15 @@ import ifcopenshell.api.spatial
 import ifcopenshell.api.type
 import ifcopenshell.api.unit
 import ifcopenshell.guid
+import pytest
+from ifctester import facet
 
+from ifcscript_desktop.core.scriptfile import parse_script
+from tests.conftest import FIXTURES
+from tests.test_builtin_ids_check import _spec, _write
 from tests.test_builtin_scripts import _run
+from tests.test_builtin_summary_quantities import BUILTINS, _bare_model
+from tests.test_cli import ifcscript, json_lines
 
 #: Element name -> (the level it is built to be, what the analyzer must say it lacks).
 EXPECTED = {
@@ -110,3 +119,31 @@ def test_each_element_is_classified_at_the_level_it_was_built_to(data_dir: Path,
     [highlighted] = line["highlights"]
     assert len(highlighted["ids"]) == 7
     assert [row["LOD"] for row in element_table["rows"]][:7] == [100, 200, 200, 200, 300, 300, 300]
+
+
+def test_every_builtin_runs_on_each_schema_bare_models_and_an_ifczip(
+        data_dir: Path, tmp_path: Path, house: Path) -> None:
+    """IFC2X3 (LargeBuilding), IFC4X3, models with no storeys, materials or quantities, and the
+    .ifczip form: every built-in ends `success` with its defaults on each."""
+    models = [FIXTURES / "LargeBuilding.ifc"]
+    for schema in ("IFC2X3", "IFC4X3"):
+        with pytest.MonkeyPatch.context() as patch:  # IFC2X3's owner settings stay with it
+            model, _ = _bare_model(schema, patch)
+        path = tmp_path / f"bare {schema}.ifc"
+        model.write(str(path))
+        models.append(path)
+    zipped = tmp_path / "house.ifczip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(house, "house.ifc")
+    models.append(zipped)
+    ids = _write(tmp_path / "walls.ids", _spec("Walls have a name", "IFCWALL",
+                                               facet.Attribute(name="Name")))
+    for script in sorted(p.stem for p in BUILTINS.glob("*.py") if not p.stem.startswith("_")):
+        name = parse_script((BUILTINS / f"{script}.py").read_text(encoding="utf-8")).name
+        args = ["run", name, *map(str, models), "--json"]
+        if name == "IDS Check":
+            args += ["-p", f"ids={ids}"]
+        done = ifcscript(*args)
+        lines = json_lines(done.stdout)
+        assert [(line["status"], line["error"]) for line in lines] == [("success", None)] * 4, \
+            f"{name}: {done.stderr}"
