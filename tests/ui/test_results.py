@@ -363,3 +363,22 @@ def test_a_table_whose_file_was_removed_says_so(qtbot: Any, tmp_path: Path) -> N
     labels = [w.text() for w in pane.result_page.findChildren(QLabel)]
     assert any("Walls" in text and "gone" in text for text in labels), labels
     assert pane.tables == []
+
+
+def test_a_table_read_from_its_file_exports_every_row_sorted_or_not(qtbot: Any, tmp_path: Path) -> None:
+    from ifcscript_desktop.core.tablefile import TableRows, write_table_file
+    rows = _rows(5000)
+    write_table_file(tmp_path / "table-1.jsonl", list(rows[0]), rows)
+    view = _view(TableRows(tmp_path / "table-1.jsonl"), qtbot, list(rows[0]))  # type: ignore[arg-type]
+    assert view.count_label.text() == "5,000 rows"
+    with qtbot.waitSignal(view.export_finished, timeout=30_000) as done:
+        view.save_as(str(tmp_path / "all.csv"), "csv")
+    assert done.args[1] == 5000
+    with open(tmp_path / "all.csv", encoding="utf-8-sig", newline="") as stream:
+        written = list(csv.DictReader(stream))
+    assert [r["GlobalId"] for r in written] == [r["GlobalId"] for r in rows]
+    view.table.sortByColumn(view.model.columns.index("name"), Qt.SortOrder.DescendingOrder)
+    with qtbot.waitSignal(view.export_finished, timeout=30_000):
+        view.save_as(str(tmp_path / "sorted.csv"), "csv")
+    with open(tmp_path / "sorted.csv", encoding="utf-8-sig", newline="") as stream:
+        assert next(csv.DictReader(stream))["name"] == "Wall 4999"

@@ -112,6 +112,14 @@ class TableModel(QAbstractTableModel):
         """The row dict shown at `view_row`."""
         return self._rows[self._order[view_row]]
 
+    def snapshot(self) -> Sequence[dict[str, Any]]:
+        """The rows shown, in order, for another thread to read: rows still in their table file
+        are handed over undecoded (the other thread decodes them), the rest as a list."""
+        if isinstance(self._order, range) and not isinstance(self._rows, list):
+            return self._rows
+        rows = self._rows
+        return [rows[i] for i in self._order]
+
     def iter_rows(self) -> Iterator[dict[str, Any]]:
         """Every row that passes the filter, in the shown order (loaded or not)."""
         rows = self._rows

@@ -157,7 +157,7 @@ class TableView(QWidget):
         """Export the shown rows ("csv" or "xlsx") on a background thread (100k rows of XLSX
         take seconds); `export_finished(path, rows)` or `export_failed(path, why)` follows."""
         write = export.write_csv if kind == "csv" else partial(export.write_xlsx, title=self.title)
-        rows = list(self.model.iter_rows())  # a snapshot: filtering on meanwhile is harmless
+        rows = self.model.snapshot()  # filtering or sorting on meanwhile is harmless
         self.export_button.setEnabled(False)
         self.count_label.setText(f"Saving {len(rows):,} rows…")
 
