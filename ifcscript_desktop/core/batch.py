@@ -37,6 +37,7 @@ from ifcscript_desktop.core.params import ParamError, coerce_params
 from ifcscript_desktop.core.scriptfile import ScriptFileError
 from ifcscript_desktop.core.store import (AutomationWorkflow, RunStatus, ScriptExecution, Store,
                                           WorkflowExecution, utcnow)
+from ifcscript_desktop.core.tablefile import expand_result
 from ifcscript_desktop.core.workflowreport import report_row
 from ifcscript_desktop.core.workflows import spec_of
 
@@ -314,7 +315,7 @@ class WorkflowBatch:
 
     def _reuse(self, outcome: ModelOutcome, step: StepPlan, old: ScriptExecution,
                previous: dict[str, Any], grants: list[str]) -> None:
-        previous[step.name] = {"result": old.result, "outputs": old.outputs or [],
+        previous[step.name] = {"result": expand_result(old.result), "outputs": old.outputs or [],
                                "status": str(old.status)}
         grants.extend(old.outputs or [])
         row = report_row(outcome.model, step.name, str(old.status), old.duration_s, old.error,
