@@ -37,7 +37,7 @@ from ifcscript_desktop.core.params import ParamError, coerce_params
 from ifcscript_desktop.core.scriptfile import ScriptFileError
 from ifcscript_desktop.core.store import (AutomationWorkflow, RunStatus, ScriptExecution, Store,
                                           WorkflowExecution, utcnow)
-from ifcscript_desktop.core.tablefile import expand_result
+from ifcscript_desktop.core.tablefile import read_result
 from ifcscript_desktop.core.workflowreport import report_row
 from ifcscript_desktop.core.workflows import spec_of
 
@@ -239,6 +239,10 @@ class WorkflowBatch:
                 if failed and (self.workflow.stop_on_error or not outcome.opened):
                     self._skip(outcome, step, SKIPPED, failed)
                     continue
+                if borrowed is not None and self._borrowed(model) is None:
+                    # The window closed the model (or lost its worker): go on in a worker of
+                    # our own; a lent worker is never restarted from this thread.
+                    borrowed, client = None, self._client()
                 line = self._run_step(client, outcome, step, previous, grants)
                 if line["status"] != RunStatus.SUCCESS and failed is None:
                     failed = ('Not run: the model could not be opened.' if not outcome.opened
@@ -256,7 +260,13 @@ class WorkflowBatch:
         model = outcome.model
         run = start_execution(self.store, step.source, model, step.params, "workflow",
                               workflow_execution=outcome.execution)
-        if client.model_path is None or model_key(client.model_path) != model:
+        lent = any(client is other for other in self._lent.values())
+        holds_model = client.model_path is not None and model_key(client.model_path) == model
+        if lent and not holds_model:
+            line = fail_execution(run, "The model was closed in the window during the workflow.",
+                                  label=step.source.label)
+            return self._record(outcome, step, run, line)
+        if not holds_model:
             opened = client.open_model(model)
             if not self._wait(client, opened):
                 line = fail_execution(run, "The run was cancelled.", status="cancelled",
@@ -271,7 +281,7 @@ class WorkflowBatch:
         runs.mark_running(run, model_sha256=self._sha256(outcome), model_schema=info.get("schema"))
         started = time.monotonic()
         request = client.run(run_fields(step.source, run, step.params, self.limits,
-                                        previous=previous, extra_grants=grants))
+                                        previous=previous, extra_grants=grants), start=not lent)
         self._wait(client, request)
         if request.reply and request.reply.get("duration_s") is None:
             request.reply["duration_s"] = round(time.monotonic() - started, 4)
@@ -289,7 +299,7 @@ class WorkflowBatch:
                     client.cancel(request)
                     if request.wait(10):
                         return True
-                if client in self._lent.values():
+                if any(client is other for other in self._lent.values()):
                     return False  # never kill a worker the window lent: it holds an open model
                 client.kill()
                 request.wait(10)
@@ -315,7 +325,7 @@ class WorkflowBatch:
 
     def _reuse(self, outcome: ModelOutcome, step: StepPlan, old: ScriptExecution,
                previous: dict[str, Any], grants: list[str]) -> None:
-        previous[step.name] = {"result": expand_result(old.result), "outputs": old.outputs or [],
+        previous[step.name] = {"result": read_result(old.result)[0], "outputs": old.outputs or [],
                                "status": str(old.status)}
         grants.extend(old.outputs or [])
         row = report_row(outcome.model, step.name, str(old.status), old.duration_s, old.error,

@@ -104,19 +104,23 @@ class WorkerClient:
         return None
 
     def run(self, fields: dict[str, Any], on_event: EventCallback | None = None,
-            on_done: DoneCallback | None = None) -> Request:
-        """Start a script run; output and progress stream through `on_event`."""
-        return self.send("run", fields, on_event=on_event, on_done=on_done)
+            on_done: DoneCallback | None = None, start: bool = True) -> Request:
+        """Start a script run; output and progress stream through `on_event`. `start` False:
+        on a worker that is not running, fail at once instead of starting one."""
+        return self.send("run", fields, on_event=on_event, on_done=on_done, start=start)
 
     def cancel(self, run: Request) -> None:
         if not run.done:
-            self.send("cancel", {"run": run.id})
+            self.send("cancel", {"run": run.id}, start=False)  # no worker: nothing to cancel
 
     def send(self, op: str, fields: dict[str, Any], on_event: EventCallback | None = None,
-             on_done: DoneCallback | None = None) -> Request:
+             on_done: DoneCallback | None = None, start: bool = True) -> Request:
         with self._lock:
-            self._ensure_started(op)
             request = Request(next(self._ids), op, fields, on_event, on_done)
+            if self._transport is None and not start:
+                self._finish(request, _failure(request, "The worker is not running any more."))
+                return request
+            self._ensure_started(op)
             self._pending[request.id] = request
             self._write({"id": request.id, "op": op, **fields})
             return request
@@ -153,7 +157,8 @@ class WorkerClient:
 
     @property
     def worker_pid(self) -> int | None:
-        return self._transport.pid() if self._transport else None
+        transport = self._transport  # read once: another thread may clear it meanwhile
+        return transport.pid() if transport else None
 
     # -- transport side ----------------------------------------------------------------------
     def _ensure_started(self, op: str) -> None:
@@ -228,7 +233,12 @@ class WorkerClient:
     def _fail_all(self, error: str, interrupted: bool = False) -> None:
         pending, self._pending = self._pending, {}
         for request in pending.values():
-            reply: dict[str, Any] = {"id": request.id, "done": True, "ok": False, "error": error}
-            if request.op == "run":
-                reply.update(ok=True, status="interrupted" if interrupted else "error")
-            self._finish(request, reply)
+            self._finish(request, _failure(request, error, interrupted))
+
+
+def _failure(request: Request, error: str, interrupted: bool = False) -> dict[str, Any]:
+    """The final reply of a request the worker never answered."""
+    reply: dict[str, Any] = {"id": request.id, "done": True, "ok": False, "error": error}
+    if request.op == "run":
+        reply.update(ok=True, status="interrupted" if interrupted else "error")
+    return reply

@@ -14,7 +14,7 @@ from ifcscript_desktop.core.params import coerce_params, granted_paths
 from ifcscript_desktop.core.scriptfile import names_properties, ScriptMeta, parse_script
 from ifcscript_desktop.core.settings import Settings
 from ifcscript_desktop.core.store import Script, ScriptExecution, Store
-from ifcscript_desktop.core.tablefile import expand_result, expand_tables
+from ifcscript_desktop.core.tablefile import expand_tables, read_result
 
 #: The keys of a run's JSON line (DESIGN.md: every key always present).
 RUN_KEYS = ("execution_id", "script", "model", "status", "duration_s", "result", "output", "error",
@@ -148,7 +148,9 @@ def run_line(execution: ScriptExecution, label: str | None = None) -> dict[str, 
     data = runs.execution_as_dict(execution)
     line = {key: data.get(key) for key in RUN_KEYS}
     line["tables"] = expand_tables(line["tables"])
-    line["result"] = expand_result(line["result"])
+    line["result"], problem = read_result(line["result"])
+    if problem and not line["error"]:
+        line["error"] = problem
     line["execution_id"] = execution.id
     line["script"] = label or execution.script_name
     line["model"] = execution.model_path

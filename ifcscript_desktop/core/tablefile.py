@@ -23,10 +23,13 @@ from typing import Any, overload
 SPILL_ROWS = 1000
 #: Rows per line of the file: what the window decodes at a time.
 BLOCK_ROWS = 1000
+#: More rows than a table file may claim (a guard against a forged header).
+MAX_ROWS = 100_000_000
 TABLES_DIR = ".tables"
 #: A `result` kept in a table file is recorded as `{RESULT_KEY: {"columns", "row_count", "file"}}`.
 RESULT_KEY = "ifcscript_table_file"
 _NAME = re.compile(r"table-\d{1,6}\.jsonl")
+DAMAGED = "Part of this table's file is damaged: those rows read as empty."
 
 
 class TableFileError(ValueError):
@@ -104,12 +107,12 @@ def spill_result(value: Any, output_dir: str | os.PathLike[str]) -> Any:
     and replaced by its reference; anything else is returned as it is."""
     if not (isinstance(value, list) and len(value) > SPILL_ROWS and is_records(value)):
         return value
-    columns: dict[str, None] = {}
-    for row in value:
-        columns.update(dict.fromkeys(row))
+    if len({tuple(row) for row in value}) != 1:
+        return value  # rows with different keys: read back, they would all get every key
+    columns = list(value[0])
     name = "table-0.jsonl"
-    write_table_file(table_file_path(output_dir, name), list(columns), value)
-    return {RESULT_KEY: {"columns": list(columns), "row_count": len(value), "file": name}}
+    write_table_file(table_file_path(output_dir, name), columns, value)
+    return {RESULT_KEY: {"columns": columns, "row_count": len(value), "file": name}}
 
 
 def result_table(value: Any) -> dict[str, Any] | None:
@@ -119,15 +122,18 @@ def result_table(value: Any) -> dict[str, Any] | None:
     return None
 
 
-def expand_result(value: Any) -> Any:
-    """A `result` as the script set it: a spilled table read back into its rows."""
+def read_result(value: Any) -> tuple[Any, str | None]:
+    """A `result` as the script set it (a spilled table read back into its rows), and a
+    sentence when its rows cannot be read (the value is then None)."""
     table = result_table(value)
     if table is None:
-        return value
+        return value, None
     try:
-        return list(TableRows(table["file"]))
-    except (TableFileError, KeyError, TypeError):
-        return None
+        rows = table_rows(table)
+        value = list(rows)
+    except TableFileError as exc:
+        return None, str(exc)
+    return value, DAMAGED if getattr(rows, "damaged", False) else None
 
 
 def is_table_file_name(name: Any) -> bool:
@@ -146,7 +152,7 @@ class TableRows(_Rows):
     rows is asked for. A damaged block reads as empty rows and sets `damaged`.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], expected_rows: int | None = None) -> None:
         self.path = Path(path)
         try:
             data = self.path.read_bytes()
@@ -157,16 +163,27 @@ class TableRows(_Rows):
             raise TableFileError(f"The rows of this table cannot be read from {self.path}: "
                                  f"{exc.strerror or exc}.") from None
         lines = data.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()  # the newline that ends the last block
         try:
             header = json.loads(lines[0])
-            self.columns = [str(c) for c in header["columns"]]
-            self._count = int(header["rows"])
-            self._block = int(header["block"])
-            if self._count < 0 or self._block <= 0:
+            self.columns = [c for c in header["columns"] if isinstance(c, str)]
+            self._count = header["rows"]
+            self._block = header["block"]
+            if len(self.columns) != len(header["columns"]) or type(self._count) is not int \
+                    or self._block != BLOCK_ROWS or not 0 <= self._count <= MAX_ROWS:
                 raise ValueError
-        except (ValueError, KeyError, TypeError):
+        except Exception:  # noqa: BLE001 - anything in a foreign file means the same
             raise TableFileError(f"{self.path} is not a table file of this program.") from None
-        self._lines = lines[1:]
+        blocks = lines[1:]
+        # The file lies in a folder the script could write to: it must still be what the run
+        # recorded, whole (each block one JSON array on its line).
+        if (expected_rows is not None and expected_rows != self._count) \
+                or len(blocks) != -(-self._count // self._block) \
+                or not all(b.startswith(b"[") and b.endswith(b"]") for b in blocks):
+            raise TableFileError(f"The rows of this table cannot be shown: {self.path} was "
+                                 "changed or cut short after the run wrote it.")
+        self._lines = blocks
         self._blocks: dict[int, list[dict[str, Any]]] = {}
         self.damaged = False
 
@@ -191,7 +208,7 @@ class TableRows(_Rows):
             rows = [dict(zip(columns, row)) for row in cells]
             if len(rows) != expected:
                 raise ValueError
-        except (IndexError, ValueError, TypeError):
+        except Exception:  # noqa: BLE001 - a damaged block reads as empty rows, flagged
             self.damaged = True
             rows = [{} for _ in range(expected)]
         return rows
@@ -200,7 +217,8 @@ class TableRows(_Rows):
 def table_rows(table: dict[str, Any]) -> Sequence[dict[str, Any]]:
     """The rows of a table as the reply or the run record holds it: inline or in its file."""
     if table.get("file"):
-        return TableRows(table["file"])
+        count = table.get("row_count")
+        return TableRows(table["file"], count if type(count) is int else None)
     rows = table.get("rows") or []
     columns = table.get("columns")
     if columns and rows and isinstance(rows[0], list):  # rows given as lists of cells
@@ -224,8 +242,12 @@ def expand_tables(tables: list[dict[str, Any]] | None) -> list[dict[str, Any]] |
         if isinstance(table, dict) and table.get("file"):
             table = dict(table)
             try:
-                table["rows"] = list(TableRows(table["file"]))
+                rows = table_rows(table)
+                table["rows"] = list(rows)
             except TableFileError as exc:
                 table["rows"], table["error"] = [], str(exc)
+            else:
+                if getattr(rows, "damaged", False):
+                    table["error"] = DAMAGED
         expanded.append(table)
     return expanded

@@ -29,9 +29,16 @@ class _Job(QRunnable):
         try:
             value = self.fn()
         except Exception as exc:  # routed to the caller's error handler on the GUI thread
-            self.relay.errored.emit(exc)
+            self._emit(self.relay.errored, exc)
         else:
-            self.relay.finished.emit(value)
+            self._emit(self.relay.finished, value)
+
+    @staticmethod
+    def _emit(signal: Any, value: Any) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the window closed while the job ran: nobody is waiting for it
+            pass
 
 
 class BackgroundRunner:

@@ -382,3 +382,17 @@ def test_a_table_read_from_its_file_exports_every_row_sorted_or_not(qtbot: Any, 
         view.save_as(str(tmp_path / "sorted.csv"), "csv")
     with open(tmp_path / "sorted.csv", encoding="utf-8-sig", newline="") as stream:
         assert next(csv.DictReader(stream))["name"] == "Wall 4999"
+
+
+def test_a_damaged_block_of_a_table_file_is_said_not_hidden(qtbot: Any, tmp_path: Path) -> None:
+    from ifcscript_desktop.core.tablefile import TableRows, write_table_file
+    rows = _rows(3000)
+    path = tmp_path / "table-1.jsonl"
+    write_table_file(path, list(rows[0]), rows)
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = b"[" + b"?" * 40 + b"]"
+    path.write_bytes(b"\n".join(lines))
+    view = _view(TableRows(path), qtbot, list(rows[0]))  # type: ignore[arg-type]
+    assert view.count_label.text() == "3,000 rows"  # the first page is whole
+    view.table.sortByColumn(view.model.columns.index("name"), Qt.SortOrder.AscendingOrder)
+    assert "damaged" in view.count_label.text()

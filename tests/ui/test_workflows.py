@@ -296,3 +296,55 @@ def test_runs_the_command_makes_appear_in_the_runs_tab(qtbot, window: MainWindow
         _, errors = command.communicate(timeout=JOB_TIMEOUT / 1000)
     assert command.returncode == 0, errors
     qtbot.waitUntil(lambda: pane.runs.runs_table.item(0, 2).text() == "success", timeout=10_000)
+
+
+LOOPER = """\
+# /// ifcscript
+# name = "Looper"
+# ///
+print("looping", flush=True)
+while True:
+    pass
+"""
+LOOP_THEN_WRITE = """\
+name = "Loop then write"
+stop_on_error = false
+[[steps]]
+name = "Loop"
+script = "Looper"
+[[steps]]
+name = "Write"
+script = "Writer"
+"""
+
+
+def test_closing_the_model_a_workflow_borrows_never_restarts_its_worker_elsewhere(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, tmp_path: Path, house: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtCore import QThread
+
+    from ifcscript_desktop.ui.qprocess_transport import QProcessTransport
+    started_off_gui_thread = []
+    start = QProcessTransport.start
+
+    def spied_start(self, *args):  # type: ignore[no-untyped-def]
+        if QThread.currentThread() is not self.thread():
+            started_off_gui_thread.append(self)
+        return start(self, *args)
+
+    monkeypatch.setattr(QProcessTransport, "start", spied_start)
+    pane = window.workflows
+    library.save_script(window.store, "Looper", LOOPER)
+    library.save_script(window.store, "Writer", WRITER)
+    _import(pane, tmp_path, LOOP_THEN_WRITE)
+    with qtbot.waitSignal(window.models.model_opened, timeout=OPEN_TIMEOUT):
+        drop(window, [house])
+    pane.choose("Loop then write")
+    with qtbot.waitSignal(pane.runner.job_finished, timeout=JOB_TIMEOUT) as finished:
+        assert pane.run_on_active_model() is not None
+        qtbot.waitUntil(lambda: ScriptExecution.select().where(
+            ScriptExecution.status == "running").count() == 1, timeout=60_000)
+        window.models.close(window.models.models[0])  # the user closes the model meanwhile
+    _, result = finished.args
+    assert [(row["step"], row["status"]) for row in result.rows] == [
+        ("Loop", "interrupted"), ("Write", "success")]  # Write ran in a worker of its own
+    assert started_off_gui_thread == []

@@ -28,6 +28,7 @@ class TableModel(QAbstractTableModel):
                  parent: Any = None) -> None:
         super().__init__(parent)
         self._rows = rows
+        self._source = rows  # kept when the rows are decoded into a list, for `damaged`
         self._columns = list(columns) if columns is not None else cells.columns_of(rows)
         self._order: Sequence[int] = range(len(rows))
         self._loaded = min(self.PAGE_SIZE, len(rows))
@@ -94,6 +95,11 @@ class TableModel(QAbstractTableModel):
     def total_rows(self) -> int:
         """Rows in the table, before filtering."""
         return len(self._rows)
+
+    @property
+    def damaged(self) -> bool:
+        """Some rows came from a damaged part of their table file (they show empty)."""
+        return bool(getattr(self._source, "damaged", False))
 
     @property
     def shown_rows(self) -> int:

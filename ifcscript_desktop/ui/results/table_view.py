@@ -108,6 +108,7 @@ class TableView(QWidget):
         self.filter_edit.textChanged.connect(self._filter_timer.start)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.modelReset.connect(self._update_count)
+        self.model.rowsInserted.connect(self._update_count)  # a page read: damage shows up here
         self.export_finished.connect(self._on_exported)
         self.export_failed.connect(self._on_export_failed)
         self._update_count()
@@ -175,8 +176,10 @@ class TableView(QWidget):
     def _update_count(self) -> None:
         total, shown = self.model.total_rows, self.model.shown_rows
         noun = "row" if total == 1 else "rows"
-        self.count_label.setText(f"{total:,} {noun}" if shown == total
-                                 else f"{shown:,} of {total:,} {noun}")
+        text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
+        if self.model.damaged:
+            text += " (part of the table's file is damaged: those rows show empty)"
+        self.count_label.setText(text)
 
     def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = self.selected_rows()
