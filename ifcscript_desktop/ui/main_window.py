@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self.restoreGeometry(self.qsettings.value("geometry", b""))
-        # A first start sizes the side panes once the window has its size (see showEvent).
+        # A first start gives the side panes their share once the window has its size.
         self._size_docks = not self.restoreState(self.qsettings.value("window_state", b""))
         self.last_problem: str | None = None
         self.statusBar().showMessage("Drop an IFC file on the window, or File > Open model.")
@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(scripts_dock, model_dock)
         params_dock = self._dock("Parameters", self.params, Qt.DockWidgetArea.RightDockWidgetArea)
         self._side_docks = [model_dock, params_dock]
+        self.params.setMinimumWidth(260)  # a file list and its buttons stay readable
         self.bottom = QTabWidget()
         self.bottom.addTab(self.results, "Results")
         self.bottom.addTab(self.history, "History")
@@ -228,7 +229,8 @@ class MainWindow(QMainWindow):
         self.model_box.addItem(model.name, model.path)
         self.model_box.setCurrentIndex(self.model_box.count() - 1)
         self.model_box.blockSignals(False)
-        self.statusBar().showMessage(model.summary())
+        # Its summary stays on the right; here, what to do next.
+        self.statusBar().showMessage(f"Opened {model.name}: pick a script and press F5 to run it.")
         # Complete the class names of this model's schema (IFC2X3, IFC4, IFC4X3...) in the editor.
         model.handle.query("classes", {}, lambda reply: self.editor.set_ifc_classes(
             reply.get("classes") or []))
@@ -335,10 +337,12 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if self._size_docks:
             self._size_docks = False
-            width = self.width()
-            sizes = [max(300, width // 4), max(260, width // 6)]
-            QTimer.singleShot(0, self, lambda: self.resizeDocks(self._side_docks, sizes,
-                                                                Qt.Orientation.Horizontal))
+            QTimer.singleShot(0, self, self._size_side_docks)
+
+    def _size_side_docks(self) -> None:
+        width = self.width()
+        self.resizeDocks(self._side_docks, [max(260, width // 5), max(300, width // 5)],
+                         Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.scripts.flush_draft()

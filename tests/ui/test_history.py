@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QFontInfo
+from PySide6.QtGui import QFontMetrics
 
 from ifcscript_desktop.core.runs import create_execution, finish_execution, mark_running
 from ifcscript_desktop.core.store import ScriptExecution, Store, open_store
@@ -123,7 +123,8 @@ def test_the_detail_shows_code_output_and_error(qtbot: Any, store: Store, tmp_pa
     detail = pane.detail
     assert detail.execution_id == run.id
     assert detail.code.toPlainText() == CODE
-    assert QFontInfo(detail.code.font()).fixedPitch()  # the code is shown in monospace
+    metrics = QFontMetrics(detail.code.font())  # the code is shown in monospace: i as wide as W
+    assert metrics.horizontalAdvance("iiii") == metrics.horizontalAdvance("WWWW")
     assert "hello from the script" in detail.output.toPlainText()
     assert detail.error.text() == "ZeroDivisionError: division by zero"
     assert 'line 2' in detail.traceback.toPlainText()

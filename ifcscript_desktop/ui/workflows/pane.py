@@ -109,9 +109,12 @@ class WorkflowsPane(QWidget):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([300, 1000])
+        # Scrolls sideways rather than making the whole window wider on a small screen.
+        scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroller.setWidget(splitter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        layout.addWidget(scroller)
 
     def _connect(self) -> None:
         self.new_button.clicked.connect(self.new_workflow)
