@@ -165,6 +165,9 @@ class WorkflowBatch:
             return None
         return client
 
+    def _is_lent(self, client: WorkerClient) -> bool:
+        return any(client is lent for lent in self._lent.values())
+
     def _client(self) -> WorkerClient:
         """A worker for one model: the one started ahead when there is one (and alone)."""
         with self._lock:
@@ -260,7 +263,7 @@ class WorkflowBatch:
         model = outcome.model
         run = start_execution(self.store, step.source, model, step.params, "workflow",
                               workflow_execution=outcome.execution)
-        lent = any(client is other for other in self._lent.values())
+        lent = self._is_lent(client)
         holds_model = client.model_path is not None and model_key(client.model_path) == model
         if lent and not holds_model:
             line = fail_execution(run, "The model was closed in the window during the workflow.",
@@ -299,7 +302,7 @@ class WorkflowBatch:
                     client.cancel(request)
                     if request.wait(10):
                         return True
-                if any(client is other for other in self._lent.values()):
+                if self._is_lent(client):
                     return False  # never kill a worker the window lent: it holds an open model
                 client.kill()
                 request.wait(10)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any, TypeGuard
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from ifcscript_desktop.core.tablefile import TableFileError, result_table, table_rows
+from ifcscript_desktop.core.tablefile import TableFileError, is_records, result_table, table_rows
 from ifcscript_desktop.ui.results.chart import ChartPane
 from ifcscript_desktop.ui.results.files import FilesPane
 from ifcscript_desktop.ui.results.output import OutputPane
@@ -24,10 +24,6 @@ _FAILED = {"error": "The run failed.",
 _ENDINGS = {"success": "Finished", "error": "Failed", "timeout": "Timed out",
             "cancelled": "Cancelled by the user", "interrupted": "Interrupted"}
 SPLIT_AT_MOST = 3  # more tables than this are shown as tabs rather than stacked
-
-
-def _is_records(value: Any) -> TypeGuard[list[dict[str, Any]]]:
-    return isinstance(value, list) and bool(value) and all(isinstance(r, dict) for r in value)
 
 
 class ResultsPane(QTabWidget):
@@ -106,7 +102,7 @@ class ResultsPane(QTabWidget):
         spilled = result_table(result)
         if spilled is not None:
             widgets.append(self._table_from(spilled, "Result"))
-        elif _is_records(result):
+        elif is_records(result):
             widgets.append(self._table(result, None, "Result"))
         elif isinstance(result, (dict, list)):
             self.result_tree = ResultTree()
