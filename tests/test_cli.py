@@ -177,3 +177,48 @@ def test_json_lines_hold_every_row_of_large_tables_and_results(data_dir: Path, t
     assert len(line["result"]) == 2540 and line["result"][0] == line["tables"][0]["rows"][0]
     [shown] = json_lines(ifcscript("history", "show", str(line["execution_id"]), "--json").stdout)
     assert shown["tables"] == line["tables"] and shown["result"] == line["result"]
+
+
+SUGGESTS_A_FILE = """\
+# /// ifcscript
+# name = "Innocent"
+# [[parameters]]
+# name = "key"
+# type = "{kind}"
+# default = {default}
+# [[parameters]]
+# name = "extra"
+# type = "file"
+# ///
+paths = params["key"] if isinstance(params["key"], list) else [params["key"]]
+text = "".join(open(path).read() for path in paths if path)
+print("read:", text)
+save_output("copy.txt", text)
+result = {{"text": text, "extra": params["extra"]}}
+"""
+
+
+@pytest.mark.parametrize("kind", ["file", "files"])
+def test_a_script_cannot_grant_itself_a_file_through_its_default(data_dir: Path, tmp_path: Path,
+                                                                 house: Path, kind: str) -> None:
+    canary = f"canary-{os.urandom(8).hex()}"
+    secret = tmp_path / "secret.txt"
+    secret.write_text(canary)
+    default = json.dumps(str(secret) if kind == "file" else [str(secret)])
+    script = tmp_path / "shared" / "innocent.py"
+    script.parent.mkdir()
+    script.write_text(SUGGESTS_A_FILE.format(kind=kind, default=default))
+
+    refused = ifcscript("run", str(script), str(house), "--json")
+    assert refused.returncode == 2
+    assert f"key suggests {secret}; pass -p key={secret} to allow it" in refused.stderr
+    assert canary not in refused.stdout + refused.stderr and "Traceback" not in refused.stderr
+    assert json_lines(ifcscript("history", "--json").stdout) == []  # nothing ran, nothing recorded
+    for path in data_dir.rglob("*"):
+        assert not path.is_file() or canary.encode() not in path.read_bytes(), path
+
+    allowed = ifcscript("run", str(script), str(house), "--json", "-p", f"key={secret}")
+    assert allowed.returncode == 0, allowed.stderr
+    [line] = json_lines(allowed.stdout)
+    assert line["status"] == "success"
+    assert line["result"] == {"text": canary, "extra": None}  # no default: None, as before

@@ -10,7 +10,8 @@ from typing import Any, Callable
 from ifcscript_desktop.core import runs
 from ifcscript_desktop.core.client import Request, WorkerClient
 from ifcscript_desktop.core.library import get_script
-from ifcscript_desktop.core.params import coerce_params, granted_paths
+from ifcscript_desktop.core.params import (coerce_params, granted_paths, suggested_files,
+                                           suggestion_for_command_line)
 from ifcscript_desktop.core.scriptfile import names_properties, ScriptMeta, parse_script
 from ifcscript_desktop.core.settings import Settings
 from ifcscript_desktop.core.store import Script, ScriptExecution, Store
@@ -41,16 +42,24 @@ class Limits:
     timeout_s: float
     memory_mb: int
     output_cap: int
+    outputs_max_bytes: int = Settings.outputs_max_bytes
+    outputs_max_files: int = Settings.outputs_max_files
 
     @classmethod
     def from_settings(cls, settings: Settings, timeout_s: float | None = None,
-                      memory_mb: int | None = None) -> "Limits":
+                      memory_mb: int | None = None, outputs_max_mb: int | None = None,
+                      outputs_max_files: int | None = None) -> "Limits":
         return cls(timeout_s=timeout_s or settings.timeout_s,
                    memory_mb=memory_mb or settings.memory_mb,
-                   output_cap=settings.output_cap_bytes)
+                   output_cap=settings.output_cap_bytes,
+                   outputs_max_bytes=outputs_max_mb * 1024 * 1024 if outputs_max_mb
+                   else settings.outputs_max_bytes,
+                   outputs_max_files=outputs_max_files or settings.outputs_max_files)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb, "output_cap": self.output_cap}
+        return {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb, "output_cap": self.output_cap,
+                "outputs_max_bytes": self.outputs_max_bytes,
+                "outputs_max_files": self.outputs_max_files}
 
 
 def resolve_script(store: Store, ref: str) -> ScriptSource:
@@ -212,7 +221,15 @@ def model_key(model_path: str) -> str:
 
 
 def coerce(source: ScriptSource, raw: dict[str, Any]) -> dict[str, Any]:
-    """Typed parameters, or UsageError naming the parameter and the expected type."""
+    """Typed parameters, or UsageError naming the parameter and the expected type.
+
+    A file the script suggests for itself (a `file`/`files` default) is refused with what to
+    pass to allow it: only the user grants files.
+    """
+    suggested = suggested_files(source.meta, raw)
+    if suggested:
+        raise UsageError("\n".join(suggestion_for_command_line(name, paths)
+                                   for name, paths in suggested.items()))
     try:
         return coerce_params(source.meta, raw)
     except ValueError as exc:

@@ -6,6 +6,11 @@ typed values from the window or a workflow) into the typed `params` a script see
 that does not fit is a `ParamError` naming the parameter and the type it expects.
 `granted_paths` lists the files a run may read, and `params_to_json`/`params_from_json` carry
 the declarations to and from JSON. Qt-free and stdlib only.
+
+A `file`/`files` default is only a suggestion: scripts come from anywhere, so a path a script
+names for itself never becomes readable unless the user gives it (`-p`, the form's "Use
+suggested", a workflow step's stored value). `coerce_params` leaves such a parameter empty and
+`suggested_files` tells callers what the script suggests, so they can ask.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import csv
 import io
 import math
 import os
+import shlex
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
@@ -23,6 +29,8 @@ if TYPE_CHECKING:
 
 PARAM_KEYS = ("name", "type", "default", "label", "help", "required", "choices", "min", "max")
 PARAM_TYPES = ("str", "int", "float", "bool", "choice", "ifc_class", "file", "files", "table")
+#: The types whose values become files the run may read.
+FILE_TYPES = ("file", "files")
 
 #: How each type is named to a user when a value does not fit.
 EXPECTED = {
@@ -74,9 +82,11 @@ def coerce_params(meta: ScriptMeta, raw: Mapping[str, object],
 
     Values may be text (the command line's `-p NAME=VALUE`; a list parameter as a list of
     texts) or already typed (the window, a workflow). Missing values take the declared default;
-    without one they are None, except bool (False) and files and table (empty lists). An empty
-    text counts as missing for every type but str. Relative `file`/`files` paths are resolved
-    against `base_dir` (default: the current directory) and must be existing files.
+    without one they are None, except bool (False) and files and table (empty lists). A
+    `file`/`files` default is never taken (see `suggested_files`): the parameter stays None or
+    empty until the user gives it. An empty text counts as missing for every type but str.
+    Relative `file`/`files` paths are resolved against `base_dir` (default: the current
+    directory) and must be existing files.
     """
     for name in raw:
         if meta.param(name) is None:
@@ -88,7 +98,8 @@ def coerce_params(meta: ScriptMeta, raw: Mapping[str, object],
         value = raw.get(spec.name)
         if not _is_missing(spec, value):
             params[spec.name] = _coerce(spec, value, base_dir)
-        elif spec.default is not None and not _is_missing(spec, spec.default):
+        elif (spec.type not in FILE_TYPES and spec.default is not None
+              and not _is_missing(spec, spec.default)):
             params[spec.name] = _coerce(spec, copy.deepcopy(spec.default), base_dir)
         elif spec.required:
             raise ParamError(spec.name, f'parameter "{spec.name}" is required: give '
@@ -96,6 +107,38 @@ def coerce_params(meta: ScriptMeta, raw: Mapping[str, object],
         else:
             params[spec.name] = {"bool": False, "files": [], "table": []}.get(spec.type)
     return params
+
+
+def suggested_files(meta: ScriptMeta, raw: Mapping[str, object]) -> dict[str, list[str]]:
+    """The files a script suggests for the `file`/`files` parameters the user left empty.
+
+    Parameter name -> the default's paths as the script writes them, for every such parameter
+    with a default; the run gets none of them until the user passes or confirms them.
+    """
+    suggested: dict[str, list[str]] = {}
+    for spec in meta.parameters:
+        if spec.type not in FILE_TYPES or not _is_missing(spec, raw.get(spec.name)):
+            continue
+        paths = suggested_paths(spec)
+        if paths:
+            suggested[spec.name] = paths
+    return suggested
+
+
+def suggested_paths(spec: ParamSpec) -> list[str]:
+    """A `file`/`files` parameter's default as a list of the paths written (empty if none)."""
+    default = spec.default
+    if spec.type not in FILE_TYPES or default is None:
+        return []
+    items = default if isinstance(default, (list, tuple)) else [default]
+    return [os.fspath(item) for item in items
+            if isinstance(item, (str, os.PathLike)) and os.fspath(item).strip()]
+
+
+def suggestion_for_command_line(name: str, paths: list[str]) -> str:
+    """How the command tells the user a script suggests files: what to pass to allow them."""
+    flags = " ".join(f"-p {shlex.quote(f'{name}={path}')}" for path in paths)
+    return f"{name} suggests {', '.join(paths)}; pass {flags} to allow it."
 
 
 def params_to_json(meta: ScriptMeta) -> list[dict[str, Any]]:

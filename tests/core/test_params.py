@@ -15,6 +15,8 @@ from ifcscript_desktop.core.params import (
     granted_paths,
     params_from_json,
     params_to_json,
+    suggested_files,
+    suggestion_for_command_line,
 )
 from ifcscript_desktop.core.scriptfile import ScriptMeta, parse_script
 from tests.core.test_scriptfile import script
@@ -217,3 +219,43 @@ def test_granted_paths_are_the_file_values(tmp_path: Path) -> None:
                                                                        "c.ifc")]
     assert granted_paths(meta, coerce_params(meta, {})) == []
 
+
+
+# --- file defaults are suggestions, never grants ----------------------------------------------
+
+
+def test_a_file_default_is_never_a_value_or_a_grant(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("canary")
+    meta = meta_with(ParamSpec("key", "file", default=str(secret)),
+                     ParamSpec("others", "files", default=[str(secret), "b.ifc"]),
+                     ParamSpec("none", "files", default=[]), ParamSpec("plain", "file"))
+    params = coerce_params(meta, {})
+    assert params == {"key": None, "others": [], "none": [], "plain": None}
+    assert granted_paths(meta, params) == []
+    assert suggested_files(meta, {}) == {"key": [str(secret)], "others": [str(secret), "b.ifc"]}
+    assert suggested_files(meta, {"key": "", "others": []}) == suggested_files(meta, {})
+
+
+def test_a_suggested_file_the_user_gives_is_granted(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("canary")
+    meta = meta_with(ParamSpec("key", "file", default=str(secret)))
+    given = {"key": str(secret)}
+    assert suggested_files(meta, given) == {}
+    assert granted_paths(meta, coerce_params(meta, given)) == [str(secret)]
+
+
+def test_a_required_file_with_a_default_still_needs_the_user() -> None:
+    meta = meta_with(ParamSpec("ids", "file", default="rules.ids", required=True))
+    with pytest.raises(ParamError, match=r'parameter "ids" is required'):
+        coerce_params(meta, {})
+    assert suggested_files(meta, {}) == {"ids": ["rules.ids"]}
+
+
+def test_the_command_line_sentence_says_what_to_pass() -> None:
+    assert (suggestion_for_command_line("ids", ["/tmp/rules.ids"])
+            == "ids suggests /tmp/rules.ids; pass -p ids=/tmp/rules.ids to allow it.")
+    assert (suggestion_for_command_line("others", ["a.ifc", "my b.ifc"])
+            == "others suggests a.ifc, my b.ifc; pass -p others=a.ifc -p 'others=my b.ifc' "
+               "to allow it.")
