@@ -16,6 +16,7 @@ from ifcscript_desktop.core.runs import get_execution
 from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import Script, ScriptExecution, Store
 from ifcscript_desktop.ui.models import OpenModel, OpenModels
+from ifcscript_desktop.ui.params.form import refuse_suggested
 
 
 @dataclass(eq=False)
@@ -60,6 +61,7 @@ class RunController(QObject):
             return False
         try:
             source = source_from_text(code, name, script)
+            refuse_suggested(source.meta, raw_params)  # only the user grants files
             params = coerce_params(source.meta, raw_params)
         except ScriptFileError as exc:
             self.run_refused.emit(f"The script's metadata block is wrong: {exc}", exc.line or 0)

@@ -304,3 +304,91 @@ def test_stale_remembered_values_fall_back_to_the_defaults(
     assert (values["level"], values["strict"], values["count"], values["tolerance"]) == (
         200, True, 10, 0.25)
     assert "gone" not in values
+
+
+SUGGESTS = '''\
+# /// ifcscript
+# name = "Suggests"
+# [[parameters]]
+# name = "key"
+# type = "file"
+# default = "{secret}"
+# [[parameters]]
+# name = "others"
+# type = "files"
+# default = ["{secret}", "{other}"]
+# ///
+paths = ([params["key"]] if params["key"] else []) + params["others"]
+result = [open(path).read() for path in paths]
+'''
+
+
+def suggesting(tmp_path: Path) -> tuple[str, Path, Path]:
+    secret, other = tmp_path / "secret.txt", tmp_path / "other.txt"
+    secret.write_text(f"canary-{id(tmp_path)}")
+    other.write_text("other")
+    return SUGGESTS.format(secret=secret, other=other), secret, other
+
+
+def test_a_suggested_file_is_shown_not_filled_in_until_confirmed(
+    qtbot: QtBot, tmp_path: Path,
+) -> None:
+    code, secret, other = suggesting(tmp_path)
+    form = ParamsForm()
+    qtbot.addWidget(form)
+    form.set_parameters(parse_script(code))
+    key, others = form.field("key"), form.field("others")
+    assert form.values() == {"key": None, "others": []}  # nothing the script could read
+    assert editor(form, "key").text() == ""  # type: ignore[attr-defined]
+    assert editor(form, "key").placeholderText() == f"Suggested: {secret}"  # type: ignore
+    message = form.validate()
+    assert message is not None and f'"key" suggests {secret}' in message
+    assert form.error_text("key").startswith(f"Suggests {secret}: click")
+    assert form.error_text("others").startswith(f"Suggests {secret}, {other}: click")
+
+    use_key = key.findChild(QPushButton, "use_suggested")
+    use_others = others.findChild(QPushButton, "use_suggested")
+    assert use_key is not None and use_others is not None
+    with qtbot.waitSignal(form.values_changed):
+        qtbot.mouseClick(use_key, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(use_others, Qt.MouseButton.LeftButton)
+    assert form.values() == {"key": str(secret), "others": [str(secret), str(other)]}
+    assert not use_key.isEnabled() and not use_others.isEnabled()
+    assert form.validate() is None and form.error_text("key") == ""
+
+
+def test_a_form_without_suggestions_has_no_suggest_button(form: ParamsForm) -> None:
+    assert form.field("ids").findChild(QPushButton, "use_suggested") is None
+    assert form.field("others").findChild(QPushButton, "use_suggested") is None
+    assert editor(form, "ids").placeholderText() == "Path of a file"  # type: ignore
+
+
+def test_the_window_runs_a_suggested_file_only_once_confirmed(
+    qtbot: QtBot, tmp_path: Path, data_dir: Path, house: Path,
+) -> None:
+    from ifcscript_desktop.core.runs import list_executions
+    from ifcscript_desktop.ui.app import build_main_window
+    from tests.ui.test_app import RUN_TIMEOUT, open_house
+
+    code, secret, other = suggesting(tmp_path)
+    window = build_main_window(str(data_dir), [])
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        open_house(qtbot, window, house)
+        window.scripts.show_code(code, "Suggests")
+        with qtbot.waitSignal(window.runs.run_refused) as refused:
+            window.run_script()
+        assert f'"key" suggests {secret}: click "Use suggested"' in refused.args[0]
+        assert list_executions(window.store, limit=5) == []  # refused before anything ran
+        for name in ("key", "others"):
+            button = window.params.field(name).findChild(QPushButton, "use_suggested")
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
+            window.run_script()
+        reply = finished.args[0]
+        assert reply["status"] == "success", reply
+        assert reply["result"] == [secret.read_text(), secret.read_text(), "other"]
+    finally:
+        window.close()
+        window.store.close()

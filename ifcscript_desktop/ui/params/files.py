@@ -1,4 +1,8 @@
-"""``file`` and ``files`` parameters: paths typed or picked with a file dialog."""
+"""``file`` and ``files`` parameters: paths typed or picked with a file dialog.
+
+A script's default for them is only a suggestion (shown, not filled in): the script may read
+it once the user clicks "Use suggested", like a file they picked themselves.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QLabel,
     QLineEdit,
     QListWidget,
     QPushButton,
@@ -16,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ifcscript_desktop.core.params import ParamSpec
+from ifcscript_desktop.core.params import ParamSpec, suggested_paths
 from ifcscript_desktop.ui.params.dialogs import ParamsDialogs
 from ifcscript_desktop.ui.params.fields import ParamField
 
@@ -33,21 +38,45 @@ def _is_path(value: Any) -> bool:
     return isinstance(value, (str, os.PathLike)) and bool(os.fspath(value).strip())
 
 
+USE_SUGGESTED = "Use suggested"
+
+
+def _suggest_button(paths: list[str]) -> QPushButton:
+    button = QPushButton(USE_SUGGESTED)
+    button.setObjectName("use_suggested")
+    listing = "\n".join(paths)
+    button.setToolTip(f"The script suggests:\n{listing}\nIt may read it only once you click here.")
+    return button
+
+
 class FileField(ParamField):
-    """A path line and a Browse button."""
+    """A path line and a Browse button (and "Use suggested" when the script suggests a file)."""
 
     def __init__(self, spec: ParamSpec, dialogs: ParamsDialogs,
                  parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         self._dialogs = dialogs
+        self.suggested = suggested_paths(spec)
         self.editor = QLineEdit()
-        self.editor.setPlaceholderText("Path of a file")
+        self.editor.setPlaceholderText(f"Suggested: {', '.join(self.suggested)}"
+                                       if self.suggested else "Path of a file")
         self.editor.textChanged.connect(self.changed)
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self._on_browse)
         self._add(self.editor)
         self._add(self.browse, 0)
-        self.set_value(spec.default)
+        self.use_suggested: QPushButton | None = None
+        if self.suggested:
+            self.use_suggested = _suggest_button(self.suggested)
+            self.use_suggested.clicked.connect(self.confirm_suggestion)
+            self.editor.textChanged.connect(self._update_suggest_button)
+            self._add(self.use_suggested, 0)
+            self._update_suggest_button()
+
+    def confirm_suggestion(self) -> None:
+        """The user allows the suggested file: it becomes the value, as if picked."""
+        if self.suggested:
+            self.editor.setText(self.suggested[0])
 
     def value(self) -> str | None:
         return self.editor.text().strip() or None
@@ -64,9 +93,13 @@ class FileField(ParamField):
         if path:
             self.editor.setText(path)
 
+    def _update_suggest_button(self) -> None:
+        if self.use_suggested is not None:
+            self.use_suggested.setEnabled(self.value() is None)
+
 
 class FilesField(ParamField):
-    """A list of paths with Add and Remove buttons."""
+    """A list of paths with Add and Remove buttons (and "Use suggested" when suggested)."""
 
     def __init__(self, spec: ParamSpec, dialogs: ParamsDialogs,
                  parent: QWidget | None = None) -> None:
@@ -85,12 +118,27 @@ class FilesField(ParamField):
         buttons = QVBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
+        self.suggested = suggested_paths(spec)
+        self.use_suggested: QPushButton | None = None
+        self.suggestion: QLabel | None = None
+        column = QVBoxLayout()
+        column.addWidget(self.editor)
+        if self.suggested:
+            self.use_suggested = _suggest_button(self.suggested)
+            self.use_suggested.clicked.connect(self.confirm_suggestion)
+            buttons.addWidget(self.use_suggested)
+            self.suggestion = QLabel(f"Suggested: {', '.join(self.suggested)}")
+            self.suggestion.setWordWrap(True)
+            self.suggestion.setTextFormat(Qt.TextFormat.PlainText)
+            self.suggestion.setEnabled(False)  # greyed, like a line edit's placeholder
+            column.addWidget(self.suggestion)
+            self.changed.connect(self._update_suggestion)
+        column.addStretch(1)
         buttons.addStretch(1)
-        self._add(self.editor)
+        self._layout.addLayout(column, 1)
         self._layout.addLayout(buttons)
-        self._layout.setAlignment(self.editor, Qt.AlignmentFlag.AlignTop)
-        self.set_value(spec.default)
         self._on_selection_changed()
+        self._update_suggestion()
 
     def value(self) -> list[str]:
         return [self.editor.item(row).text() for row in range(self.editor.count())]
@@ -117,9 +165,20 @@ class FilesField(ParamField):
         self.add_paths(self._dialogs.open_files(self, title,
                                                 _start_folder(paths[-1] if paths else None)))
 
+    def confirm_suggestion(self) -> None:
+        """The user allows the suggested files: they are added, as if picked."""
+        self.add_paths(self.suggested)
+
     def _on_remove(self) -> None:
         for row in sorted((i.row() for i in self.editor.selectedIndexes()), reverse=True):
             self.editor.takeItem(row)
+
+    def _update_suggestion(self) -> None:
+        pending = bool(self.suggested) and not set(self.suggested) <= set(self.value())
+        if self.use_suggested is not None:
+            self.use_suggested.setEnabled(pending)
+        if self.suggestion is not None:
+            self.suggestion.setVisible(pending)
 
     def _on_selection_changed(self) -> None:
         self.remove_button.setEnabled(bool(self.editor.selectedIndexes()))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ifcscript_desktop.core.params import ParamError, ParamSpec, coerce_params
+from ifcscript_desktop.core.params import ParamError, ParamSpec, coerce_params, suggested_files
 from ifcscript_desktop.core.scriptfile import ScriptMeta
 from ifcscript_desktop.ui.params.dialogs import ParamsDialogs
 from ifcscript_desktop.ui.params.fields import (
@@ -55,9 +55,23 @@ def make_field(spec: ParamSpec, dialogs: ParamsDialogs) -> ParamField:
     return TextField(spec)  # str, ifc_class
 
 
+def suggestion_sentence(name: str, paths: list[str]) -> str:
+    """Why a parameter whose file the script only suggests has no value yet, and what to do."""
+    return (f'parameter "{name}" suggests {", ".join(paths)}: click "Use suggested" to let the '
+            "script read it, or choose a file")
+
+
+def refuse_suggested(meta: ScriptMeta, values: Mapping[str, Any]) -> None:
+    """ParamError for the first file parameter left at what the script only suggests."""
+    suggested = suggested_files(meta, values)
+    if suggested:
+        name, paths = next(iter(suggested.items()))
+        raise ParamError(name, suggestion_sentence(name, paths))
+
+
 def field_message(name: str, message: str) -> str:
     """A ParamError's message as shown under its field, which already names the parameter."""
-    for prefix in (f'parameter "{name}": ', f'parameter "{name}" is '):
+    for prefix in (f'parameter "{name}": ', f'parameter "{name}" is ', f'parameter "{name}" '):
         if message.startswith(prefix):
             rest = message[len(prefix):]
             return rest[:1].upper() + rest[1:]
@@ -69,7 +83,8 @@ class ParamsForm(QWidget):
 
     Labels come from ``label`` (else the name), tool tips from ``help``; required parameters
     are starred. ``validate()`` checks the values with :func:`coerce_params` and shows each
-    problem under its field.
+    problem under its field. A ``file``/``files`` default is shown as a suggestion, not as the
+    value: the script gets it only once the user clicks "Use suggested".
     """
 
     values_changed = Signal()
@@ -194,8 +209,10 @@ class ParamsForm(QWidget):
         assert spec is not None
         # One parameter at a time, so every field's problem shows, not only the first.
         single = replace(self._meta, parameters=(spec,))
+        value = {name: self._fields[name].value()}
         try:
-            coerce_params(single, {name: self._fields[name].value()})
+            refuse_suggested(single, value)
+            coerce_params(single, value)
         except ParamError as exc:
             self._show_error(name, field_message(name, str(exc)))
             return str(exc)
