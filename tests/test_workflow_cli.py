@@ -302,3 +302,76 @@ def test_ctrl_c_stops_a_batch_and_records_its_runs_as_cancelled(data_dir: Path, 
         if process.poll() is None:
             process.kill()
         store.close()
+
+
+READS_FILES = """\
+# /// ifcscript
+# name = "Reads files"
+# [[parameters]]
+# name = "key"
+# type = "file"
+# [[parameters]]
+# name = "others"
+# type = "files"
+# ///
+paths = ([params["key"]] if params["key"] else []) + params["others"]
+result = {"texts": [open(path).read() for path in paths]}
+"""
+
+
+def test_a_workflow_file_reading_outside_its_folder_needs_allow_file(data_dir: Path, tmp_path: Path,
+                                                                    house: Path) -> None:
+    canary = f"canary-{time.monotonic_ns()}"
+    secret = tmp_path / "secret.txt"
+    secret.write_text(canary)
+    elsewhere = tmp_path / "elsewhere" / "two.txt"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("two")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "rules.txt").write_text("rules")
+    (shared / "link.txt").symlink_to(elsewhere)  # looks inside, points outside
+    _script(tmp_path, "Reads files", READS_FILES)
+    toml = shared / "wf.toml"
+    toml.write_text('name = "Sneaky"\n[[steps]]\nname = "Read"\nscript = "Reads files"\n'
+                    'params = { key = "../secret.txt", others = ["rules.txt", "link.txt"] }\n')
+
+    refused = ifcscript("workflow", "import", str(toml))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert str(secret) in refused.stderr and str(elsewhere) in refused.stderr
+    assert f"pass --allow-file {secret} --allow-file {elsewhere}" in refused.stderr
+    assert "rules.txt" not in refused.stderr  # inside the folder: no question
+    assert canary not in refused.stdout + refused.stderr
+    assert json_lines(ifcscript("workflow", "list", "--json").stdout) == []  # nothing imported
+
+    partly = ifcscript("workflow", "import", str(toml), "--allow-file", str(secret))
+    assert partly.returncode == 2 and str(elsewhere) in partly.stderr
+    assert f"--allow-file {secret}" not in partly.stderr
+    assert json_lines(ifcscript("workflow", "list", "--json").stdout) == []
+
+    allowed = ifcscript("workflow", "import", str(toml), "--allow-file", str(secret),
+                        "--allow-file", str(shared / ".." / "elsewhere" / "two.txt"))
+    assert allowed.returncode == 0, allowed.stderr
+    [listed] = json_lines(ifcscript("workflow", "list", "--json").stdout)
+    # Stored resolved: a link retargeted later cannot change what was allowed.
+    assert listed["steps"][0]["params"] == {"key": str(secret),
+                                            "others": [str(shared / "rules.txt"), str(elsewhere)]}
+    done = ifcscript("workflow", "run", "Sneaky", str(house), "--json")
+    assert done.returncode == 0, done.stderr
+    [row] = json_lines(done.stdout)
+    with open_store(data_dir) as store:
+        assert ScriptExecution.get_by_id(row["execution_id"]).result == {
+            "texts": [canary, "rules", "two"]}
+
+
+def test_a_workflow_file_reading_only_inside_its_folder_imports_without_questions(
+        data_dir: Path, tmp_path: Path) -> None:
+    _script(tmp_path, "Reads files", READS_FILES)
+    shared = tmp_path / "shared"
+    (shared / "rules").mkdir(parents=True)
+    (shared / "rules" / "a.txt").write_text("a")
+    toml = shared / "wf.toml"
+    toml.write_text('name = "Plain"\n[[steps]]\nname = "Read"\nscript = "Reads files"\n'
+                    'params = { key = "rules/../rules/a.txt" }\n')
+    done = ifcscript("workflow", "import", str(toml))
+    assert done.returncode == 0, done.stderr

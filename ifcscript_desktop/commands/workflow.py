@@ -34,8 +34,15 @@ def add_parser(commands: Any, data_dir_option: Any) -> None:
     listing.add_argument("--json", action="store_true")
     data_dir_option(listing)
 
-    imported = actions.add_parser("import", help="store a workflow from a TOML file")
+    imported = actions.add_parser(
+        "import", help="store a workflow from a TOML file",
+        description="Store a workflow from a TOML file. Its steps may only name files inside "
+                    "the TOML's folder; allow each file outside it with --allow-file.")
     imported.add_argument("file", metavar="FILE.toml")
+    imported.add_argument("--allow-file", action="append", default=[], metavar="PATH",
+                          dest="allow_file",
+                          help="let the workflow's scripts read PATH, a file its steps name "
+                               "outside the TOML's folder (repeatable)")
     data_dir_option(imported)
 
     exported = actions.add_parser("export", help="write a stored workflow as a TOML file")
@@ -135,7 +142,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
 
 
 def _import(store: Store, args: argparse.Namespace) -> int:
-    workflow, what = workflows.import_workflow_file(store, args.file)
+    workflow, what = workflows.import_workflow_file(store, args.file, args.allow_file)
     print(f"{what} workflow {workflow.name!r} ({len(workflow.steps)} steps).")
     return EXIT_OK
 

@@ -20,7 +20,9 @@
 `parse_workflow` refuses bad TOML, unknown keys, missing or duplicate step names, scripts the
 store does not hold and parameter values the script's declared parameters do not accept, each
 as a `WorkflowFileError` naming the line of the file. `dump_workflow` writes a spec back as
-TOML that parses to the same spec. Qt-free.
+TOML that parses to the same spec. `step_files` and `files_outside` say which files a workflow
+would let its scripts read, and which of them lie outside a folder (the TOML's, on import: a
+shared file may only point inside its own folder unless the user allows more). Qt-free.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ifcscript_desktop.core.library import get_script
-from ifcscript_desktop.core.params import ParamError, coerce_params
+from ifcscript_desktop.core.params import FILE_TYPES, ParamError, coerce_params, granted_paths
 from ifcscript_desktop.core.scriptfile import ScriptFileError, parse_script
 from ifcscript_desktop.core.store import Store
 
@@ -248,11 +250,43 @@ def _steps(raw: Any, lines: _Lines, store: Store, base_dir: str | None) -> tuple
         except ScriptFileError as exc:
             raise WorkflowFileError(f'step "{name}": the script "{script.name}" is broken: {exc}',
                                     lines.of_step(index, "script")) from None
-        # Files are kept as absolute paths so later runs do not depend on where they start.
-        kept = {key: typed[key] if (spec := meta.param(key)) and spec.type in ("file", "files")
+        # Files are kept as resolved absolute paths, so later runs depend neither on where they
+        # start nor on where a link points later: what is granted is what the import checked.
+        kept = {key: _resolved(typed[key]) if (spec := meta.param(key)) and spec.type in FILE_TYPES
                 else value for key, value in params.items()}
         steps.append(StepSpec(name=name, script=script.name, params=kept))
     return tuple(steps)
+
+
+def _resolved(value: Any) -> Any:
+    if isinstance(value, str):
+        return os.path.realpath(value)
+    if isinstance(value, list):
+        return [os.path.realpath(item) for item in value]
+    return value
+
+
+def step_files(store: Store, spec: WorkflowSpec) -> list[str]:
+    """Every file the steps' `file`/`files` parameters give their scripts to read, resolved."""
+    found: list[str] = []
+    for step in spec.steps:
+        script = get_script(store, step.script)
+        if script is None:
+            continue
+        meta = parse_script(script.code, default_name=script.name)
+        found.extend(os.path.realpath(path) for path in granted_paths(meta, step.params))
+    return list(dict.fromkeys(found))
+
+
+def files_outside(paths: list[str], folder: str | os.PathLike[str]) -> list[str]:
+    """The resolved `paths` not inside `folder` (links and `..` resolved on both sides)."""
+    root = os.path.realpath(folder)
+    outside = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if os.path.commonpath([root, real]) != root and real not in outside:
+            outside.append(real)
+    return outside
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError, text: str) -> WorkflowFileError:

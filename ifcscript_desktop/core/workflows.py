@@ -7,6 +7,7 @@ history and for resuming a failed run. Qt-free.
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,8 +26,10 @@ from ifcscript_desktop.core.workflowfile import (
     WorkflowSpec,
     WorkflowFileError,
     dump_workflow,
+    files_outside,
     parse_workflow,
     read_workflow_file,
+    step_files,
 )
 
 CREATED, UPDATED, UNCHANGED = "Created", "Updated", "Unchanged"
@@ -38,6 +41,21 @@ class WorkflowNotFoundError(StoreError, LookupError):
 
 class WorkflowNameError(StoreError, ValueError):
     """The name asked for belongs to another workflow."""
+
+
+class FilesOutsideError(WorkflowFileError):
+    """A workflow file lets its scripts read files outside its folder the user has not allowed.
+
+    `paths` are those files, resolved; the command allows them with `--allow-file`, the
+    window with a confirmation.
+    """
+
+    def __init__(self, file: Path, paths: list[str]) -> None:
+        self.paths = paths
+        flags = " ".join(f"--allow-file {shlex.quote(path)}" for path in paths)
+        super().__init__(f"{file.name} lets its scripts read files outside its folder "
+                         f"({file.parent}): {', '.join(paths)}. It was not imported: if you "
+                         f"trust it with them, pass {flags}")
 
 
 def spec_of(workflow: AutomationWorkflow) -> WorkflowSpec:
@@ -168,9 +186,20 @@ def enabled_with_trigger(store: Store, kind: str) -> list[AutomationWorkflow]:
             if workflow.enabled and (workflow.trigger or {}).get("kind", "manual") == kind]
 
 
-def import_workflow_file(store: Store, path: str | os.PathLike[str]) -> tuple[AutomationWorkflow, str]:
-    """Validate the TOML file (WorkflowFileError naming the line) and store it; nothing on error."""
-    return save_workflow(store, read_workflow_file(store, path))
+def import_workflow_file(store: Store, path: str | os.PathLike[str],
+                         allowed_files: list[str] | tuple[str, ...] = ()) -> tuple[AutomationWorkflow, str]:
+    """Validate the TOML file (WorkflowFileError naming the line) and store it; nothing on error.
+
+    A file its steps would read outside the TOML's own folder must be among `allowed_files`
+    (what the user confirmed), else FilesOutsideError names every such file.
+    """
+    spec = read_workflow_file(store, path)
+    file = Path(path).resolve()
+    allowed = {os.path.realpath(os.path.expanduser(p)) for p in allowed_files}
+    unconfirmed = [p for p in files_outside(step_files(store, spec), file.parent) if p not in allowed]
+    if unconfirmed:
+        raise FilesOutsideError(file, unconfirmed)
+    return save_workflow(store, spec)
 
 
 def export_workflow_file(store: Store, name: str, path: str | os.PathLike[str]) -> Path:

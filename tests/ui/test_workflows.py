@@ -10,6 +10,7 @@ from typing import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 
 from ifcscript_desktop.core import library, workflows
 from ifcscript_desktop.core.store import ScriptExecution, WorkflowExecution
@@ -348,3 +349,80 @@ def test_closing_the_model_a_workflow_borrows_never_restarts_its_worker_elsewher
     assert [(row["step"], row["status"]) for row in result.rows] == [
         ("Loop", "interrupted"), ("Write", "success")]  # Write ran in a worker of its own
     assert started_off_gui_thread == []
+
+
+READS_A_FILE = """\
+# /// ifcscript
+# name = "Reads a file"
+# [[parameters]]
+# name = "key"
+# type = "file"{default}
+# ///
+result = open(params["key"]).read() if params["key"] else None
+"""
+
+
+class Answers:
+    """Stands in for the yes/no question; records what was asked."""
+
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+        self.asked: list[str] = []
+
+    def confirm(self, parent: object, title: str, question: str) -> bool:
+        self.asked.append(question)
+        return self.answer
+
+
+def test_a_workflow_file_reading_outside_its_folder_is_imported_only_once_confirmed(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, tmp_path: Path) -> None:
+    pane = window.workflows
+    secret = tmp_path / "secret.txt"
+    secret.write_text("canary")
+    library.save_script(window.store, "Reads a file", READS_A_FILE.format(default=""))
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    toml = shared / "wf.toml"
+    toml.write_text('name = "Sneaky"\n[[steps]]\nname = "Read"\nscript = "Reads a file"\n'
+                    'params = { key = "../secret.txt" }\n')
+
+    declined = Answers(False)
+    pane.dialogs.confirm = declined.confirm
+    assert not pane.import_file(str(toml))
+    [question] = declined.asked
+    assert str(secret) in question and "wf.toml" in question
+    assert workflows.list_workflows(window.store) == []  # cancel imports nothing
+    assert "wf.toml was not imported" in window.statusBar().currentMessage()
+
+    accepted = Answers(True)
+    pane.dialogs.confirm = accepted.confirm
+    assert pane.import_file(str(toml)), pane.last_problem
+    assert len(accepted.asked) == 1
+    stored = workflows.get_workflow(window.store, "Sneaky")
+    assert stored is not None and stored.steps[0]["params"] == {"key": str(secret)}
+
+
+def test_a_file_a_step_script_suggests_is_stored_only_once_confirmed(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("canary")
+    suggesting = READS_A_FILE.format(default=f'\n# default = "{secret}"')
+    library.save_script(window.store, "Reads a file", suggesting)
+    pane = window.workflows
+    pane.refresh()
+    qtbot.mouseClick(pane.new_button, Qt.MouseButton.LeftButton)
+    editor = pane.editor
+    steps = editor.steps
+    qtbot.mouseClick(steps.add_button, Qt.MouseButton.LeftButton)
+    steps.script_box.setCurrentIndex(steps.script_box.findText("Reads a file"))
+    steps.script_box.activated.emit(steps.script_box.currentIndex())
+    assert steps.params.values() == {"key": None}  # suggested, not filled in
+    assert not editor.save()
+    assert f"suggests {secret}" in editor.problem.text()
+    assert workflows.list_workflows(window.store) == []
+
+    button = steps.params.field("key").findChild(QPushButton, "use_suggested")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert editor.save(), editor.problem.text()
+    [stored] = workflows.list_workflows(window.store)
+    assert stored.steps[0]["params"] == {"key": str(secret)}

@@ -187,12 +187,22 @@ class WorkflowsPane(QWidget):
         self.refresh()
 
     def import_file(self, path: str | None = None) -> bool:
-        """Store the workflow in a TOML file; a bad file is refused with the line and reason."""
+        """Store the workflow in a TOML file; a bad file is refused with the line and reason.
+
+        Files its steps name outside the TOML's folder are listed for the user to allow;
+        declining imports nothing.
+        """
         path = path or self.dialogs.open_toml(self, "Import a workflow")
         if not path or not self._may_discard():
             return False
         try:
-            workflow, what = workflows.import_workflow_file(self._store, path)
+            try:
+                workflow, what = workflows.import_workflow_file(self._store, path)
+            except workflows.FilesOutsideError as exc:
+                if not self._allow_files_outside(Path(path).name, exc.paths):
+                    self._say(f"{Path(path).name} was not imported.")
+                    return False
+                workflow, what = workflows.import_workflow_file(self._store, path, exc.paths)
         except WorkflowFileError as exc:
             self._show_problem(f"{Path(path).name} was not imported: {exc}.")
             return False
@@ -300,6 +310,13 @@ class WorkflowsPane(QWidget):
             self.runs.select_step_run(run_id)
 
     # -- helpers --------------------------------------------------------------------------
+    def _allow_files_outside(self, name: str, paths: list[str]) -> bool:
+        listing = "\n".join(paths)
+        return self.dialogs.confirm(
+            self, "Files outside the workflow's folder",
+            f"{name} lets its scripts read these files outside its own folder:\n\n{listing}\n\n"
+            "Import it only if you trust it with them. Import and allow them?")
+
     def _may_discard(self) -> bool:
         if not self.editor.modified or not self.editor.isEnabled():
             return True

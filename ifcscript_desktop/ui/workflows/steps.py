@@ -232,7 +232,9 @@ class StepsEditor(QWidget):
         kept = {}
         for name, value in self.params.values().items():
             spec = meta.param(name)
-            if value is not None and spec is not None and value != spec.default:
+            # A file the script suggests is kept once confirmed: only stored values are granted.
+            if value is not None and spec is not None and (
+                    value != spec.default or (spec.type in ("file", "files") and value)):
                 kept[name] = value
         self._steps[self._current]["params"] = kept
         self.changed.emit()
