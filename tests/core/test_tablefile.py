@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ifcscript_desktop.core.jsonline import write_json_line
 from ifcscript_desktop.core.tablefile import (BLOCK_ROWS, RESULT_KEY, TableFileError, TableRows, expand_tables,
-                                              is_table_file_name, read_result, row_count,
-                                              spill_result, table_file_path, table_rows,
-                                              write_table_file)
+                                              is_table_file_name, max_file_bytes, read_result,
+                                              row_count, spill_result, stream_tables,
+                                              table_file_path, table_rows, write_table_file)
 
 COLUMNS = ["GlobalId", "name", "area", "tags"]
 
@@ -119,3 +128,160 @@ def test_only_the_names_the_run_child_gives_are_trusted() -> None:
     assert is_table_file_name("table-12.jsonl")
     for name in ("../table-1.jsonl", "/etc/passwd", "table-1.jsonl/..", "x.jsonl", 5, None):
         assert not is_table_file_name(name)
+
+
+# -- a table file the script replaced: read as hostile, refused with a sentence, quickly ---------
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """Fail the test instead of hanging it when a reader blocks (a named pipe) or loops."""
+    def expired(signum: int, frame: object) -> None:
+        raise AssertionError("the reader did not return within 10 s")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, 10)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _replace_with(path: Path, hazard: str) -> None:
+    """Put what a hostile script could leave at `path` in place of its table file."""
+    if hazard == "fifo":
+        path.unlink()
+        os.mkfifo(path)
+    elif hazard == "dev-zero":
+        path.unlink()
+        path.symlink_to("/dev/zero")
+    elif hazard == "sparse-1tib":
+        os.truncate(path, 1 << 40)
+    elif hazard == "folder":
+        path.unlink()
+        path.mkdir()
+    elif hazard == "huge-line":
+        # A valid header, then one block's line of 60 MB (sparse: no disk used) never ending.
+        header = path.read_bytes().split(b"\n")[0]
+        path.write_bytes(header + b"\n[")
+        os.truncate(path, 60 << 20)
+    else:
+        raise ValueError(hazard)
+
+
+HAZARDS = {"fifo": "named pipe", "dev-zero": "link", "sparse-1tib": "it is 1.0 TB",
+           "folder": "folder", "huge-line": "changed or cut short"}
+
+
+@pytest.mark.parametrize("hazard", sorted(HAZARDS))
+def test_a_table_file_replaced_by_something_hostile_gets_a_sentence_quickly(
+        tmp_path: Path, hazard: str, deadline: None) -> None:
+    path = tmp_path / ".tables" / "table-1.jsonl"
+    write_table_file(path, COLUMNS, _rows(2500))
+    _replace_with(path, hazard)
+    started = time.monotonic()
+    with pytest.raises(TableFileError, match=HAZARDS[hazard]) as caught:
+        table_rows({"columns": COLUMNS, "row_count": 2500, "file": str(path)})
+    assert time.monotonic() - started < 2
+    assert str(caught.value).endswith(".") and str(path) in str(caught.value)
+    value, problem = read_result({RESULT_KEY: {"columns": COLUMNS, "row_count": 2500, "file": str(path)}})
+    assert value is None and problem == str(caught.value)
+
+
+def test_a_tables_folder_replaced_by_a_link_is_not_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    write_table_file(elsewhere / "table-1.jsonl", COLUMNS, _rows(1500))
+    run_folder = tmp_path / "run"
+    run_folder.mkdir()
+    (run_folder / ".tables").symlink_to(elsewhere)
+    with pytest.raises(TableFileError, match="link"):
+        TableRows(table_file_path(run_folder, "table-1.jsonl"), 1500)
+
+
+def test_a_file_larger_than_its_rows_allow_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "table-1.jsonl"
+    write_table_file(path, COLUMNS, _rows(1500))
+    os.truncate(path, max_file_bytes(1500) + 1)  # sparse: what a script can claim for free
+    with pytest.raises(TableFileError, match="a table of 1,500 rows takes at most"):
+        TableRows(path, 1500)
+
+
+def test_a_file_still_growing_is_read_as_it_was_when_opened(tmp_path: Path, deadline: None) -> None:
+    # A process left behind by the run keeps appending one endless line to the table file.
+    path = tmp_path / "table-1.jsonl"
+    write_table_file(path, COLUMNS, _rows(2500))
+    writer = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys\nstream = open(sys.argv[1], 'ab', buffering=0)\nstream.write(b'[' * 65536)\n"
+         "print('growing', flush=True)\nfor _ in range(4096):\n    stream.write(b'x' * 65536)\n",
+         str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "growing\n"
+        with pytest.raises(TableFileError, match="changed or cut short"):
+            TableRows(path, 2500)
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_a_file_swapped_after_it_was_indexed_reads_as_damaged_not_as_the_new_file(tmp_path: Path) -> None:
+    path = tmp_path / "table-1.jsonl"
+    write_table_file(path, COLUMNS, _rows(2000))
+    rows = TableRows(path, 2000)
+    assert rows[0]["GlobalId"] == "g000000"
+    path.unlink()
+    os.mkfifo(path)  # a reader that reopened it blindly would block here
+    assert rows[BLOCK_ROWS] == {} and rows.damaged
+    assert len(list(rows)) == 2000
+
+
+# -- the command's JSON lines: tables written a block at a time, byte for byte the same ---------
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str) + "\n"
+
+
+def _streamed(line: dict) -> str:
+    out = io.StringIO()
+    write_json_line(line, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("hazard", [None, "damaged", "gone", "fifo"])
+def test_a_streamed_line_is_what_json_dumps_writes_of_the_expanded_tables(tmp_path: Path,
+                                                                         hazard: str | None) -> None:
+    path = tmp_path / "table-1.jsonl"
+    write_table_file(path, COLUMNS, _rows(2 * BLOCK_ROWS + 3))
+    if hazard == "damaged":
+        lines = path.read_bytes().split(b"\n")
+        lines[2] = b"[" + b"?" * 10 + b"]"
+        path.write_bytes(b"\n".join(lines))
+    elif hazard == "gone":
+        path.unlink()
+    elif hazard == "fifo":
+        path.unlink()
+        os.mkfifo(path)
+    tables = [{"title": "Walls", "columns": COLUMNS, "row_count": 2 * BLOCK_ROWS + 3, "file": str(path)},
+              {"title": "Few", "columns": ["a"], "rows": [{"a": "ä"}]},
+              {"columns": ["a"], "row_count": 0, "file": str(tmp_path / "nothing.jsonl")}]
+    write_table_file(tmp_path / "nothing.jsonl", ["a"], [])
+    line = {"execution_id": 3, "result": [{"x": 1.5}], "tables": tables, "error": None}
+    expected = _dumps({**line, "tables": expand_tables(tables)})
+    assert _streamed({**line, "tables": stream_tables(tables)}) == expected
+    assert _streamed(line) == _dumps(line)  # nothing streamed: one json.dumps
+
+
+def test_a_100k_row_table_is_written_a_block_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "table-1.jsonl"
+    rows = _rows(100_000)
+    write_table_file(path, COLUMNS, rows)
+    table = {"title": "Big", "columns": COLUMNS, "row_count": len(rows), "file": str(path)}
+    pieces: list[str] = []
+
+    class Recorder(io.StringIO):
+        def write(self, text: str) -> int:
+            pieces.append(text)
+            return len(text)
+
+    write_json_line({"tables": stream_tables([table])}, Recorder())
+    assert "".join(pieces) == _dumps({"tables": [{**table, "rows": rows}]})
+    assert max(map(len, pieces)) < len("".join(pieces)) // 50  # no piece holds the table
