@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from ifcscript_desktop.commands import error, print_json, store_for
+from ifcscript_desktop.commands import error, store_for
 from ifcscript_desktop.core.execute import run_line
+from ifcscript_desktop.core.jsonline import write_json_line
 from ifcscript_desktop.core.runs import ExecutionNotFoundError, get_execution, list_executions
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -26,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
         executions = list_executions(store, limit=args.limit)
         if args.json:
             for execution in executions:
-                print_json(run_line(execution))
+                write_json_line(run_line(execution), sys.stdout)
             return EXIT_OK
         if not executions:
             print("No runs yet. Try: ifcscript run \"GUID Validation Check\" MODEL.ifc")
@@ -53,7 +55,7 @@ def _show(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
     if args.json:
         line["code"] = execution.code
         line["parameters"] = execution.parameters
-        print_json(line)
+        write_json_line(line, sys.stdout)
         return EXIT_OK
     print(f"Run #{execution.id}: {line['script']} on {line['model']}")
     print(f"Status: {line['status']}" + (f" after {line['duration_s']:.2f} s" if line["duration_s"] is not None else ""))

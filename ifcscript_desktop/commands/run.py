@@ -7,10 +7,11 @@ import json
 import sys
 from typing import Any
 
-from ifcscript_desktop.commands import error, print_json, store_for
+from ifcscript_desktop.commands import error, store_for
 from ifcscript_desktop.core.client import Request, WorkerClient
 from ifcscript_desktop.core.execute import (Limits, RunOutcome, UsageError, coerce, model_key,
                                             resolve_script, run_on_model)
+from ifcscript_desktop.core.jsonline import write_json_line
 from ifcscript_desktop.core.scriptfile import ScriptFileError, names_properties
 from ifcscript_desktop.core.settings import load_settings
 
@@ -84,7 +85,7 @@ def _report(outcome: RunOutcome, as_json: bool) -> None:
     if not outcome.model_opened:
         error(str(line["error"]))  # the sentence goes to stderr as well as into the line
     if as_json:
-        print_json(line)
+        write_json_line(line, sys.stdout)  # a large table a block at a time
         return
     duration = f"{line['duration_s']:.2f} s" if line["duration_s"] is not None else ""
     print(f"\n== {line['script']} on {line['model']}: {line['status']} {duration} "

@@ -15,7 +15,7 @@ from ifcscript_desktop.core.params import (coerce_params, granted_paths, suggest
 from ifcscript_desktop.core.scriptfile import names_properties, ScriptMeta, parse_script
 from ifcscript_desktop.core.settings import Settings
 from ifcscript_desktop.core.store import Script, ScriptExecution, Store
-from ifcscript_desktop.core.tablefile import expand_tables, read_result
+from ifcscript_desktop.core.tablefile import read_result, stream_tables
 
 #: The keys of a run's JSON line (DESIGN.md: every key always present).
 RUN_KEYS = ("execution_id", "script", "model", "status", "duration_s", "result", "output", "error",
@@ -144,11 +144,13 @@ def fail_execution(execution: ScriptExecution, error: str, status: str = "error"
 def run_line(execution: ScriptExecution, label: str | None = None) -> dict[str, Any]:
     """The DESIGN.md JSON object of one run, every key present; `label` is the script as given.
 
-    Tables kept in files are read back here, so the line holds every row `show_table` got.
+    A table kept in a file stands in the line as a `tablefile.FileTable`: `write_json_line`
+    writes every row `show_table` got a block at a time, and a workflow step, which needs only
+    the result, never reads it. A `result` kept in a file is read back here (later steps get it).
     """
     data = runs.execution_as_dict(execution)
     line = {key: data.get(key) for key in RUN_KEYS}
-    line["tables"] = expand_tables(line["tables"])
+    line["tables"] = stream_tables(line["tables"])
     line["result"], problem = read_result(line["result"])
     if problem and not line["error"]:
         line["error"] = problem
