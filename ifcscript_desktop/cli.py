@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ifcscript", description="Ask IFC models questions with Python scripts.")
     parser.add_argument("--version", action="version", version=f"ifcscript {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from ifcscript_desktop.commands import add_limit_options
 
     run = commands.add_parser("run", help="run a script on one or more models, headless")
     run.add_argument("script", help="a .py file, or the name of a stored script")
@@ -29,8 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                      help="a script parameter; repeat for more, or for a list parameter")
     run.add_argument("--json", action="store_true", help="print one JSON object per model")
-    run.add_argument("--timeout", type=float, metavar="S", help="time limit per run in seconds")
-    run.add_argument("--memory-mb", type=int, metavar="N", help="memory limit per run in MB")
+    add_limit_options(run, "run")
     _data_dir_option(run)
 
     history = commands.add_parser("history", help="list past runs, or show one")

@@ -7,13 +7,12 @@ import json
 import sys
 from typing import Any
 
-from ifcscript_desktop.commands import error, store_for
+from ifcscript_desktop.commands import error, limit_problem, limits_for, store_for
 from ifcscript_desktop.core.client import Request, WorkerClient
-from ifcscript_desktop.core.execute import (Limits, RunOutcome, UsageError, coerce, model_key,
+from ifcscript_desktop.core.execute import (RunOutcome, UsageError, coerce, model_key,
                                             resolve_script, run_on_model)
 from ifcscript_desktop.core.jsonline import write_json_line
 from ifcscript_desktop.core.scriptfile import ScriptFileError, names_properties
-from ifcscript_desktop.core.settings import load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -34,11 +33,9 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.timeout is not None and args.timeout <= 0:
-        error("--timeout must be a positive number of seconds.")
-        return EXIT_USAGE
-    if args.memory_mb is not None and args.memory_mb <= 0:
-        error("--memory-mb must be a positive number of megabytes.")
+    problem = limit_problem(args)
+    if problem:
+        error(problem)
         return EXIT_USAGE
     store = store_for(args)
     try:
@@ -57,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
         client.kill()
         store.close()
         return EXIT_USAGE
-    limits = Limits.from_settings(load_settings(store), args.timeout, args.memory_mb)
+    limits = limits_for(store, args)
     outcomes: list[RunOutcome] = []
     try:
         for model in args.models:

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ifcscript_desktop.commands import error, print_json, store_for
+from ifcscript_desktop.commands import (LIMIT_OPTIONS, add_limit_options, error, limits_for,
+                                       print_json, store_for)
 from ifcscript_desktop.core.batch import ModelOutcome, WorkflowBatch, new_report_dir, resume_target
-from ifcscript_desktop.core.execute import Limits, UsageError, model_key
-from ifcscript_desktop.core.settings import load_settings
+from ifcscript_desktop.core.execute import UsageError, model_key
 from ifcscript_desktop.core.store import AutomationWorkflow, Store, StoreError, WorkflowExecution
 from ifcscript_desktop.core.watch import FolderWatcher, WatchFolderGone, watch
 from ifcscript_desktop.core.workflowfile import WorkflowFileError
@@ -92,14 +92,13 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
                         help="models run in parallel (default: the number of cores)")
     parser.add_argument("--report", metavar="DIR",
                         help="where report.csv and report.json go (default: the run's output folder)")
-    parser.add_argument("--timeout", type=float, metavar="S", help="time limit per step in seconds")
-    parser.add_argument("--memory-mb", type=int, metavar="N", help="memory limit per step in MB")
+    add_limit_options(parser, "step")
     parser.add_argument("--json", action="store_true",
                         help="print the report rows as JSON lines (other messages go to stderr)")
 
 
 def main(args: argparse.Namespace) -> int:
-    for option in ("jobs", "timeout", "memory_mb", "interval", "max_runs", "stop_after", "limit"):
+    for option in ("jobs", "interval", "max_runs", "stop_after", "limit") + LIMIT_OPTIONS:
         value = getattr(args, option, None)
         if value is not None and value <= 0:
             error(f"--{option.replace('_', '-')} must be a positive number.")
@@ -164,7 +163,7 @@ def _toggle(store: Store, args: argparse.Namespace) -> int:
 
 def _batch(store: Store, args: argparse.Namespace, workflow: AutomationWorkflow,
            trigger: str) -> WorkflowBatch:
-    limits = Limits.from_settings(load_settings(store), args.timeout, args.memory_mb)
+    limits = limits_for(store, args)
     return WorkflowBatch(store, workflow, limits, trigger=trigger,
                          on_step=None if args.json else _print_step)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import re
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -289,9 +290,9 @@ class WorkflowBatch:
         if request.reply and request.reply.get("duration_s") is None:
             request.reply["duration_s"] = round(time.monotonic() - started, 4)
         line = finish_from_reply(run, request, step.source.label)
-        previous[step.name] = {"result": line["result"], "outputs": line["outputs"] or [],
-                               "status": line["status"]}
-        grants.extend(line["outputs"] or [])
+        outputs = run_outputs(line["outputs"], run.output_dir)
+        previous[step.name] = {"result": line["result"], "outputs": outputs, "status": line["status"]}
+        grants.extend(outputs)
         return self._record(outcome, step, run, line)
 
     def _wait(self, client: WorkerClient, request: Request) -> bool:
@@ -328,9 +329,10 @@ class WorkflowBatch:
 
     def _reuse(self, outcome: ModelOutcome, step: StepPlan, old: ScriptExecution,
                previous: dict[str, Any], grants: list[str]) -> None:
-        previous[step.name] = {"result": read_result(old.result)[0], "outputs": old.outputs or [],
+        outputs = run_outputs(old.outputs, old.output_dir)
+        previous[step.name] = {"result": read_result(old.result)[0], "outputs": outputs,
                                "status": str(old.status)}
-        grants.extend(old.outputs or [])
+        grants.extend(outputs)
         row = report_row(outcome.model, step.name, str(old.status), old.duration_s, old.error,
                          old.id, old.result)
         self._add(outcome, row, reused=True)
@@ -397,3 +399,23 @@ def resume_target(store: Store, workflow: AutomationWorkflow, execution_id: int)
     if execution.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         raise UsageError(f"Workflow run #{execution_id} is still {execution.status}.")
     return execution
+
+
+def run_outputs(paths: list[str] | None, output_dir: str | None) -> list[str]:
+    """The files a later step may read: regular files inside that run's own output folder,
+    reached without a link (a record written before the worker scanned folders itself, or a
+    file swapped since, must not widen the grant)."""
+    if not paths or not output_dir:
+        return []
+    root = os.path.realpath(output_dir)
+    kept = []
+    for path in paths:
+        text = os.path.normpath(os.path.abspath(path)) if isinstance(path, str) else ""
+        if not text.startswith(root + os.sep) or os.path.realpath(text) != text:
+            continue
+        try:
+            if stat.S_ISREG(os.lstat(text).st_mode):
+                kept.append(text)
+        except OSError:
+            continue
+    return kept

@@ -42,16 +42,24 @@ class Limits:
     timeout_s: float
     memory_mb: int
     output_cap: int
+    outputs_max_bytes: int = Settings.outputs_max_bytes
+    outputs_max_files: int = Settings.outputs_max_files
 
     @classmethod
     def from_settings(cls, settings: Settings, timeout_s: float | None = None,
-                      memory_mb: int | None = None) -> "Limits":
+                      memory_mb: int | None = None, outputs_max_mb: int | None = None,
+                      outputs_max_files: int | None = None) -> "Limits":
         return cls(timeout_s=timeout_s or settings.timeout_s,
                    memory_mb=memory_mb or settings.memory_mb,
-                   output_cap=settings.output_cap_bytes)
+                   output_cap=settings.output_cap_bytes,
+                   outputs_max_bytes=outputs_max_mb * 1024 * 1024 if outputs_max_mb
+                   else settings.outputs_max_bytes,
+                   outputs_max_files=outputs_max_files or settings.outputs_max_files)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb, "output_cap": self.output_cap}
+        return {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb, "output_cap": self.output_cap,
+                "outputs_max_bytes": self.outputs_max_bytes,
+                "outputs_max_files": self.outputs_max_files}
 
 
 def resolve_script(store: Store, ref: str) -> ScriptSource:

@@ -39,6 +39,12 @@ class Settings:
     output_cap_bytes: int = field(
         default=10 * 1024 * 1024, metadata=_spec("Log kept per run", 1024, "bytes")
     )
+    outputs_max_bytes: int = field(
+        default=1 << 30, metadata=_spec("Output files per run, in all", 1024 * 1024, "bytes")
+    )
+    outputs_max_files: int = field(
+        default=10_000, metadata=_spec("Output files per run, at most", 1, "files")
+    )
     retention_days: int = field(
         default=30, metadata=_spec("Keep run output files for", 1, "days")
     )

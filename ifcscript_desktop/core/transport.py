@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from typing import Callable, Protocol
 
 DataCallback = Callable[[bytes], None]
@@ -18,6 +19,25 @@ def worker_command() -> list[str]:
     if getattr(sys, "frozen", False):
         return [sys.executable, "--worker"]
     return [sys.executable, "-m", "ifcscript_desktop.worker"]
+
+
+#: Variables a worker inherits: the locale, and what the numeric libraries need to run right on
+#: this processor (OpenBLAS's core type) or our own property-reader cap. Nothing else: run
+#: children are forked from the worker, so whatever its memory holds, a script could read.
+WORKER_ENV_NAMES = frozenset({
+    "LANG", "LANGUAGE", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "IFCSCRIPT_PROPERTY_PROCESSES",
+    "SYSTEMROOT", "WINDIR",  # Windows cannot start Python without them
+})
+
+
+def worker_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a worker starts with: the allowlisted variables of `base` (default:
+    this process's) and a PATH naming the interpreter's folder only."""
+    base = os.environ if base is None else base
+    env = {k: v for k, v in base.items() if k in WORKER_ENV_NAMES or k.startswith("LC_")}
+    env["PATH"] = os.path.dirname(sys.executable)
+    return env
 
 
 class Transport(Protocol):
@@ -33,11 +53,14 @@ class Transport(Protocol):
 
 
 class SubprocessTransport:
-    """A worker as a plain subprocess; reader threads deliver its bytes as they arrive."""
+    """A worker as a plain subprocess; reader threads deliver its bytes as they arrive.
 
-    def __init__(self, command: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+    `env` is filtered like this process's environment would be (see `worker_env`).
+    """
+
+    def __init__(self, command: list[str] | None = None, env: Mapping[str, str] | None = None) -> None:
         self.command = command or worker_command()
-        self.env = env
+        self.env = worker_env(env)
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         self._write_lock = threading.Lock()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import collections
 import sys
 
-from PySide6.QtCore import QObject, QProcess, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Qt, QThread, QTimer, Signal
 
-from ifcscript_desktop.core.transport import DataCallback, ExitCallback, worker_command
+from ifcscript_desktop.core.transport import DataCallback, ExitCallback, worker_command, worker_env
 
 #: How long a worker asked to shut down may take before it is killed.
 SHUTDOWN_GRACE_MS = 5000
@@ -61,6 +61,10 @@ class QProcessTransport(QObject):
         process = QProcess(self)
         process.setProgram(self.command[0])
         process.setArguments(self.command[1:])
+        environment = QProcessEnvironment()
+        for name, value in worker_env().items():
+            environment.insert(name, value)
+        process.setProcessEnvironment(environment)
         if sys.platform != "win32":
             # Own session, like SubprocessTransport: Ctrl+C in a terminal reaches the window only.
             flags = QProcess.UnixProcessFlag

@@ -22,8 +22,14 @@ from ifcscript_desktop.core import tablefile
 from ifcscript_desktop.core.protocol import encode
 from ifcscript_desktop.worker import context, results, sandbox
 
-#: Exit code of a child that reported its outcome through the event pipe.
+#: Exit codes the worker reads the outcome from (see worker.runs.Run.outcome): the script
+#: finished; the script failed; the sandbox refused something (the child ends at once).
 EXIT_REPORTED = 0
+EXIT_SCRIPT_ERROR = 1
+EXIT_REFUSED = 86
+#: A file may grow this much past the output quota, so that the worker's measurement, not a
+#: silent short write at exactly the limit, is what stops the run.
+FILE_SLACK_BYTES = 64 * 1024
 
 
 class EventPipe:
@@ -77,8 +83,7 @@ def run_child(job_fd: int, out_fd: int, event_fd: int, index: Any, model: Any) -
             return
         _redirect_output(out_fd)
         events = EventPipe(event_fd, Path(job["output_dir"]))
-        _run(job, events, index, model)
-        code = EXIT_REPORTED
+        code = EXIT_REPORTED if _run(job, events, index, model) else EXIT_SCRIPT_ERROR
     except BaseException:  # noqa: BLE001 - the child must never unwind into the worker's loop
         try:
             traceback.print_exc()
@@ -118,28 +123,32 @@ def _redirect_output(out_fd: int) -> None:
     sys.stdout = sys.stderr = stream
 
 
-def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None:
+def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> bool:
+    """Run the job's script; True when it succeeded. A refusal ends the process instead."""
     limits = job.get("limits") or {}
     output_dir = Path(job["output_dir"])
     output_dir.mkdir(parents=True, exist_ok=True)
     # Libraries' temporary files (ifcopenshell unpacking a granted .ifczip) stay inside the run.
     tempfile.tempdir = str(output_dir / ".tmp")
     Path(tempfile.tempdir).mkdir(exist_ok=True)
-    refusals: list[str] = []
 
     def on_refusal(sentence: str) -> None:
-        # Sent at once: a script that catches the exception cannot hide the refusal.
-        if sentence not in refusals:
-            refusals.append(sentence)
+        # Sent, then the run ends at once: a script that catches the exception cannot go on,
+        # and one that kept the message from the worker still ends with EXIT_REFUSED.
+        try:
             events.send({"event": "refused", "message": sentence})
+        finally:
+            _exit_now(EXIT_REFUSED, events.fd)
 
     memory_mb = limits.get("memory_mb")
     timeout_s = limits.get("timeout_s")
+    max_bytes = limits.get("outputs_max_bytes")
     policy = sandbox.Policy(
         output_dir=output_dir,
         read_paths=[Path(p) for p in job.get("granted") or []],
         memory_bytes=int(memory_mb * 1024 * 1024) if memory_mb else None,
         cpu_seconds=int(timeout_s) + 5 if timeout_s else None,
+        file_bytes=int(max_bytes) + FILE_SLACK_BYTES if max_bytes else None,
         keep_fds=(events.fd,),
     )
     for note in sandbox.enter_os_sandbox(policy):
@@ -157,12 +166,12 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
         outcome.update(status="error", error=f"Syntax error on line {exc.lineno}: {exc.msg}",
                        error_line=exc.lineno)
         events.send(outcome)
-        return
+        return False
     except sandbox.Refused as exc:
-        on_refusal(str(exc))
+        # The line first (the editor marks it), then the refusal ends the run.
         outcome.update(status="error", error=str(exc), error_line=getattr(exc, "line", None))
         events.send(outcome)
-        return
+        on_refusal(str(exc))
 
     script_globals = context.build_globals(
         index, model, sink=events, params=job.get("params") or {},
@@ -202,9 +211,20 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> None
             outcome.update(status="error", error=f"The result cannot be shown: {exc}")
         except MemoryError:
             outcome.update(status="error", error=_memory_sentence(memory_mb))
-    if refusals:
-        outcome.update(status="error", error=refusals[0])
     events.send(outcome)
+    return outcome["status"] == "success"
+
+
+def _exit_now(code: int, event_fd: int) -> None:
+    """End the run child here and now (after a refusal): flush what was printed, close the
+    pipes so the worker sees the end, and exit without running any more Python."""
+    _flush_quietly()
+    for fd in (1, 2, event_fd):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    os._exit(code)
 
 
 def _reporting_refusals(save_output: Callable[[str, Any], str], output_dir: Path,

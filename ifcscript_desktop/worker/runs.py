@@ -12,9 +12,16 @@ from typing import Any, Callable
 
 from ifcscript_desktop.core import tablefile
 from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError
-from ifcscript_desktop.worker.child import run_child
+from ifcscript_desktop.worker import outputs as run_outputs
+from ifcscript_desktop.worker.child import EXIT_REFUSED, EXIT_REPORTED, run_child
 
 DEFAULT_OUTPUT_CAP = 10 * 1024 * 1024
+DEFAULT_OUTPUTS_MAX_BYTES = 1 << 30
+DEFAULT_OUTPUTS_MAX_FILES = 10_000
+#: More than this from a child's event pipe (tables, charts, result) stops the run.
+MAX_EVENT_BYTES = 1 << 30
+#: How often the worker measures a running script's output folder (seconds).
+MEASURE_EVERY_S = 1.0
 #: Events a child may send; anything else on its event pipe is ignored.
 CHILD_EVENTS = {"refused", "progress", "table", "chart", "highlight", "saved", "done"}
 
@@ -43,15 +50,28 @@ class SpareChild:
         self.event_r, event_w = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
+            # The run leads its own process group, so the worker can kill all of it at once.
+            os.setpgid(0, 0)
             # Keep only this run's pipes: holding the client channel would hide the worker's death.
             keep = sorted({0, 1, 2, job_r, out_w, event_w})
             for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
                 os.closerange(low + 1, high)
             run_child(job_r, out_w, event_w, index, model)
+        try:
+            os.setpgid(self.pid, self.pid)  # also here: whichever runs first makes it so
+        except OSError:
+            pass
         for fd in (job_r, out_w, event_w):
             os.close(fd)
         for fd in (self.out_r, self.event_r):
             os.set_blocking(fd, False)
+        # Readable once the child has ended (Linux 5.3+), so its end wakes the select loop.
+        self.exit_fd: int | None = None
+        if hasattr(os, "pidfd_open"):
+            try:
+                self.exit_fd = os.pidfd_open(self.pid)
+            except OSError:
+                pass
 
     def give(self, job: dict[str, Any]) -> bool:
         """Hand the job over; False if the child is gone."""
@@ -72,13 +92,22 @@ class SpareChild:
         except OSError:
             pass
         _kill_and_reap(self.pid)
-        for fd in (self.out_r, self.event_r):
-            _close(fd)
+        self.close()
+
+    def close(self) -> None:
+        for fd in (self.out_r, self.event_r, self.exit_fd):
+            if fd is not None:
+                _close(fd)
 
 
 @dataclass
 class Run:
-    """A run in flight, driven by the worker's select loop."""
+    """A run in flight, driven by the worker's select loop.
+
+    Everything the child sends is untrusted: it shapes the run's presentation (output, result,
+    tables, charts, progress) and nothing else. The status comes from what the worker observes
+    (the child's exit status, its own kill reason), the outputs from its own scan of the folder.
+    """
 
     request_id: int
     child: SpareChild
@@ -86,6 +115,8 @@ class Run:
     output_cap: int
     send: Callable[[dict[str, Any]], None]
     output_dir: str | None = None
+    quota: run_outputs.Quota = field(default_factory=lambda: run_outputs.Quota(
+        DEFAULT_OUTPUTS_MAX_BYTES, DEFAULT_OUTPUTS_MAX_FILES))
     started: float = field(default_factory=time.monotonic)
     output_bytes: int = 0
     dropped_bytes: int = 0
@@ -93,16 +124,19 @@ class Run:
     tables: list[Any] = field(default_factory=list)
     charts: list[Any] = field(default_factory=list)
     highlights: list[Any] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
+    reported_outputs: list[str] = field(default_factory=list)
     done: dict[str, Any] | None = None
-    stop_reason: str | None = None  # "timeout" or "cancelled" once the worker killed it
+    stop_reason: str | None = None  # "timeout", "cancelled" or "quota" once the worker killed it
+    quota_error: str | None = None
     exit_status: int | None = None
     out_open: bool = True
     events_open: bool = True
+    event_bytes: int = 0
 
     def __post_init__(self) -> None:
         self._decoder = FrameDecoder(max_frame=256 * 1024 * 1024)
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.next_measure = self.started + MEASURE_EVERY_S
 
     @property
     def pid(self) -> int:
@@ -112,19 +146,28 @@ class Run:
     def deadline(self) -> float | None:
         return self.started + self.timeout_s if self.timeout_s else None
 
+    def wake_at(self) -> float:
+        """When the select loop must look at this run again at the latest."""
+        deadline = self.deadline
+        return self.next_measure if deadline is None else min(deadline, self.next_measure)
+
     def fds(self) -> list[int]:
         fds = []
         if self.out_open:
             fds.append(self.child.out_r)
         if self.events_open:
             fds.append(self.child.event_r)
+        if self.exit_status is None and self.child.exit_fd is not None:
+            fds.append(self.child.exit_fd)
         return fds
 
     def on_readable(self, fd: int) -> None:
         if fd == self.child.out_r:
             self._read_output()
-        else:
+        elif fd == self.child.event_r:
             self._read_events()
+        else:
+            self.poll_exit()
 
     def _read_output(self) -> None:
         chunks = []
@@ -158,6 +201,12 @@ class Run:
                 self.events_open = False
                 _close(self.child.event_r)
                 return
+            self.event_bytes += len(data)
+            if self.event_bytes > MAX_EVENT_BYTES:
+                self.quota_error = (f"The run sent more than {_size(MAX_EVENT_BYTES)} of tables, "
+                                    "charts and results to the window and was stopped.")
+                self.kill("quota")
+                return
             try:
                 for message in self._decoder.feed(data):
                     self._on_event(message)
@@ -187,8 +236,9 @@ class Run:
         elif kind == "highlight":
             self.highlights.append(message.get("highlight"))
         elif kind == "saved":
-            if message.get("path") not in self.outputs:
-                self.outputs.append(str(message.get("path")))
+            # Only the order of the files: which files there are, the worker's scan decides.
+            if isinstance(message.get("path"), str) and len(self.reported_outputs) < 100_000:
+                self.reported_outputs.append(message["path"])
         elif kind == "done":
             self.done = message  # the last one counts: a forged early "done" is overwritten
 
@@ -211,9 +261,27 @@ class Run:
         table = self._spilled_table(reference)
         return None if table is None else {tablefile.RESULT_KEY: table}
 
+    def measure_outputs(self) -> None:
+        """Check the output folder against the quota; past it, the run is stopped."""
+        self.next_measure = time.monotonic() + MEASURE_EVERY_S
+        if not self.output_dir or self.quota_error:
+            return
+        usage = run_outputs.measure(self.output_dir, self.quota.max_files)
+        error = self.quota.exceeded(usage)
+        if error:
+            self.quota_error = error
+            self.kill("quota")
+
     def kill(self, reason: str) -> None:
         if self.exit_status is None and self.stop_reason is None:
             self.stop_reason = reason
+            self.kill_quietly()
+
+    def kill_quietly(self) -> None:
+        """SIGKILL the run's whole process group (the child and anything it started)."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
             try:
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -222,61 +290,100 @@ class Run:
     def poll_exit(self) -> bool:
         """Reap the child if it has ended; True once it has."""
         if self.exit_status is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                pid, status = self.pid, 0xFF00  # reaped elsewhere: treat as exit code 255
             if pid == 0:
                 return False
             self.exit_status = status
+            self.kill_quietly()  # nothing of the run outlives it
         return True
 
     def finished(self) -> bool:
-        """Over once both pipes closed and either the child reported or it has exited."""
-        if self.out_open or self.events_open:
-            return False
-        if self.poll_exit():
+        """Over once the child has exited (its pipes drained), or at once once the worker
+        killed it: then the pipes are not waited for, whatever still holds them."""
+        if self.stop_reason is not None:
+            self._drain()
+            self._close_pipes()
+            if not self.poll_exit():
+                _ZOMBIES.append(self.pid)  # killed; reaped later instead of waiting here
             return True
-        if self.done is None:
+        if not self.poll_exit():
             return False
-        # It reported and closed its pipes: whatever is left is its exit. Make sure of it (a
-        # script could have forged "done") and reap it later instead of waiting here.
-        self.kill_quietly()
-        _ZOMBIES.append(self.pid)
+        self._drain()
+        self._close_pipes()
         return True
 
-    def kill_quietly(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    def _drain(self) -> None:
+        """Read what the run's pipes already hold, without waiting for more."""
+        for _ in range(1024):
+            before = (self.output_bytes + self.dropped_bytes, self.event_bytes)
+            if self.out_open:
+                self._read_output()
+            if self.events_open:
+                self._read_events()
+            if not (self.out_open or self.events_open) or \
+                    before == (self.output_bytes + self.dropped_bytes, self.event_bytes):
+                return
+
+    def _close_pipes(self) -> None:
+        if self.out_open:
+            tail = self._text.decode(b"", final=True)
+            if tail:
+                self.send({"id": self.request_id, "event": "output", "data": tail})
+        self.out_open = self.events_open = False
+        self.child.close()
 
     def outcome(self, memory_mb: float | None) -> dict[str, Any]:
         """The final reply: status decided here, from what the worker saw, not what it was told."""
         done = self.done or {}
-        status, error = done.get("status", "error"), done.get("error")
-        if status not in ("success", "error"):
-            status, error = "error", "The script reported an unknown status."
+        if self.output_dir and not self.quota_error:
+            self.quota_error = self.quota.exceeded(
+                run_outputs.measure(self.output_dir, self.quota.max_files))
+        code = _exit_code(self.exit_status)
+        status, error = "error", None
         if self.stop_reason == "timeout":
             status, error = "timeout", f"The script ran longer than the time limit ({self.timeout_s:g} s) and was stopped."
         elif self.stop_reason == "cancelled":
             status, error = "cancelled", "The run was cancelled."
-        elif self.refusals:
-            status, error = "error", self.refusals[0]
-        elif not self.done:
-            status, error = "error", _describe_exit(self.exit_status, memory_mb, self.timeout_s)
+        elif self.quota_error:
+            error = self.quota_error
+        elif self.refusals or code == EXIT_REFUSED:
+            error = self.refusals[0] if self.refusals else (
+                "The sandbox refused something the script attempted, and the script kept the "
+                "refusal's message from reaching the worker.")
+        elif code == EXIT_REPORTED and done.get("status") == "success":
+            status = "success"
+        elif code is not None and code != EXIT_REPORTED and done.get("status") == "error":
+            error = str(done.get("error") or "The script failed.")
+        else:
+            error = _describe_exit(self.exit_status, memory_mb, self.timeout_s)
         if self.dropped_bytes:
             note = (f"\n[output capped at {_size(self.output_cap)}: "
                     f"{_size(self.dropped_bytes)} more were not kept]\n")
             self.send({"id": self.request_id, "event": "output", "data": note})
+        scripted = status == "error" and not self.refusals and error == done.get("error")
+        outputs = run_outputs.scan(self.output_dir, self.reported_outputs,
+                                   self.quota.max_files) if self.output_dir else []
         return {
             "id": self.request_id, "done": True, "ok": True,
             "status": status, "error": error,
-            "traceback": done.get("traceback") if status == "error" and not self.refusals else None,
+            "traceback": done.get("traceback") if scripted else None,
             "error_line": done.get("error_line") if status == "error" else None,
             "result": self._result(done.get("result")) if status == "success" else None,
             "tables": self.tables, "charts": self.charts, "highlights": self.highlights,
-            "outputs": self.outputs, "output_truncated": bool(self.dropped_bytes),
+            "outputs": outputs, "output_truncated": bool(self.dropped_bytes),
             "refusals": self.refusals,
             "duration_s": round(time.monotonic() - self.started, 4),
         }
+
+
+def _exit_code(status: int | None) -> int | None:
+    """The child's exit code, or None when it was killed by a signal (or is unknown)."""
+    if status is None or not os.WIFEXITED(status):
+        return None
+    return os.WEXITSTATUS(status)
 
 
 def _describe_exit(status: int | None, memory_mb: float | None, timeout_s: float | None) -> str:
@@ -294,6 +401,8 @@ def _describe_exit(status: int | None, memory_mb: float | None, timeout_s: float
             return f"The run process was killed by the system, most likely for using too much memory{limit}."
         return f"The script crashed the run process ({signal.Signals(sig).name})."
     code = os.WEXITSTATUS(status)
+    if code == EXIT_REPORTED:
+        return "The run process ended without reporting a result."
     return f"The script ended the run process (exit code {code}) before it finished."
 
 
@@ -309,6 +418,10 @@ def _close(fd: int) -> None:
 
 
 def _kill_and_reap(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
     try:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)

@@ -91,9 +91,9 @@ def enter_os_sandbox(policy: Policy) -> list[str]:
             notes.append(f"This kernel's Landlock (ABI {abi}) cannot confine signals and "
                          "abstract unix sockets to the run.")
     try:
-        seccomp.deny_sockets()
+        seccomp.confine()
     except OSError as exc:
-        notes.append(f"The socket filter (seccomp) could not be applied ({exc.strerror or exc}).")
+        notes.append(f"The socket and process filter (seccomp) could not be applied ({exc.strerror or exc}).")
     notes += _set_limits(policy, size)
     notes += _drop_capabilities()
     return notes
@@ -150,6 +150,10 @@ def _set_limits(policy: Policy, size: int) -> list[str]:
     if policy.memory_bytes is not None:
         budget = size + policy.memory_bytes
         limits.append((resource.RLIMIT_AS, budget, budget, "the memory limit"))
+    if policy.file_bytes is not None:
+        # Python ignores SIGXFSZ, so a write past it fails with EFBIG instead of killing.
+        limits.append((resource.RLIMIT_FSIZE, policy.file_bytes, policy.file_bytes,
+                       "the file size limit"))
     if policy.cpu_seconds is not None:
         limits.append((resource.RLIMIT_CPU, policy.cpu_seconds, policy.cpu_seconds + 1,
                        "the CPU-time limit"))

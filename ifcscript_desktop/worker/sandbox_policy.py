@@ -52,6 +52,7 @@ class Policy:
     read_paths: list[Path] = field(default_factory=list)
     memory_bytes: int | None = None
     cpu_seconds: int | None = None
+    file_bytes: int | None = None  # the largest file the run may write (RLIMIT_FSIZE)
     keep_fds: tuple[int, ...] = ()
 
 

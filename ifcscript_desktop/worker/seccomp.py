@@ -1,9 +1,15 @@
-"""A seccomp filter for the run child: no new sockets of any kind.
+"""A seccomp filter for the run child: no new sockets, no new processes.
 
 Landlock (ABI <= 7) controls TCP only; UDP, raw and unix sockets (a path such as
 ``/var/run/docker.sock``) stay reachable to native code. Nothing a script legitimately does
 needs a socket, so ``socket()`` fails with EACCES (and ``io_uring_setup``, which could create
 sockets behind the filter's back). Existing descriptors (the run's pipes) are unaffected.
+
+Nor does a script need a process of its own: a grandchild could outlive the run, keep its pipes
+open past the timeout, or leave the run's process group. So ``fork``, ``vfork``, ``clone``
+without ``CLONE_THREAD``, ``setsid`` and ``setpgid`` fail with EPERM; ``clone3`` (whose flags sit
+in a struct a filter cannot read) fails with ENOSYS, on which the C library falls back to
+``clone`` for threads: numpy's, OpenBLAS's and Python's threads keep working.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import ctypes
 import errno
 import os
 import platform
+from dataclasses import dataclass
 
 from .landlock import libc
 
@@ -22,14 +29,32 @@ _RET_ERRNO = 0x00050000
 _LD_ABS_W = 0x20
 _JEQ_K = 0x15
 _JGE_K = 0x35
+_JSET_K = 0x45
 _RET_K = 0x06
+_CLONE_THREAD = 0x00010000
+#: Offsets in struct seccomp_data: nr, arch, then the arguments (the low word of the first
+#: on little-endian machines).
+_NR, _ARCH, _ARG0_LOW = 0, 4, 16
 
-#: machine -> (audit arch, socket, io_uring_setup, lowest syscall number of a foreign ABI)
+
+@dataclass(frozen=True)
+class _Arch:
+    audit: int
+    socket: int
+    io_uring_setup: int
+    clone: int
+    clone3: int
+    no_process: tuple[int, ...]  # fork, vfork (where they exist), setsid, setpgid
+    foreign: int | None = None  # the lowest syscall number of a foreign ABI (x32)
+
+
 _ARCHES = {
-    "x86_64": (0xC000003E, 41, 425, 0x40000000),  # x32 syscalls have bit 30 set
-    "aarch64": (0xC00000B7, 198, 425, None),
-    "arm64": (0xC00000B7, 198, 425, None),
+    "x86_64": _Arch(0xC000003E, socket=41, io_uring_setup=425, clone=56, clone3=435,
+                    no_process=(57, 58, 112, 109), foreign=0x40000000),
+    "aarch64": _Arch(0xC00000B7, socket=198, io_uring_setup=425, clone=220, clone3=435,
+                     no_process=(157, 154)),
 }
+_ARCHES["arm64"] = _ARCHES["aarch64"]
 
 
 class _Instruction(ctypes.Structure):
@@ -41,24 +66,68 @@ class _Program(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_Instruction))]
 
 
-def deny_sockets() -> None:
+def _assemble(lines: list[tuple[int, int | str, int | str, int]]) -> list[tuple[int, int, int, int]]:
+    """Resolve jump targets given as label names into offsets (BPF jumps only forward).
+
+    A line with code -1 is a label: it names the next instruction and emits nothing.
+    """
+    labels = {name: i for i, (code, name, _, _) in enumerate(lines) if code == -1}
+    program: list[tuple[int, int, int, int]] = []
+    positions: list[int] = []
+    for code, *_ in lines:
+        positions.append(len(program))
+        if code != -1:
+            program.append((0, 0, 0, 0))
+    for index, (code, jt, jf, k) in enumerate(lines):
+        if code == -1:
+            continue
+        here = positions[index]
+
+        def offset(target: int | str) -> int:
+            if isinstance(target, int):
+                return target
+            distance = positions[labels[target]] - here - 1
+            assert 0 <= distance < 256, f"jump to {target} cannot be encoded"
+            return distance
+
+        program[here] = (code, offset(jt), offset(jf), k)
+    return program
+
+
+def build_program(machine: str) -> list[tuple[int, int, int, int]]:
+    """The filter for ``machine`` as (code, jt, jf, k) instructions."""
+    arch = _ARCHES[machine]
+    deny_access = _RET_ERRNO | errno.EACCES
+    deny_process = _RET_ERRNO | errno.EPERM
+    lines: list[tuple[int, int | str, int | str, int]] = [
+        (_LD_ABS_W, 0, 0, _ARCH),
+        (_JEQ_K, 0, "access", arch.audit),
+        (_LD_ABS_W, 0, 0, _NR),
+    ]
+    if arch.foreign is not None:
+        lines.append((_JGE_K, "access", 0, arch.foreign))
+    lines += [(_JEQ_K, "access", 0, arch.socket), (_JEQ_K, "access", 0, arch.io_uring_setup)]
+    lines += [(_JEQ_K, "process", 0, number) for number in arch.no_process]
+    lines += [
+        (_JEQ_K, "nosys", 0, arch.clone3),
+        (_JEQ_K, "clone", 0, arch.clone),
+        (_RET_K, 0, 0, _RET_ALLOW),
+        (-1, "clone", 0, 0), (_LD_ABS_W, 0, 0, _ARG0_LOW),
+        (_JSET_K, "thread", "process", _CLONE_THREAD),
+        (-1, "thread", 0, 0), (_RET_K, 0, 0, _RET_ALLOW),
+        (-1, "process", 0, 0), (_RET_K, 0, 0, deny_process),
+        (-1, "nosys", 0, 0), (_RET_K, 0, 0, _RET_ERRNO | errno.ENOSYS),
+        (-1, "access", 0, 0), (_RET_K, 0, 0, deny_access),
+    ]
+    return _assemble(lines)
+
+
+def confine() -> None:
     """Install the filter (needs PR_SET_NO_NEW_PRIVS first). Raises OSError where unsupported."""
-    arch = _ARCHES.get(platform.machine())
-    if arch is None:
-        raise OSError(errno.ENOSYS, f"no seccomp filter for the {platform.machine()} architecture")
-    audit_arch, socket_nr, io_uring_nr, foreign = arch
-    deny = _RET_ERRNO | errno.EACCES
-    # Each test jumps to the last instruction (deny) on a match; the jump offsets count from
-    # the next instruction.
-    body: list[tuple[int, int]] = []  # (opcode, constant) of the syscall-number tests
-    if foreign is not None:
-        body.append((_JGE_K, foreign))
-    body += [(_JEQ_K, socket_nr), (_JEQ_K, io_uring_nr)]
-    program = [(_LD_ABS_W, 0, 0, 4), (_JEQ_K, 0, len(body) + 2, audit_arch),
-               (_LD_ABS_W, 0, 0, 0)]
-    for index, (opcode, constant) in enumerate(body):
-        program.append((opcode, len(body) - index, 0, constant))
-    program += [(_RET_K, 0, 0, _RET_ALLOW), (_RET_K, 0, 0, deny)]
+    machine = platform.machine()
+    if machine not in _ARCHES:
+        raise OSError(errno.ENOSYS, f"no seccomp filter for the {machine} architecture")
+    program = build_program(machine)
     instructions = (_Instruction * len(program))(*[_Instruction(*i) for i in program])
     prog = _Program(len(program), instructions)
     if libc().prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:

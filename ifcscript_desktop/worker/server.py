@@ -20,7 +20,9 @@ from ifcscript_desktop.worker import queries, sandbox
 from ifcscript_desktop.worker.modelindex import ModelIndex
 from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open_model
 from ifcscript_desktop.worker.preload import preload_for, preloaded
-from ifcscript_desktop.worker.runs import DEFAULT_OUTPUT_CAP, Run, SpareChild
+from ifcscript_desktop.worker.outputs import Quota
+from ifcscript_desktop.worker.runs import (DEFAULT_OUTPUT_CAP, DEFAULT_OUTPUTS_MAX_BYTES,
+                                           DEFAULT_OUTPUTS_MAX_FILES, Run, SpareChild)
 
 log = logging.getLogger("ifcscript.worker")
 
@@ -75,9 +77,8 @@ class Worker:
         if not self.run:
             return None
         if not self.run.fds():
-            return 0.02  # pipes closed, waiting for the process itself to end
-        deadline = self.run.deadline
-        return None if deadline is None else max(0.0, deadline - time.monotonic())
+            return 0.005  # no pidfd: waiting for the process itself to end by polling
+        return max(0.0, self.run.wake_at() - time.monotonic())
 
     def _read_requests(self) -> None:
         data = os.read(self.in_fd, 1 << 20)
@@ -95,9 +96,12 @@ class Worker:
         run = self.run
         if not run:
             return
+        now = time.monotonic()
         deadline = run.deadline
-        if deadline is not None and time.monotonic() >= deadline:
+        if deadline is not None and now >= deadline:
             run.kill("timeout")
+        elif now >= run.next_measure:
+            run.measure_outputs()
         if run.finished():
             self.send(run.outcome(self.run_memory_mb))
             self.run = None
@@ -165,8 +169,11 @@ class Worker:
     def _start_run(self, request: dict[str, Any]) -> None:
         assert self.opened is not None
         limits = request.get("limits") or {}
+        quota = Quota(int(limits.get("outputs_max_bytes") or DEFAULT_OUTPUTS_MAX_BYTES),
+                      int(limits.get("outputs_max_files") or DEFAULT_OUTPUTS_MAX_FILES))
         job = {k: request.get(k) for k in ("code", "filename", "params", "granted", "selection",
-                                             "previous", "output_dir", "limits")}
+                                             "previous", "output_dir")}
+        job["limits"] = {**limits, "outputs_max_bytes": quota.max_bytes}
         job["model_path"] = str(self.opened.path)
         if preload_for(str(job["code"] or "")):
             self._discard_spare()  # forked without them
@@ -182,7 +189,7 @@ class Worker:
         self.run_memory_mb = limits.get("memory_mb")
         self.run = Run(request_id=request["id"], child=child, timeout_s=limits.get("timeout_s"),
                        output_cap=int(limits.get("output_cap") or DEFAULT_OUTPUT_CAP), send=self.send,
-                       output_dir=job.get("output_dir"))
+                       output_dir=job.get("output_dir"), quota=quota)
         self.stats["runs"] += 1
         self.send({"id": request["id"], "event": "started", "pid": child.pid})
 
@@ -252,7 +259,9 @@ class Worker:
         self._discard_spare()
         if self.run:
             self.run.kill("cancelled")
-            os.waitpid(self.run.pid, 0)
+            if not self.run.poll_exit():
+                os.waitpid(self.run.pid, 0)
+            self.run.child.close()
 
 
 def main() -> int:

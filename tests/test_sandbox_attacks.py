@@ -1,0 +1,321 @@
+"""Issue 9's findings as attacks through the real `ifcscript run` and `workflow run`.
+
+Each attack runs with the Python layer bypassed (`tests/bypass.py`): what must hold here is
+what the worker and the operating system guarantee, whatever the script got hold of. A run
+ends as `error` (or `timeout`) naming what was refused or exceeded, no canary or parent
+environment variable shows up anywhere, no process of the run is left, the command returns
+within its time limit plus a few seconds, and `history show` of the run works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import ifcscript, json_lines
+
+BYPASS = Path(__file__).parent / "bypass.py"
+SECRET_VAR = "IFCSCRIPT_TEST_PARENT_TOKEN"
+SECRET = "parent-token-5f3a9c1e"
+
+#: Finds the run child's event pipe (the only pipe above 2) and writes frames into it.
+FORGE = """\
+import json
+def event_fd():
+    for fd in range(3, 64):
+        try:
+            if RAW_OS.fstat(fd).st_mode & 0o170000 == 0o010000:  # a pipe
+                return fd
+        except OSError:
+            pass
+def frame(message):
+    body = json.dumps(message).encode()
+    return len(body).to_bytes(4, "big") + body
+EVENTS = event_fd()
+"""
+
+
+def attack(mode: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, SECRET_VAR: SECRET}
+    return subprocess.run([sys.executable, str(BYPASS), mode, *args], capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def run_attack(tmp_path: Path, house: Path, code: str, *options: str, mode: str = "bare",
+               timeout: float = 120) -> tuple[dict, subprocess.CompletedProcess[str]]:
+    script = tmp_path / "attack.py"
+    script.write_text(code)
+    done = attack(mode, "run", str(script), str(house), "--json", *options, timeout=timeout)
+    lines = json_lines(done.stdout)
+    assert len(lines) == 1, done.stderr
+    return lines[0], done
+
+
+def assert_clean(line: dict, done: subprocess.CompletedProcess[str], *canaries: str) -> None:
+    """Nothing secret anywhere the user or a later step can see, and the run shows again."""
+    everything = done.stdout + done.stderr
+    for path in line["outputs"] or []:
+        everything += Path(path).read_text(errors="replace")
+    for canary in (SECRET, *canaries):
+        assert canary not in everything
+    assert "Traceback (most recent call last)" not in done.stderr
+    shown = ifcscript("history", "show", str(line["execution_id"]), "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json_lines(shown.stdout)[0]["status"] == line["status"]
+
+
+def gone(pid: int) -> bool:
+    """No process `pid`, or only its zombie (PID 1 here may not reap orphans)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
+# -- finding 2: forged `saved` events never become outputs or grants ------------------------------
+FORGER = """\
+# /// ifcscript
+# name = "Forger"
+# ///
+""" + FORGE + """\
+save_output("real.txt", "made by the run")
+for path in [{secret!r}, {outside!r}, "../../escape.txt", "/etc/passwd"]:
+    RAW_OS.write(EVENTS, frame({{"event": "saved", "path": path}}))
+RAW_OS.write(EVENTS, frame({{"event": "table", "table": {{"title": "t", "columns": ["a"],
+                            "row_count": 1, "file": {secret!r}}}}}))
+result = "forged"
+"""
+
+READER = """\
+# /// ifcscript
+# name = "Reader"
+# ///
+seen = {}
+for path in previous["Forger"]["outputs"]:
+    try:
+        with open(path) as f:
+            seen[path] = f.read()
+    except Exception as exc:
+        seen[path] = type(exc).__name__
+print(seen)
+result = sorted(seen)
+"""
+
+FORGED_WORKFLOW = """\
+name = "Forged outputs"
+stop_on_error = false
+[[steps]]
+name = "Forger"
+script = "Forger"
+[[steps]]
+name = "Reader"
+script = "Reader"
+"""
+
+
+def test_forged_saved_paths_are_neither_outputs_nor_grants(data_dir: Path, house: Path,
+                                                           tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("canary-forged-saved-7731")
+    outside = tmp_path / "outside.csv"
+    outside.write_text("canary-outside-8842")
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "forger.py").write_text(FORGER.format(secret=str(secret), outside=str(outside)))
+    (scripts / "reader.py").write_text(READER)
+    for name in ("forger.py", "reader.py"):
+        assert ifcscript("scripts", "import", str(scripts / name)).returncode == 0
+    (tmp_path / "wf.toml").write_text(FORGED_WORKFLOW)
+    assert ifcscript("workflow", "import", str(tmp_path / "wf.toml")).returncode == 0
+
+    done = attack("raw_os", "workflow", "run", "Forged outputs", str(house), "--json")
+    rows = json_lines(done.stdout)
+    assert [r["status"] for r in rows] == ["success", "success"], done.stderr
+    forger = json_lines(ifcscript("history", "show", str(rows[0]["execution_id"]), "--json").stdout)[0]
+    assert [Path(p).name for p in forger["outputs"]] == ["real.txt"]
+    assert not forger["tables"], "a table file outside the run's folder was accepted"
+    reader = json_lines(ifcscript("history", "show", str(rows[1]["execution_id"]), "--json").stdout)[0]
+    assert [Path(p).name for p in reader["result"]] == ["real.txt"]
+    assert "made by the run" in reader["output"]
+    assert_clean(reader, done, "canary-forged-saved-7731", "canary-outside-8842")
+
+
+# -- finding 3: a refusal cannot be swallowed, the status cannot be forged ------------------------
+@pytest.mark.parametrize("redirect", [False, True], ids=["caught", "event-pipe-redirected"])
+def test_a_refusal_ends_the_run_whatever_the_script_forges(data_dir: Path, house: Path,
+                                                          tmp_path: Path, redirect: bool) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("canary-swallowed-5512")
+    code = FORGE + f"""\
+RAW_OS.write(EVENTS, frame({{"event": "done", "status": "success", "result": "forged early"}}))
+if {redirect!r}:
+    r, w = RAW_OS.pipe()
+    RAW_OS.dup2(w, EVENTS)
+try:
+    print(open({str(secret)!r}).read())
+except Exception:
+    pass
+print("the script went on after the refusal")
+RAW_OS.write(EVENTS, frame({{"event": "done", "status": "success", "result": "forged late"}}))
+result = "finished"
+"""
+    line, done = run_attack(tmp_path, house, code, mode="raw_os")
+    assert done.returncode == 1
+    assert line["status"] == "error" and line["result"] is None
+    if redirect:
+        assert "refused" in line["error"] and "kept the refusal's message" in line["error"]
+    else:
+        assert line["error"].startswith("The sandbox refused: reading the file")
+    assert "went on after the refusal" not in (line["output"] or "")
+    assert_clean(line, done, "canary-swallowed-5512")
+
+
+def test_garbage_on_the_event_pipe_is_an_error(data_dir: Path, house: Path, tmp_path: Path) -> None:
+    code = FORGE + "RAW_OS.write(EVENTS, (2**31).to_bytes(4, 'big') + b'x' * 64)\nresult = 1\n"
+    line, done = run_attack(tmp_path, house, code, mode="raw_os")
+    assert line["status"] == "error" and "garbage" in line["error"]
+    assert_clean(line, done)
+
+
+# -- finding 4: nothing of the parent's environment in the run's reach ----------------------------
+def test_the_parent_environment_is_not_in_the_run(data_dir: Path, house: Path,
+                                                  tmp_path: Path) -> None:
+    code = """\
+import os, posix, sys
+print(dict(os.environ), dict(posix.environ), sys.argv, sys.orig_argv)
+for path in ("/proc/self/environ", "/proc/1/environ", f"/proc/{os.getppid()}/environ"):
+    try:
+        print(open(path, "rb").read())
+    except OSError as exc:
+        print(path, "refused", exc.errno)
+result = "looked"
+"""
+    line, done = run_attack(tmp_path, house, code)
+    assert line["status"] == "success", line
+    assert "refused" in line["output"]
+    assert SECRET_VAR not in line["output"]
+    assert_clean(line, done)
+
+
+# -- finding 5: the timeout holds, no process of the run survives it ------------------------------
+FORKS = {
+    "os.fork": "os.fork()",
+    "subprocess": "import subprocess; subprocess.Popen(['sleep', '100'])",
+    "posix_spawn": "os.posix_spawn('/bin/sleep', ['sleep', '100'], {})",
+    "libc fork": "import ctypes; assert ctypes.CDLL(None).fork() >= 0, 'fork failed'",
+    "clone syscall": "import ctypes, signal; libc = ctypes.CDLL(None, use_errno=True); "
+                     "assert libc.syscall(56, signal.SIGCHLD, 0, 0, 0, 0) >= 0, 'clone failed'",
+    "setsid": "os.setsid()",
+}
+
+
+@pytest.mark.parametrize("attempt", list(FORKS.values()), ids=list(FORKS))
+def test_no_process_outlives_the_timeout(data_dir: Path, house: Path, tmp_path: Path,
+                                         attempt: str) -> None:
+    code = f"""\
+import os
+print("pid", os.getpid(), flush=True)
+try:
+    {attempt}
+    print("started another process", flush=True)
+except (OSError, AssertionError) as exc:
+    print("refused:", exc, flush=True)
+r, w = os.pipe()
+os.read(r, 1)   # blocks for good, like a grandchild holding the run's pipes
+"""
+    started = time.monotonic()
+    line, done = run_attack(tmp_path, house, code, "--timeout", "4", timeout=60)
+    elapsed = time.monotonic() - started
+    assert line["status"] == "timeout", line
+    assert "started another process" not in line["output"]
+    assert "refused:" in line["output"]
+    assert elapsed < 4 + 20, f"the command took {elapsed:.1f} s for --timeout 4"
+    pid = int(line["output"].split("pid", 1)[1].split()[0])
+    assert gone(pid)
+    assert_clean(line, done)
+
+
+def test_threads_still_work_under_the_process_filter(data_dir: Path, house: Path,
+                                                     tmp_path: Path) -> None:
+    """numpy's and OpenBLAS's threads are created with clone(CLONE_THREAD): still allowed."""
+    code = """\
+a = np.ones((1500, 1500))
+b = a @ a
+result = {"corner": float(b[0, 0]), "sum": float(b.sum())}
+"""
+    script = tmp_path / "matrices.py"
+    script.write_text(code)
+    done = ifcscript("run", str(script), str(house), "--json")
+    [line] = json_lines(done.stdout)
+    assert line["status"] == "success", line
+    assert line["result"] == {"corner": 1500.0, "sum": 1500.0 ** 3}
+
+
+# -- finding 7: the output quota, enforced without the child's help -------------------------------
+QUOTA_ATTACKS = {
+    "one big file, then spin": ("--outputs-max-mb", "8", """\
+with open(os.path.join(OUT, "big.bin"), "wb") as f:
+    for _ in range(40):
+        f.write(b"x" * (1 << 20))
+while True:
+    pass
+""", "outputs_max_bytes"),
+    "many files": ("--outputs-max-files", "50", """\
+for i in range(400):
+    with open(os.path.join(OUT, f"f{i}.txt"), "w") as f:
+        f.write("x")
+while True:
+    pass
+""", "outputs_max_files"),
+    "a fast finish over quota": ("--outputs-max-mb", "4", """\
+for i in range(3):
+    with open(os.path.join(OUT, f"part{i}.bin"), "wb") as f:
+        f.write(b"y" * (2 << 20))
+""", "outputs_max_bytes"),
+    "sparse terabyte": ("--outputs-max-mb", "4", """\
+with open(os.path.join(OUT, "sparse.bin"), "wb") as f:
+    try:
+        f.truncate(1 << 40)
+    except OSError as exc:
+        print("truncate refused:", exc.errno)
+with open(os.path.join(OUT, "sparse.bin"), "wb") as f:
+    for _ in range(8):
+        f.write(b"z" * (1 << 20))
+""", "outputs_max_bytes"),
+}
+
+
+@pytest.mark.parametrize("option, value, body, setting", list(QUOTA_ATTACKS.values()),
+                         ids=list(QUOTA_ATTACKS))
+def test_the_output_quota_stops_direct_writes(data_dir: Path, house: Path, tmp_path: Path,
+                                              option: str, value: str, body: str,
+                                              setting: str) -> None:
+    code = "import os\nOUT = os.path.dirname(save_output('first.txt', 'x'))\n" + body
+    started = time.monotonic()
+    line, done = run_attack(tmp_path, house, code, option, value, "--timeout", "60")
+    assert line["status"] == "error", line
+    assert setting in line["error"]
+    assert time.monotonic() - started < 40
+    assert_clean(line, done)
+
+
+def test_the_output_quota_holds_for_save_output(data_dir: Path, house: Path, tmp_path: Path) -> None:
+    script = tmp_path / "big.py"
+    script.write_text("save_output('big.txt', 'x' * (12 << 20))\nresult = 'saved'\n")
+    done = ifcscript("run", str(script), str(house), "--json", "--outputs-max-mb", "5")
+    [line] = json_lines(done.stdout)
+    assert done.returncode == 1 and line["status"] == "error"
+    assert "outputs_max_bytes" in line["error"] and "5 MiB" in line["error"]
+
+
+def test_the_quota_settings_are_in_the_help() -> None:
+    for command in (("run", "--help"), ("workflow", "run", "--help")):
+        text = ifcscript(*command).stdout
+        assert "outputs_max_bytes" in text and "outputs_max_files" in text
