@@ -36,7 +36,7 @@ class RunController(QObject):
     output_arrived = Signal(str)
     #: Progress of the current run: fraction, message.
     progress_changed = Signal(float, str)
-    #: The run ended: the worker's reply plus `execution_id`.
+    #: The run ended: the worker's reply plus `execution_id` and `output_dir` (its folder).
     run_finished = Signal(object)
     #: The run could not start: a sentence (and the script line at fault, or 0).
     run_refused = Signal(str, int)
@@ -127,4 +127,5 @@ class RunController(QObject):
         record_reply(run.execution, reply, output or "")
         # The output was streamed into the pane already: without it the pane is not redrawn.
         shown = {k: v for k, v in reply.items() if k != "output"}
-        self.run_finished.emit({**shown, "execution_id": run.execution.id})
+        self.run_finished.emit({**shown, "execution_id": run.execution.id,
+                                "output_dir": run.execution.output_dir})

@@ -316,7 +316,7 @@ def test_the_files_tab_lists_and_opens_output_files(qtbot: Any, tmp_path: Path) 
     saved = tmp_path / "report.csv"
     saved.write_text("a\n1\n")
     pane = _pane(qtbot)
-    pane.show_reply(_reply(outputs=[str(saved), str(tmp_path / "gone.ifc")]))
+    pane.show_reply(_reply(outputs=[str(saved), str(tmp_path / "gone.ifc")], output_dir=str(tmp_path)))
     assert pane.currentWidget() is pane.files and pane.tabText(3) == "Files (2)"
     assert pane.files.paths() == [str(saved), str(tmp_path / "gone.ifc")]
     catcher = _UrlCatcher()

@@ -169,7 +169,7 @@ class RunDetail(QWidget):
         self.code.setPlainText(run.get("code") or "")
         self.output.setPlainText(_shown_output(run.get("output") or "", self._id))
         self.result.setPlainText(self._result_text(run))
-        self.files.set_files(run.get("outputs") or [])
+        self.files.set_files(run.get("outputs") or [], run.get("output_dir"))
         error = run.get("error") or ""
         self.error.setText(error)
         self.error.setVisible(bool(error))

@@ -6,31 +6,32 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QFileInfo, QProcess, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QMimeDatabase, QProcess, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import (QAbstractItemView, QFileIconProvider, QHBoxLayout, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
+from ifcscript_desktop.core.outputfiles import OutputFile, describe_output
 from ifcscript_desktop.ui.results.placeholder import placeholder
 
 _PATH = Qt.ItemDataRole.UserRole
-
-
-def _size(count: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024  # type: ignore[assignment]
-    return ""
+_CAN_OPEN = Qt.ItemDataRole.UserRole + 1
+_HAS_FOLDER = Qt.ItemDataRole.UserRole + 2
 
 
 class FilesPane(QWidget):
-    """A list of output files; double-click or Open opens one with the system's program."""
+    """A list of output files; double-click or Open opens one with the system's program.
+
+    The script chose these files' names, types and places, so what the pane offers is decided
+    by `core.outputfiles.describe_output`: Open only for a document inside the run's folder,
+    otherwise only Show in folder (the tooltip says why).
+    """
 
     file_opened = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.output_dir: str | None = None
         self.list = QListWidget()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.itemActivated.connect(lambda item: self.open_file(item.data(_PATH)))
@@ -50,21 +51,23 @@ class FilesPane(QWidget):
         layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
-        self._icons = QFileIconProvider()
+        self._mime = QMimeDatabase()
+        self._file_icon = QFileIconProvider().icon(QFileIconProvider.IconType.File)
         self.set_files([])
 
-    def set_files(self, paths: Sequence[str]) -> None:
-        """Show these absolute paths; files deleted since (old runs) are listed greyed out."""
+    def set_files(self, paths: Sequence[str], output_dir: str | None = None) -> None:
+        """Show these absolute paths of files the run in `output_dir` saved; files deleted since
+        (old runs) are listed greyed out. Without `output_dir` nothing is offered Open."""
+        self.output_dir = output_dir
         self.list.clear()
         for path in paths:
-            info = QFileInfo(path)
-            exists = info.exists()
-            label = f"{info.fileName()}    {_size(info.size())}" if exists \
-                else f"{info.fileName()}    (deleted)"
-            item = QListWidgetItem(self._icons.icon(info), label)
-            item.setData(_PATH, path)
-            item.setToolTip(path)
-            if not exists:
+            shown = describe_output(str(path), output_dir)
+            item = QListWidgetItem(self._icon(shown), f"{shown.name}    {shown.note}")
+            item.setData(_PATH, shown.path)
+            item.setData(_CAN_OPEN, shown.can_open)
+            item.setData(_HAS_FOLDER, shown.folder is not None)
+            item.setToolTip(shown.path if shown.can_open else f"{shown.path}\n{shown.why_not}")
+            if not shown.exists:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.list.addItem(item)
         self.placeholder.setVisible(not paths)
@@ -76,18 +79,28 @@ class FilesPane(QWidget):
     def paths(self) -> list[str]:
         return [self.list.item(i).data(_PATH) for i in range(self.list.count())]
 
+    def describe(self, path: str) -> OutputFile:
+        """What may be done with `path` now (the file is looked at again)."""
+        return describe_output(path, self.output_dir)
+
     def open_file(self, path: str) -> bool:
-        """Open a file with the program the system associates with it."""
+        """Open a document of the run with the program the system associates with it; False
+        (and nothing opened) for anything `describe_output` does not offer Open for."""
+        if not self.describe(path).can_open:
+            return False
         self.file_opened.emit(path)
         return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
 
     def reveal(self, path: str) -> bool:
         """Show the file in the system's file manager (selected where the platform allows)."""
+        folder = self.describe(path).folder
+        if folder is None:
+            return False
         if sys.platform == "win32":
             return QProcess.startDetached("explorer", ["/select,", str(Path(path))])[0]
         if sys.platform == "darwin":
             return QProcess.startDetached("open", ["-R", path])[0]
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
 
     def open_selected(self) -> None:
         for item in self.list.selectedItems():
@@ -98,9 +111,16 @@ class FilesPane(QWidget):
         for path in {str(Path(p).parent): p for p in paths}.values():  # once per folder
             self.reveal(path)
 
+    def _icon(self, shown: OutputFile) -> QIcon:
+        """An icon from the file's name only: its content is the script's, never sniffed."""
+        if not shown.can_open:
+            return self._file_icon
+        mime = self._mime.mimeTypeForFile(shown.name, QMimeDatabase.MatchMode.MatchExtension)
+        return QIcon.fromTheme(mime.iconName(), QIcon.fromTheme(mime.genericIconName(), self._file_icon))
+
     def _update_buttons(self) -> None:
         selected = [i for i in self.list.selectedItems() if i.flags() & Qt.ItemFlag.ItemIsEnabled]
-        self.open_button.setEnabled(bool(selected))
-        self.reveal_button.setEnabled(bool(self.list.selectedItems()))
+        self.open_button.setEnabled(any(i.data(_CAN_OPEN) for i in selected))
+        self.reveal_button.setEnabled(any(i.data(_HAS_FOLDER) for i in self.list.selectedItems()))
         self.open_button.setVisible(self.list.count() > 0)
         self.reveal_button.setVisible(self.list.count() > 0)

@@ -87,7 +87,7 @@ class ResultsPane(QTabWidget):
             self.output.show_note(f"{_ENDINGS.get(status, status.capitalize())}{took}")
         self._show_result_widgets(self._result_widgets(reply))
         self.chart.set_charts(reply.get("charts") or [])
-        self.files.set_files(reply.get("outputs") or [])
+        self.files.set_files(reply.get("outputs") or [], reply.get("output_dir"))
         self._update_titles()
         self.setCurrentWidget(self._best_tab(status))
 
