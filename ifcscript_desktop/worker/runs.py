@@ -6,12 +6,14 @@ import codecs
 import json
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ifcscript_desktop.core import tablefile
 from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError
+from ifcscript_desktop.worker import landlock
 from ifcscript_desktop.worker import outputs as run_outputs
 from ifcscript_desktop.worker.child import EXIT_REFUSED, EXIT_REPORTED, run_child
 
@@ -25,6 +27,8 @@ MEASURE_EVERY_S = 1.0
 #: Events a child may send; anything else on its event pipe is ignored.
 CHILD_EVENTS = {"refused", "progress", "table", "chart", "highlight", "saved", "done"}
 
+
+_PR_SET_PDEATHSIG = 1
 
 #: Children that reported and were killed but not yet reaped (see Run.finished).
 _ZOMBIES: list[int] = []
@@ -48,10 +52,13 @@ class SpareChild:
         job_r, self.job_w = os.pipe()
         self.out_r, out_w = os.pipe()
         self.event_r, event_w = os.pipe()
+        worker = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:
-            # The run leads its own process group, so the worker can kill all of it at once.
+            # The run leads its own process group, so the worker can kill all of it at once,
+            # and dies with the worker (a worker killed by its client leaves no run behind).
             os.setpgid(0, 0)
+            _die_with(worker)
             # Keep only this run's pipes: holding the client channel would hide the worker's death.
             keep = sorted({0, 1, 2, job_r, out_w, event_w})
             for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
@@ -404,6 +411,17 @@ def _describe_exit(status: int | None, memory_mb: float | None, timeout_s: float
     if code == EXIT_REPORTED:
         return "The run process ended without reporting a result."
     return f"The script ended the run process (exit code {code}) before it finished."
+
+
+def _die_with(parent: int) -> None:
+    """In a fresh child: SIGKILL when `parent` ends (Linux); exit now if it already has."""
+    if sys.platform.startswith("linux"):
+        try:
+            landlock.libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _size(n: int) -> str:
