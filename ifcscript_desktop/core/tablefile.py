@@ -40,6 +40,8 @@ MAX_ROW_BYTES = 32 * 1024
 MAX_HEADER_BYTES = 1024 * 1024
 #: No table file larger than this is read, whatever its row count.
 MAX_FILE_BYTES = 2 * 1024 ** 3
+#: The deepest a cell's lists and objects may nest (a block holding a deeper one is damaged).
+MAX_CELL_DEPTH = 32
 _CHUNK = 1024 * 1024  # bytes read at a time while indexing
 TABLES_DIR = ".tables"
 #: A `result` kept in a table file is recorded as `{RESULT_KEY: {"columns", "row_count", "file"}}`.
@@ -309,7 +311,7 @@ class TableRows(_Rows):
                 data = read_at(fd, begin, end - begin)
             cells = json.loads(data)
             rows = [dict(zip(columns, row)) for row in cells]
-            if len(rows) != expected:
+            if len(rows) != expected or any(_too_deep(cell) for row in cells for cell in row):
                 raise ValueError
         except Exception:  # noqa: BLE001 - a damaged block reads as empty rows, flagged
             self.damaged = True
@@ -326,6 +328,15 @@ class TableRows(_Rows):
             else f"no table file of this program is larger than {size_text(limit)}"
         return TableFileError(f"The rows of this table cannot be read from {self.path}: it is "
                               f"{size_text(size)}, and {allowed}.")
+
+
+def _too_deep(cell: Any, depth: int = MAX_CELL_DEPTH) -> bool:
+    """A cell of lists in lists deeper than `depth` (writing it back would exhaust the stack)."""
+    if not isinstance(cell, (list, dict)) or not cell:
+        return False
+    if depth == 0:
+        return True
+    return any(_too_deep(item, depth - 1) for item in (cell.values() if isinstance(cell, dict) else cell))
 
 
 def max_file_bytes(rows: int) -> int:

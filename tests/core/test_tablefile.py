@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ifcscript_desktop.core.jsonline import write_json_line
-from ifcscript_desktop.core.tablefile import (BLOCK_ROWS, RESULT_KEY, TableFileError, TableRows, expand_tables,
+from ifcscript_desktop.core.tablefile import (BLOCK_ROWS, DAMAGED, RESULT_KEY, TableFileError, TableRows, expand_tables,
                                               is_table_file_name, max_file_bytes, read_result,
                                               row_count, spill_result, stream_tables,
                                               table_file_path, table_rows, write_table_file)
@@ -285,3 +285,20 @@ def test_a_100k_row_table_is_written_a_block_at_a_time(tmp_path: Path) -> None:
     write_json_line({"tables": stream_tables([table])}, Recorder())
     assert "".join(pieces) == _dumps({"tables": [{**table, "rows": rows}]})
     assert max(map(len, pieces)) < len("".join(pieces)) // 50  # no piece holds the table
+
+
+def test_cells_nested_too_deep_to_write_back_read_as_damaged_rows(tmp_path: Path) -> None:
+    # Shown in the window or written into a JSON line, such a cell would exhaust the stack.
+    path = tmp_path / "table-1.jsonl"
+    write_table_file(path, ["a"], [{"a": i} for i in range(1500)])
+    lines = path.read_bytes().split(b"\n")
+    deep = b"[" * 990 + b"]" * 990  # json.loads takes it; json.dumps a few frames deeper cannot
+    fine = b"[" * 30 + b"1" + b"]" * 30
+    lines[1] = b"[" + b",".join([b"[" + deep + b"]"] * BLOCK_ROWS) + b"]"
+    lines[2] = lines[2].replace(b"[1000]", b"[" + fine + b"]")
+    path.write_bytes(b"\n".join(lines))
+    table = {"columns": ["a"], "row_count": 1500, "file": str(path)}
+    assert TableRows(path)[BLOCK_ROWS]["a"] == json.loads(fine)
+    [written] = json.loads(_streamed({"tables": stream_tables([table])}))["tables"]
+    assert written["rows"][:2] == [{}, {}] and written["rows"][-1] == {"a": 1499}
+    assert written["error"] == DAMAGED
