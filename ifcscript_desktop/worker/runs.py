@@ -144,6 +144,7 @@ class Run:
         self._decoder = FrameDecoder(max_frame=256 * 1024 * 1024)
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.next_measure = self.started + MEASURE_EVERY_S
+        self._poll_delay = 0.0005
 
     @property
     def pid(self) -> int:
@@ -155,8 +156,13 @@ class Run:
 
     def wake_at(self) -> float:
         """When the select loop must look at this run again at the latest."""
-        deadline = self.deadline
-        return self.next_measure if deadline is None else min(deadline, self.next_measure)
+        wake = self.next_measure if self.deadline is None else min(self.deadline, self.next_measure)
+        if not (self.out_open or self.events_open) and self.exit_status is None:
+            # Pipes closed: the child is about to stop or exit. A stop wakes no descriptor,
+            # so look again soon, less often the longer it takes.
+            self._poll_delay = min(self._poll_delay * 2, 0.05)
+            wake = min(wake, time.monotonic() + self._poll_delay)
+        return wake
 
     def fds(self) -> list[int]:
         fds = []
@@ -298,13 +304,19 @@ class Run:
         """Reap the child if it has ended; True once it has."""
         if self.exit_status is None:
             try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                pid, status = os.waitpid(self.pid, os.WNOHANG | os.WUNTRACED)
             except ChildProcessError:
                 pid, status = self.pid, 0xFF00  # reaped elsewhere: treat as exit code 255
             if pid == 0:
                 return False
-            self.exit_status = status
             self.kill_quietly()  # nothing of the run outlives it
+            if os.WIFSTOPPED(status):
+                # The runner's way to say EXIT_REPORTED without waiting for the teardown
+                # (worker.child.run_child); a script able to stop itself could as well exit 0.
+                status = EXIT_REPORTED << 8
+                if self.pid not in _ZOMBIES:
+                    _ZOMBIES.append(self.pid)
+            self.exit_status = status
         return True
 
     def finished(self) -> bool:
