@@ -319,3 +319,49 @@ def test_the_quota_settings_are_in_the_help() -> None:
     for command in (("run", "--help"), ("workflow", "run", "--help")):
         text = ifcscript(*command).stdout
         assert "outputs_max_bytes" in text and "outputs_max_files" in text
+
+
+def test_a_workflow_step_does_not_take_a_scripts_suggested_file(data_dir: Path, house: Path,
+                                                                tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("canary-step-default-4410")
+    script = tmp_path / "suggests.py"
+    script.write_text(f"""\
+# /// ifcscript
+# name = "Suggests"
+# [[parameters]]
+# name = "source"
+# type = "file"
+# default = {json.dumps(str(secret))}
+# ///
+print(open(params["source"]).read() if params["source"] else "nothing granted")
+""")
+    assert ifcscript("scripts", "import", str(script)).returncode == 0
+    (tmp_path / "wf.toml").write_text('name = "Suggested"\n[[steps]]\nname = "S"\nscript = "Suggests"\n')
+    assert ifcscript("workflow", "import", str(tmp_path / "wf.toml")).returncode == 0
+    done = ifcscript("workflow", "run", "Suggested", str(house), "--json")
+    assert done.returncode == 2
+    assert f"source suggests {secret}" in done.stderr and "step" in done.stderr
+    assert "canary-step-default-4410" not in done.stdout + done.stderr
+
+
+def test_the_quota_settings_limit_runs(data_dir: Path, house: Path, tmp_path: Path) -> None:
+    """The stored settings (what the Settings dialog writes) are what a run obeys."""
+    from ifcscript_desktop.core.settings import save_setting
+    from ifcscript_desktop.core.store import open_store
+
+    store = open_store(data_dir)
+    save_setting(store, "outputs_max_files", 20)
+    save_setting(store, "outputs_max_bytes", 3 << 20)
+    store.close()
+    many = tmp_path / "many.py"
+    many.write_text("for i in range(40):\n    save_output(f'f{i}.txt', 'x')\n")
+    big = tmp_path / "big.py"
+    big.write_text("save_output('big.txt', 'x' * (4 << 20))\n")
+    small = tmp_path / "small.py"
+    small.write_text("for i in range(10):\n    save_output(f'f{i}.txt', 'x' * 1000)\nresult = 'ok'\n")
+    lines = [json_lines(ifcscript("run", str(s), str(house), "--json").stdout)[0]
+             for s in (many, big, small)]
+    assert "outputs_max_files" in lines[0]["error"] and "20 files" in lines[0]["error"]
+    assert "outputs_max_bytes" in lines[1]["error"] and "3 MiB" in lines[1]["error"]
+    assert lines[2]["status"] == "success" and len(lines[2]["outputs"]) == 10

@@ -34,7 +34,7 @@ from ifcscript_desktop.core.transport import SubprocessTransport
 from ifcscript_desktop.core.execute import (Limits, ScriptSource, UsageError, fail_execution,
                                             finish_from_reply, model_key, resolve_script,
                                             run_fields, start_execution)
-from ifcscript_desktop.core.params import ParamError, coerce_params
+from ifcscript_desktop.core.params import ParamError, coerce_params, suggested_files
 from ifcscript_desktop.core.scriptfile import ScriptFileError
 from ifcscript_desktop.core.store import (AutomationWorkflow, RunStatus, ScriptExecution, Store,
                                           WorkflowExecution, utcnow)
@@ -82,6 +82,12 @@ def plan_steps(store: Store, workflow: AutomationWorkflow) -> list[StepPlan]:
         try:
             source = resolve_script(store, step.script)
             params = coerce_params(source.meta, step.params)
+            suggested = suggested_files(source.meta, step.params)
+            if suggested:
+                # A script's own default is never granted; the step must name the file.
+                name, paths = next(iter(suggested.items()))
+                raise UsageError(f"{name} suggests {', '.join(paths)}; give it in the step's "
+                                 "params to allow it")
         except (UsageError, ParamError, ScriptFileError) as exc:
             raise UsageError(f'Workflow "{workflow.name}", step "{step.name}": {exc}') from None
         plan.append(StepPlan(step.name, source, params))
