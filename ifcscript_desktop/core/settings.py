@@ -40,10 +40,10 @@ class Settings:
         default=10 * 1024 * 1024, metadata=_spec("Log kept per run", 1024, "bytes")
     )
     outputs_max_bytes: int = field(
-        default=1 << 30, metadata=_spec("Output files per run, in all", 1024 * 1024, "bytes")
+        default=1 << 30, metadata=_spec("Output files per run, total size", 1024 * 1024, "bytes")
     )
     outputs_max_files: int = field(
-        default=10_000, metadata=_spec("Output files per run, at most", 1, "files")
+        default=10_000, metadata=_spec("Output files per run, how many", 1, "files")
     )
     retention_days: int = field(
         default=30, metadata=_spec("Keep run output files for", 1, "days")
