@@ -365,3 +365,30 @@ def test_the_quota_settings_limit_runs(data_dir: Path, house: Path, tmp_path: Pa
     assert "outputs_max_files" in lines[0]["error"] and "20 files" in lines[0]["error"]
     assert "outputs_max_bytes" in lines[1]["error"] and "3 MiB" in lines[1]["error"]
     assert lines[2]["status"] == "success" and len(lines[2]["outputs"]) == 10
+
+
+def test_a_frame_nested_too_deep_does_not_take_the_worker_down(data_dir: Path, house: Path,
+                                                               tmp_path: Path) -> None:
+    code = FORGE + """\
+body = b'{"event": "chart", "chart": ' + b"[" * 200000 + b"]" * 200000 + b"}"
+RAW_OS.write(EVENTS, len(body).to_bytes(4, "big") + body)
+result = 1
+"""
+    line, done = run_attack(tmp_path, house, code, mode="raw_os")
+    assert line["status"] == "error" and "garbage" in line["error"]
+    assert_clean(line, done)
+
+
+def test_a_deeply_nested_table_cell_is_refused_by_the_worker(data_dir: Path, house: Path,
+                                                             tmp_path: Path) -> None:
+    """Deep enough to pass the JSON decoder, too deep for the window and the store."""
+    code = FORGE + """\
+cell = json.loads("[" * 500 + "]" * 500)
+RAW_OS.write(EVENTS, frame({"event": "table", "table": {"title": "t", "columns": ["a"],
+                                                       "rows": [{"a": cell}]}}))
+result = 1
+"""
+    line, done = run_attack(tmp_path, house, code, mode="raw_os")
+    assert line["status"] == "error" and "garbage" in line["error"]
+    assert not line["tables"]
+    assert_clean(line, done)

@@ -46,7 +46,7 @@ class FrameDecoder:
             del self._buffer[:end]
             try:
                 message = json.loads(body)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # a hostile child nests 100k deep
                 raise ProtocolError(f"frame is not JSON: {exc}") from None
             if not isinstance(message, dict):
                 raise ProtocolError("frame is not a JSON object")

@@ -22,6 +22,8 @@ DEFAULT_OUTPUTS_MAX_BYTES = 1 << 30
 DEFAULT_OUTPUTS_MAX_FILES = 10_000
 #: More than this from a child's event pipe (tables, charts, result) stops the run.
 MAX_EVENT_BYTES = 1 << 30
+#: Deepest nesting of lists and dicts an event may have (cells hold values, not trees).
+MAX_EVENT_DEPTH = 40
 #: How often the worker measures a running script's output folder (seconds).
 MEASURE_EVERY_S = 1.0
 #: Events a child may send; anything else on its event pipe is ignored.
@@ -233,6 +235,10 @@ class Run:
         kind = message.get("event")
         if kind not in CHILD_EVENTS:
             return
+        if _deeper_than(message, MAX_EVENT_DEPTH):
+            # Nothing the runner sends nests this deep; the window and the store would recurse.
+            self.refusals.append("The script wrote garbage into the run's event channel.")
+            return
         if kind == "refused":
             self.refusals.append(str(message.get("message")))
         elif kind == "progress":
@@ -396,6 +402,20 @@ class Run:
             "refusals": self.refusals,
             "duration_s": round(time.monotonic() - self.started, 4),
         }
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and dicts nest more than `limit` levels in `value` (no recursion)."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (list, dict)):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children
+                           if isinstance(child, (list, dict)))
+    return False
 
 
 def _exit_code(status: int | None) -> int | None:
