@@ -192,3 +192,23 @@ def test_the_gui_process_never_imports_ifcopenshell(opened: WorkerHandle, house:
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report == {"ifcopenshell": [], "property sets": True}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/PID/environ")
+def test_the_windows_worker_starts_with_an_allowlisted_environment(
+        house: Path, qtbot, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Run children are forks of the worker: nothing of the user's environment may be there."""
+    monkeypatch.setenv("IFCSCRIPT_TEST_WINDOW_TOKEN", "window-token-31c8")
+    worker = WorkerHandle()
+    try:
+        with qtbot.waitSignal(worker.model_opened, timeout=OPEN_MS):
+            worker.open_model(house)
+        raw = Path(f"/proc/{worker.worker_pid}/environ").read_bytes()
+        names = {item.split(b"=", 1)[0].decode() for item in raw.split(b"\0") if item}
+        assert "IFCSCRIPT_TEST_WINDOW_TOKEN" not in names and b"window-token-31c8" not in raw
+        assert "HOME" not in names and "PATH" in names
+        assert names <= {"PATH", "LANG", "LANGUAGE", "TZ"} | {n for n in names if n.startswith(
+            ("LC_", "OPENBLAS_", "OMP_", "MKL_", "IFCSCRIPT_PROPERTY"))}
+    finally:
+        worker.close()
+        qtbot.waitUntil(lambda: not worker.worker_running, timeout=15_000)
