@@ -92,18 +92,7 @@ def run_child(job_fd: int, out_fd: int, event_fd: int, index: Any, model: Any) -
         except BaseException:  # noqa: BLE001
             pass
     finally:
-        _flush_quietly()
-        for fd in (1, 2, event_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        if code == EXIT_REPORTED and job is not None:
-            # The kernel takes tens of milliseconds to tear down a large address space before
-            # an exit is visible; a stop is visible at once. The worker reads SIGSTOP as
-            # EXIT_REPORTED and kills the stopped child itself, reaping it later.
-            signal.raise_signal(signal.SIGSTOP)  # not an audited event, unlike os.kill
-        os._exit(code)
+        _exit_now(code, event_fd, stop_first=code == EXIT_REPORTED and job is not None)
 
 
 def _read_job(fd: int) -> dict[str, Any] | None:
@@ -220,15 +209,21 @@ def _run(job: dict[str, Any], events: EventPipe, index: Any, model: Any) -> bool
     return outcome["status"] == "success"
 
 
-def _exit_now(code: int, event_fd: int) -> None:
-    """End the run child here and now (after a refusal): flush what was printed, close the
-    pipes so the worker sees the end, and exit without running any more Python."""
+def _exit_now(code: int, event_fd: int, stop_first: bool = False) -> None:
+    """End the run child here and now: flush what was printed, close the pipes so the worker
+    sees the end, and exit without running any more Python (a refusal must not unwind into
+    the script's `except`)."""
     _flush_quietly()
     for fd in (1, 2, event_fd):
         try:
             os.close(fd)
         except OSError:
             pass
+    if stop_first:
+        # The kernel takes tens of milliseconds to tear down a large address space before an
+        # exit is visible; a stop is visible at once. The worker reads SIGSTOP as EXIT_REPORTED
+        # and kills the stopped child itself, reaping it later.
+        signal.raise_signal(signal.SIGSTOP)  # not an audited event, unlike os.kill
     os._exit(code)
 
 

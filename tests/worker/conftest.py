@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -31,3 +32,20 @@ def run(client: WorkerClient, code: str, tmp_path: Path, wait: float = 120, **fi
                           "limits": {**LIMITS, **fields.pop("limits", {})}, **fields})
     assert request.wait(wait), "the run did not finish"
     return request
+
+
+def start_run(client: WorkerClient, code: str, tmp_path: Path, **limits: Any) -> tuple[Request, int]:
+    """Start a run and wait until its child is running; return the request and the child's pid."""
+    started = threading.Event()
+    pids: list[int] = []
+
+    def on_event(request: Request, event: dict[str, Any]) -> None:
+        if event.get("event") == "started":
+            pids.append(int(event["pid"]))
+            started.set()
+
+    request = client.run({"code": code, "filename": "<test>", "params": {}, "granted": [],
+                          "selection": [], "previous": {}, "output_dir": str(tmp_path / "out"),
+                          "limits": {**LIMITS, **limits}}, on_event=on_event)
+    assert started.wait(60), "the run did not start"
+    return request, pids[0]

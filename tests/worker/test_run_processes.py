@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import select
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from ifcscript_desktop.core.client import Request, WorkerClient
-from tests.worker.conftest import LIMITS
+from tests.worker.conftest import LIMITS, start_run
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux pidfds")
 
@@ -31,19 +30,7 @@ def ends_within(pid: int, seconds: float) -> bool:
 
 
 def start_spinning(client: WorkerClient, tmp_path: Path, **limits: float) -> tuple[Request, int]:
-    started = threading.Event()
-    pids: list[int] = []
-
-    def on_event(request: Request, event: dict) -> None:
-        if event.get("event") == "started":
-            pids.append(int(event["pid"]))
-            started.set()
-
-    request = client.run({"code": SPIN, "filename": "<spin>", "params": {}, "granted": [],
-                          "selection": [], "previous": {}, "output_dir": str(tmp_path / "out"),
-                          "limits": {**LIMITS, **limits}}, on_event=on_event)
-    assert started.wait(60), "the run did not start"
-    return request, pids[0]
+    return start_run(client, SPIN, tmp_path, **limits)
 
 
 @pytest.fixture

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.transport import SubprocessTransport, worker_env
-from tests.worker.conftest import LIMITS
+from tests.worker.conftest import start_run
 
 SECRET_VAR = "IFCSCRIPT_TEST_SECRET_TOKEN"
 SECRET = b"tok-9d1e77c4b2-parent-only"
@@ -63,30 +62,19 @@ def test_no_parent_variable_in_the_worker_or_a_run_child(monkeypatch: pytest.Mon
     client = WorkerClient(lambda: SubprocessTransport())
     try:
         client.call("open", timeout=120, path=str(house))
-        started = threading.Event()
-        child: list[int] = []
-
-        def on_event(request: object, event: dict) -> None:
-            if event.get("event") == "started":
-                child.append(int(event["pid"]))
-                started.set()
-
         # The script keeps a marker of its own in memory: proof the scan sees the child's heap.
         code = "marker = '-'.join(['present', 'in', 'child', 'heap'])\nwhile True:\n    pass\n"
-        request = client.run({"code": code, "filename": "<scan>", "params": {}, "granted": [],
-                              "selection": [], "previous": {}, "output_dir": str(tmp_path / "out"),
-                              "limits": {**LIMITS, "timeout_s": 120}}, on_event=on_event)
-        assert started.wait(60), "the run did not start"
+        request, child_pid = start_run(client, code, tmp_path, timeout_s=120)
         worker_pid = client.worker_pid
         assert worker_pid is not None
         marker = b"present-in-child-heap"
         # The marker exists once the script has run its first line: look until it shows.
         for _ in range(20):
-            if memory_holds(child[0], marker):
+            if memory_holds(child_pid, marker):
                 break
         else:
             pytest.fail("the scan never found the script's own marker: it proves nothing")
-        assert not memory_holds(child[0], SECRET)
+        assert not memory_holds(child_pid, SECRET)
         assert not memory_holds(worker_pid, SECRET)
         assert SECRET.decode() not in Path(f"/proc/{worker_pid}/environ").read_text(errors="replace")
         client.cancel(request)
