@@ -318,174 +318,10 @@ if len(order):
 table = table.reset_index(drop=True)
 
 
-# --- 4. XLSX --------------------------------------------------------------------------------
-# An .xlsx file is a ZIP archive of a few XML files. The sandbox keeps pandas' to_excel from
-# running (openpyxl reads the system's /etc/mime.types when it loads), and the zipfile and zlib
-# modules are not on the import allowlist, so the workbook is written here: the XML by hand, the
-# archive "stored" (uncompressed), its CRC-32 checksums computed with numpy.
-
-def crc32_table():
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
-        table.append(c)
-    return np.array(table, dtype=np.uint32)
-
-
-CRC_TABLE = crc32_table()
-CRC_BLOCK = 4096
-
-
-def crc32(data):
-    """zlib.crc32(data). The CRC register is linear over GF(2), so the data is cut into blocks
-    whose CRCs (from a zero register) numpy computes side by side; they are then chained:
-    register = shift(register) ^ crc(block), where shift feeds a block of zero bytes."""
-    table = [int(v) for v in CRC_TABLE]
-    blocks = len(data) // CRC_BLOCK
-    register = 0xFFFFFFFF
-    if blocks:
-        grid = np.frombuffer(data, dtype=np.uint8, count=blocks * CRC_BLOCK)
-        grid = np.ascontiguousarray(grid.reshape(blocks, CRC_BLOCK).T)  # row i = byte i of each
-        partial = np.zeros(blocks, dtype=np.uint32)
-        bits = np.array([1 << b for b in range(32)], dtype=np.uint32)
-        for i in range(CRC_BLOCK):
-            partial = CRC_TABLE[(partial ^ grid[i]) & 0xFF] ^ (partial >> 8)
-            bits = CRC_TABLE[bits & 0xFF] ^ (bits >> 8)
-        # shift(x) = xor of bits[b] for the set bits b of x, tabulated per byte of x
-        bits = [int(v) for v in bits]
-        shift = []
-        for byte in range(4):
-            row = []
-            for value in range(256):
-                out = 0
-                for b in range(8):
-                    if value >> b & 1:
-                        out ^= bits[8 * byte + b]
-                row.append(out)
-            shift.append(row)
-        for value in partial.tolist():
-            register = (shift[0][register & 0xFF] ^ shift[1][register >> 8 & 0xFF]
-                        ^ shift[2][register >> 16 & 0xFF] ^ shift[3][register >> 24]) ^ value
-    for byte in data[blocks * CRC_BLOCK:]:
-        register = table[(register ^ byte) & 0xFF] ^ (register >> 8)
-    return register ^ 0xFFFFFFFF
-
-
-def zip_stored(files):
-    """A ZIP archive (bytes) of {name: bytes}, without compression."""
-    def le(value, size):
-        return int(value).to_bytes(size, "little")
-
-    local, central, offset = [], [], 0
-    for name, data in files.items():
-        name_bytes, crc = name.encode("utf-8"), crc32(data)
-        # version 2.0, flags 0x800 (UTF-8 names), method 0 (stored), time 0, date 1980-01-01
-        common = (le(20, 2) + le(0x800, 2) + le(0, 2) + le(0, 2) + le(0x21, 2) + le(crc, 4)
-                  + le(len(data), 4) + le(len(data), 4) + le(len(name_bytes), 2) + le(0, 2))
-        header = b"PK\x03\x04" + common + name_bytes
-        central.append(b"PK\x01\x02" + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2)
-                       + le(0, 4) + le(offset, 4) + name_bytes)
-        local += [header, data]
-        offset += len(header) + len(data)
-    directory = b"".join(central)
-    end = (b"PK\x05\x06" + le(0, 2) + le(0, 2) + le(len(files), 2) + le(len(files), 2)
-           + le(len(directory), 4) + le(offset, 4) + le(0, 2))
-    return b"".join(local) + directory + end
-
-
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def xml_text(value):
-    text = XML_ILLEGAL.sub("", str(value))
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def column_letter(index):
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def xlsx_bytes(frame, sheet_name="Elements"):
-    """The DataFrame as an XLSX workbook: a bold header row, numbers as numbers, booleans as
-    TRUE/FALSE, text as inline strings, empty cells left out."""
-    letters = [column_letter(i) for i in range(len(frame.columns))]
-
-    def xml_cell(ref, value, style=""):
-        if value is None or (isinstance(value, float) and not np.isfinite(value)):
-            return ""
-        if isinstance(value, (bool, np.bool_)):
-            return f'<c r="{ref}" t="b"{style}><v>{int(value)}</v></c>'
-        if isinstance(value, (int, float, np.integer, np.floating)):
-            return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
-        return (f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">'
-                f"{xml_text(value)}</t></is></c>")
-
-    lines = ['<row r="1">' + "".join(xml_cell(f"{l}1", str(c), ' s="1"')
-                                     for l, c in zip(letters, frame.columns)) + "</row>"]
-    for number, values in enumerate(frame.itertuples(index=False, name=None), start=2):
-        lines.append(f'<row r="{number}">' + "".join(
-            xml_cell(f"{l}{number}", v.item() if isinstance(v, np.generic) else v)
-            for l, v in zip(letters, values)) + "</row>")
-    last = f"{letters[-1] if letters else 'A'}{len(frame) + 1}"
-    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    rel = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
-    package_rels = "http://schemas.openxmlformats.org/package/2006/relationships"
-    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    content = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    files = {
-        "[Content_Types].xml": head + (
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{content}.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" '
-            f'ContentType="{content}.worksheet+xml"/>'
-            f'<Override PartName="/xl/styles.xml" ContentType="{content}.styles+xml"/>'
-            "</Types>"),
-        "_rels/.rels": head + (
-            f'<Relationships xmlns="{package_rels}"><Relationship Id="rId1" '
-            f'Type="{office}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
-        "xl/workbook.xml": head + (
-            f"<workbook {main} {rel}><sheets><sheet name=\"{xml_text(sheet_name)}\" "
-            'sheetId="1" r:id="rId1"/></sheets></workbook>'),
-        "xl/_rels/workbook.xml.rels": head + (
-            f'<Relationships xmlns="{package_rels}">'
-            f'<Relationship Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="rId2" Type="{office}/styles" Target="styles.xml"/>'
-            "</Relationships>"),
-        "xl/styles.xml": head + (
-            f"<styleSheet {main}>"
-            '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
-            '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
-            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-            '<fill><patternFill patternType="gray125"/></fill></fills>'
-            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
-            '</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
-            'borderId="0"/></cellStyleXfs><cellXfs count="2">'
-            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-            '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-            '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
-            "</cellStyles></styleSheet>"),
-        "xl/worksheets/sheet1.xml": head + (
-            f'<worksheet {main} {rel}><dimension ref="A1:{last}"/>'
-            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-            'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
-            "<sheetData>" + "".join(lines) + "</sheetData></worksheet>"),
-    }
-    return zip_stored({name: text.encode("utf-8") for name, text in files.items()})
-
-
-# --- 5. Output ----------------------------------------------------------------------------
-# save_output writes into this run's output folder: a DataFrame becomes a CSV file, bytes are
-# written as they are.
+# --- 4. Output ----------------------------------------------------------------------------
+# save_output writes into this run's output folder: a DataFrame becomes a CSV file, and
+# {sheet name: DataFrame} given an .xlsx name an Excel workbook (bold header row, text kept as
+# text).
 extension = "." + params["format"]
 output = params["output"].strip() or "elements.csv"
 stem, dot, suffix = output.rpartition(".")
@@ -494,7 +330,7 @@ if dot and suffix.lower() in ("csv", "xlsx"):
 output += extension
 progress(0.8, f"Writing {output}")
 if params["format"] == "xlsx":
-    save_output(output, xlsx_bytes(table))
+    save_output(output, {"Elements": table})
 else:
     save_output(output, table)
 

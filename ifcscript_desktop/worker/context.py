@@ -25,6 +25,10 @@ from ifcscript_desktop.worker.results import dataframe_columns, to_jsonable
 
 CHART_KINDS = ("bar", "line", "scatter")
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+#: Characters Excel does not allow in a sheet name (which is also at most 31 characters long).
+_SHEET_NAME = re.compile(r"[^\[\]:*?/\\]{1,31}")
+#: Control characters XML (and so XLSX) cannot hold.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class RunSink(Protocol):
@@ -225,7 +229,9 @@ def _output_path(output_dir: Path, filename: Any) -> Path:
 
 def _write(target: Path, data: Any) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
+    if target.suffix.lower() == ".xlsx" and isinstance(data, (Mapping, pd.DataFrame, pd.Series)):
+        _write_xlsx(target, _sheets(data))
+    elif isinstance(data, str):
         target.write_text(data, encoding="utf-8")
     elif isinstance(data, (bytes, bytearray, memoryview)):
         target.write_bytes(bytes(data))
@@ -239,8 +245,88 @@ def _write(target: Path, data: Any) -> None:
         data.write(str(target))
     else:
         raise TypeError(f"save_output: cannot save an object of type {type(data).__name__}; "
-                        "give text, bytes, a dict or list (saved as JSON), a DataFrame (CSV) "
+                        "give text, bytes, a dict or list (saved as JSON), a DataFrame (CSV), "
+                        "{sheet name: DataFrame} to an .xlsx name (an Excel workbook) "
                         "or an ifcopenshell model (IFC)")
+
+
+def _sheets(data: Any) -> dict[str, pd.DataFrame]:
+    """{sheet name: DataFrame} for an .xlsx file (a lone DataFrame is the sheet "Sheet1")."""
+    if isinstance(data, (pd.DataFrame, pd.Series)):
+        data = {"Sheet1": data}
+    sheets: dict[str, pd.DataFrame] = {}
+    for name, frame in data.items():
+        if isinstance(frame, Properties):
+            frame = frame.df
+        if isinstance(frame, pd.Series):
+            frame = frame.to_frame()
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"save_output: an .xlsx file takes {{sheet name: DataFrame}}; the "
+                            f"sheet {name!r} is a {type(frame).__name__}")
+        if not isinstance(name, str) or not _SHEET_NAME.fullmatch(name) or \
+                name.strip("'") != name:
+            raise ValueError(f"save_output: {name!r} cannot name a sheet: use at most 31 "
+                             "characters, none of [ ] : * ? / \\, not starting or ending "
+                             "with '")
+        if name.lower() in (n.lower() for n in sheets):
+            raise ValueError(f"save_output: two sheets are named {name!r} (Excel ignores case)")
+        sheets[name] = frame
+    if not sheets:
+        raise ValueError("save_output: an .xlsx file needs at least one sheet")
+    return sheets
+
+
+def _write_xlsx(target: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """An Excel workbook, one sheet per DataFrame: a bold, frozen header row, no index column.
+
+    Written with openpyxl in its streaming (write-only) mode, twice as fast as pandas'
+    to_excel. Text stays text: control characters XML cannot hold are dropped, and a value
+    that starts with "=" is stored as a string (openpyxl would store a formula, which Excel
+    runs). Missing values (None, NaN, NA, NaT) leave the cell empty.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, frame in sheets.items():
+        sheet = book.create_sheet(name)
+        sheet.freeze_panes = "A2"
+        # The sheet's size, which a streamed sheet does not know before its rows are written
+        # (readers such as openpyxl's read-only mode size their rows by it).
+        size = f"A1:{get_column_letter(max(1, frame.shape[1]))}{len(frame) + 1}"
+        sheet.calculate_dimension = lambda size=size: size
+        header = []
+        for column in frame.columns:
+            cell = WriteOnlyCell(sheet, value=_xlsx_text(" / ".join(map(str, column))
+                                                         if isinstance(column, tuple)
+                                                         else str(column)))
+            cell.font = bold
+            cell.data_type = "s"
+            header.append(cell)
+        sheet.append(header)
+        cells = frame.astype(object).where(frame.notna(), None)
+        for row in cells.itertuples(index=False, name=None):
+            sheet.append([_xlsx_cell(sheet, value, WriteOnlyCell) for value in row])
+    book.save(target)
+
+
+def _xlsx_text(value: str) -> str:
+    return _XML_ILLEGAL.sub("", value) if _XML_ILLEGAL.search(value) else value
+
+
+def _xlsx_cell(sheet: Any, value: Any, make_cell: Any) -> Any:
+    if isinstance(value, str):
+        value = _xlsx_text(value)
+        if value.startswith("="):
+            cell = make_cell(sheet, value=value)
+            cell.data_type = "s"
+            return cell
+    elif isinstance(value, np.generic):
+        value = value.item()
+    return value
 
 
 def _table(data: Any) -> tuple[Sequence[dict[str, Any]], list[str]]:

@@ -23,16 +23,18 @@ from types import (BuiltinFunctionType, CodeType, FrameType, FunctionType, Gener
                    MethodType, ModuleType, TracebackType)
 from typing import Any
 
+from .sandbox_classes import make_class_builtins
 from .sandbox_hook import GuardState
 from .sandbox_libraries import patch_libraries, prepare_import
 from .sandbox_policy import (ENV_WHY, INTERNALS_WHY, READ_WHY, WRITE_WHY, PathRules, Policy,
                              Refused, as_path, exact_str, resolve, type_name)
-from .sandbox_source import check_source, is_dunder, is_forbidden_attribute
+from .sandbox_source import check_source, is_dunder, is_forbidden_attribute, refused_parts
 
 #: Top-level modules a script may import (documented in the README).
 ALLOWED_MODULES = (
     "math statistics re json csv datetime collections itertools functools operator decimal "
-    "fractions random string textwrap typing dataclasses enum numpy pandas ifcopenshell ifctester"
+    "fractions random string textwrap typing dataclasses enum numpy pandas openpyxl ifcopenshell "
+    "ifctester"
 ).split()
 _IFC_PACKAGES = frozenset({"util", "guid", "geom"})
 #: ifctester (IDS checking) without its web app (``ifctester.webapp`` serves HTTP).
@@ -298,12 +300,21 @@ def _checked_getattr(obj: Any, name: str, *default: Any) -> Any:
     return getattr(obj, _attribute(obj, name, "reaching"), *default)
 
 
+def _class_attribute(obj: Any, name: Any, verb: str) -> str:
+    exact = _attribute(obj, name, verb)
+    if exact in ("__getattr__", "__getattribute__"):
+        # they decide what every attribute read returns (numpy's raw memory questions
+        # included): a class may define them in its body only, where they are wrapped
+        raise _refuse(f'{verb} "{exact}" of a {type_name(obj)} object')
+    return exact
+
+
 def _checked_setattr(obj: Any, name: str, value: Any) -> None:
-    setattr(obj, _attribute(obj, name, "changing"), value)
+    setattr(obj, _class_attribute(obj, name, "changing"), value)
 
 
 def _checked_delattr(obj: Any, name: str) -> None:
-    delattr(obj, _attribute(obj, name, "deleting"))
+    delattr(obj, _class_attribute(obj, name, "deleting"))
 
 
 _NO_VARS = (ModuleType, ModuleProxy, type, FunctionType, BuiltinFunctionType, MethodType,
@@ -359,10 +370,10 @@ def _checked_compile(source: Any, filename: Any = "<string>", mode: str = "exec"
     if type(source) is not str:
         raise _refuse("compiling something other than source text")
     try:
-        check_source(source, "<string>")
+        with _guard().checking():
+            check_source(source, "<string>")
     except Refused as exc:
-        raise _refuse(str(exc).removeprefix("The sandbox refused: ").rsplit(" (", 1)[0]) \
-            from None
+        raise _refuse(*refused_parts(exc)) from None
     # dont_inherit: the script must not get this module's __future__ flags
     code = compile(source, str(filename), mode, flags, True, optimize)
     if isinstance(code, CodeType):
@@ -398,7 +409,7 @@ def _exit(code: Any = None) -> None:
     raise SystemExit(code)
 
 
-def _make_builtins() -> dict[str, Any]:
+def _make_builtins(state: GuardState) -> dict[str, Any]:
     namespace = dict(vars(builtins))
     for name in ("copyright", "credits", "license", "__loader__", "__spec__", "__package__"):
         namespace.pop(name, None)
@@ -410,6 +421,7 @@ def _make_builtins() -> dict[str, Any]:
         breakpoint=_refusing_builtin("starting the debugger", _NO_CONSOLE_WHY),
         help=_refusing_builtin("opening the interactive help", _NO_CONSOLE_WHY),
     )
+    namespace.update(make_class_builtins(state))  # type() and class statements
     return namespace
 
 
@@ -481,7 +493,7 @@ def install_python_guard(policy: Policy, on_refusal: Callable[[str], None],
     if _GUARD is not None:
         raise RuntimeError("the Python guard is already installed in this process")
     state = GuardState(rules or PathRules.from_policy(policy), on_refusal)
-    state.builtins = _make_builtins()
+    state.builtins = _make_builtins(state)
     _GUARD = state
     patch_libraries(state)
     sys.addaudithook(state.hook)

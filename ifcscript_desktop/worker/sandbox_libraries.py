@@ -8,26 +8,192 @@ and the checked, resolved path is what C++ gets.
 
 pandas' expression evaluator (``pd.eval``, ``DataFrame.eval``/``query``) resolves attribute
 chains itself (``df.eval("@f.__globals__")``), so forbidden attribute names are refused there too.
+
+Two standard library modules turn a script's text into code that the source check never sees:
+``dataclasses`` writes each class's ``__init__``/``__eq__``... from its field names and runs it
+with the globals (and so the real builtins) of whatever module the class claims to come from,
+and ``typing`` evaluates string annotations (``functools.singledispatch`` asks it to) in a
+namespace of its choosing. Rather than refusing field names or string annotations outright
+(``from __future__ import annotations`` makes every annotation a string), both are patched so
+that such text is checked like the script's own source and runs only with the script's
+restricted builtins. ``make_dataclass`` and enum's functional API make classes from names given
+as data: those names are checked as :mod:`.sandbox_classes` checks ``type()``.
+
+``mimetypes`` reads the system's ``/etc/mime.types`` the first time it is asked (openpyxl on
+import, urllib for ``file:`` URLs), which the sandbox refuses: the worker initialises it before
+it forks any run child (:func:`prepare_libraries`, on import of this module), and a run child
+that finds it uninitialised uses Python's built-in table.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
+import enum
+import keyword
+import mimetypes
 import os
+import sys
+import typing
+from types import CodeType
 from typing import TYPE_CHECKING, Any
 
-from .sandbox_policy import (INTERNALS_WHY, NATIVE_WHY, READ_WHY, WRITE_WHY, _under, as_path,
-                             resolve)
-from .sandbox_source import is_forbidden_attribute
+from .sandbox_classes import check_names, guard_class
+from .sandbox_policy import (INTERNALS_WHY, NATIVE_WHY, READ_WHY, WRITE_WHY, Refused, _under,
+                             as_path, exact_str, resolve)
+from .sandbox_source import check_source, is_forbidden_attribute, refused_name
 
 if TYPE_CHECKING:
     from .sandbox_hook import GuardState
 
 
+#: Names dataclasses' generated methods use for their own helpers.
+_DATACLASS_NAMES = frozenset({"__create_fn__", "__dataclass_self__",
+                              "__dataclass_builtins_object__"})
+
+
+def prepare_libraries() -> None:
+    """In the worker, before any run child is forked: read what libraries would otherwise read
+    from system files inside the sandbox (where it is refused)."""
+    if not mimetypes.inited:
+        try:
+            mimetypes.init()
+        except OSError:  # an unreadable system table: Python's built-in one will do
+            _init_mimetypes_builtin()
+
+
+def _init_mimetypes_builtin() -> None:
+    known, mimetypes.knownfiles = mimetypes.knownfiles, []
+    try:
+        mimetypes.init()
+    finally:
+        mimetypes.knownfiles = known
+
+
 def patch_libraries(state: GuardState) -> None:
     """Apply every patch of this module (in the run child only)."""
+    if not mimetypes.inited:  # a child of a worker that did not call prepare_libraries
+        _init_mimetypes_builtin()
     patch_ifcopenshell(state)
     patch_pandas(state)
+    patch_dataclasses(state)
+    patch_typing(state)
+    patch_enum(state)
+
+
+def patch_dataclasses(state: GuardState) -> None:
+    """Check the methods dataclasses writes from field names, and run them with the script's
+    builtins; check the namespace given to make_dataclass."""
+    original_make = dataclasses.make_dataclass
+
+    def make_dataclass(cls_name: Any, fields: Any, *args: Any, **kwargs: Any) -> Any:
+        namespace = kwargs.get("namespace")
+        if state.armed and namespace is not None:
+            if type(namespace) is not dict:
+                raise TypeError("make_dataclass: namespace must be a dict")
+            check_names(state, list(namespace), f'the dataclass "{exact_str(cls_name) or "?"}"')
+        cls = original_make(cls_name, fields, *args, **kwargs)
+        return guard_class(state, cls) if state.armed else cls
+
+    make_dataclass.__doc__ = original_make.__doc__
+    dataclasses.make_dataclass = make_dataclass  # type: ignore[assignment]
+    original_create = getattr(dataclasses, "_create_fn", None)
+    if original_create is not None:
+        checked = _checked_create_fn(state, original_create)
+        dataclasses._create_fn = checked  # type: ignore[attr-defined]
+    else:  # Python 3.13+ writes the methods elsewhere: at least refuse names that are not names
+        _patch_dataclass_names(state)
+
+
+def _checked_create_fn(state: GuardState, original: Any) -> Any:
+    def create_fn(name: str, args: list[str], body: list[str], **kwargs: Any) -> Any:
+        if state.armed:
+            lines = "\n".join(f"  {line}" for line in body)
+            text = f"def {name}({','.join(args)}):\n{lines}"
+            try:
+                with state.checking():
+                    check_source(text, "<dataclass>", allowed=_DATACLASS_NAMES)
+            except SyntaxError:
+                raise state.refuse("making a dataclass whose field names are not names",
+                                   INTERNALS_WHY) from None
+            except Refused as exc:
+                raise state.refuse(f'making a dataclass whose field names hold code (using '
+                                   f'"{refused_name(exc)}")', INTERNALS_WHY) from None
+            # Not the globals of the module the class names (the worker's __main__ holds sys):
+            # the generated code needs only its locals and the builtins.
+            kwargs["globals"] = {"__builtins__": state.builtins}
+        return original(name, args, body, **kwargs)
+
+    return create_fn
+
+
+def _patch_dataclass_names(state: GuardState) -> None:
+    original = dataclasses._process_class  # type: ignore[attr-defined]
+
+    def process_class(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        if state.armed:
+            names = list(vars(type)["__dict__"].__get__(cls).get("__annotations__", {}))
+            for base in vars(type)["__mro__"].__get__(cls)[1:]:
+                fields = getattr(base, "__dataclass_fields__", None)
+                names += [f.name for f in fields.values()] if type(fields) is dict else []
+            for name in names:
+                if type(name) is not str or not name.isidentifier() or keyword.iskeyword(name):
+                    raise state.refuse("making a dataclass whose field names are not names",
+                                       INTERNALS_WHY)
+        return original(cls, *args, **kwargs)
+
+    dataclasses._process_class = process_class  # type: ignore[attr-defined]
+
+
+def patch_typing(state: GuardState) -> None:
+    """Evaluate string annotations only in the script's own namespace, after the source check."""
+    original = typing.ForwardRef._evaluate  # type: ignore[attr-defined]
+
+    def evaluate(self: Any, globalns: Any, localns: Any, *args: Any, **kwargs: Any) -> Any:
+        if state.armed:
+            _check_forward_ref(state, self, globalns, localns)
+        return original(self, globalns, localns, *args, **kwargs)
+
+    typing.ForwardRef._evaluate = evaluate  # type: ignore[method-assign]
+
+
+def _check_forward_ref(state: GuardState, ref: Any, globalns: Any, localns: Any) -> None:
+    if type(ref) is not typing.ForwardRef:  # a subclass could answer differently each time
+        raise state.refuse("evaluating a type hint of the script's own making", INTERNALS_WHY)
+    text = exact_str(ref.__forward_arg__)
+    shown = (text or "?")[:80]
+    code = ref.__forward_code__
+    if text is None or type(code) is not CodeType or code != compile(
+            f"({text},)[0]" if text.startswith("*") else text, "<string>", "eval",
+            dont_inherit=True):
+        raise state.refuse(f'evaluating the type hint "{shown}", which was changed',
+                           INTERNALS_WHY)
+    if globalns is None:
+        globalns = localns
+    module = ref.__forward_module__
+    if module is not None:
+        name = exact_str(module)
+        globalns = getattr(sys.modules.get(name) if name else None, "__dict__", globalns)
+    if type(globalns) is not dict or globalns.get("__builtins__") is not state.builtins:
+        raise state.refuse(f'evaluating the type hint "{shown}" outside the script',
+                           "scripts may evaluate type hints only in their own namespace")
+    try:
+        with state.checking():
+            check_source(text, "<type hint>")
+    except Refused as exc:
+        raise state.refuse(f'evaluating the type hint "{shown}", which uses '
+                           f'"{refused_name(exc)}"', INTERNALS_WHY) from None
+
+
+def patch_enum(state: GuardState) -> None:
+    """Enum's functional API makes a class from names given as data: check it as type() does."""
+    original = enum.EnumType._create_  # type: ignore[attr-defined]
+
+    def create(cls: Any, class_name: Any, names: Any, *args: Any, **kwargs: Any) -> Any:
+        made = original(cls, class_name, names, *args, **kwargs)
+        return guard_class(state, made) if state.armed else made
+
+    enum.EnumType._create_ = create  # type: ignore[attr-defined]
 
 
 def patch_pandas(state: GuardState) -> None:
@@ -159,18 +325,8 @@ def patch_ifctester(state: GuardState) -> None:
     and the schema files are read through ``file:`` URLs, which the audit hook checks like any
     other read.
     """
-    import mimetypes
-
-    if not mimetypes.inited:
-        # xmlschema opens schema files (its own ones on import) as file: URLs; urllib's file:
-        # handler asks mimetypes for a Content-Type, and mimetypes would read the system's
-        # /etc/mime.types (refused): use Python's built-in table only.
-        known, mimetypes.knownfiles = mimetypes.knownfiles, []
-        try:
-            mimetypes.init()
-        finally:
-            mimetypes.knownfiles = known
-
+    # (xmlschema opens schema files as file: URLs; urllib's file: handler asks mimetypes for a
+    # Content-Type: patch_libraries made sure mimetypes reads no system file then.)
     import ifctester.ids as ids
     from xmlschema import XMLSchema
 
@@ -185,3 +341,6 @@ def patch_ifctester(state: GuardState) -> None:
     get_schema._sandboxed = True  # type: ignore[attr-defined]
     get_schema.__doc__ = "ifctester's IDS schema, built without network access (sandbox)."
     ids.get_schema = get_schema
+
+
+prepare_libraries()  # on import, in the worker: every run child it forks inherits the result
