@@ -170,6 +170,32 @@ def test_save_output_writes_each_kind_and_records_it(ctx: Any) -> None:
         save("x.bin", object())
 
 
+def test_save_output_writes_sheets_of_dataframes_as_an_excel_workbook(ctx: Any) -> None:
+    import openpyxl
+
+    names, sink = ctx
+    save = names["save_output"]
+    walls = pd.DataFrame({"GlobalId": ["a", "b"], "Height": [3.0, np.nan],
+                          "Note": ["=HYPERLINK(\"x\")", "tab\x01bed"], "Count": [1, 2]})
+    book = openpyxl.load_workbook(save("walls.xlsx", {"Walls": walls, "Heights": walls["Height"]}))
+    assert book.sheetnames == ["Walls", "Heights"]
+    sheet = book["Walls"]
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["GlobalId", "Height", "Note", "Count"], ["a", 3, '=HYPERLINK("x")', 1],
+        ["b", None, "tabbed", 2]]
+    assert sheet["C2"].data_type == "s"  # text, never a formula Excel would run
+    assert sheet["A1"].font.b and sheet.freeze_panes == "A2"
+    alone = openpyxl.load_workbook(save("one.XLSX", walls))
+    assert alone.sheetnames == ["Sheet1"] and alone.active.max_row == 3
+    with pytest.raises(ValueError, match="cannot name a sheet"):
+        save("bad.xlsx", {"a/b": walls})
+    with pytest.raises(ValueError, match="two sheets are named"):
+        save("bad.xlsx", {"Walls": walls, "WALLS": walls})
+    with pytest.raises(TypeError, match=r"takes \{sheet name: DataFrame\}"):
+        save("bad.xlsx", {"Walls": [1, 2]})
+    assert [Path(p).name for p in sink.saves] == ["walls.xlsx", "one.XLSX"]
+
+
 @pytest.mark.parametrize("name", ["../escape.txt", "/tmp/escape.txt", "a/../../escape.txt",
                                   "..\\escape.txt", "sub/../..", "link/escape.txt"])
 def test_save_output_refuses_names_that_leave_the_folder(ctx: Any, name: str, tmp_path: Path) -> None:
