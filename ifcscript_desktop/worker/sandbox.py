@@ -33,6 +33,7 @@ from . import landlock, seccomp
 from .sandbox_guard import (ALLOWED_MODULES, ModuleProxy, SandboxEnviron, arm_python_guard,
                             guard_module, module_allowed)
 from .sandbox_guard import install_python_guard as _install_python_guard
+from .sandbox_libraries import prepare_libraries
 from .sandbox_policy import PathRules, Policy, Refused, python_paths
 from .sandbox_source import check_source
 
@@ -52,10 +53,12 @@ _CAPSET = {"x86_64": (125, 126), "aarch64": (90, 91), "arm64": (90, 91)}  # capg
 
 
 def prepare_sandbox() -> None:
-    """Optional, in the worker before it forks: resolve what every run child would resolve
-    again (the Python installation's paths, the C library); saves each child about 1 ms."""
+    """In the worker before it forks: resolve what every run child would resolve again (the
+    Python installation's paths, the C library; saves each child about 1 ms) and read what
+    libraries would read from system files the sandbox refuses (openpyxl's mimetypes)."""
     python_paths()
     landlock.libc()
+    prepare_libraries()  # what libraries read from system files (mimetypes) is read here
 
 
 def enter_os_sandbox(policy: Policy) -> list[str]:

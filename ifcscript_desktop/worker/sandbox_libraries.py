@@ -343,4 +343,3 @@ def patch_ifctester(state: GuardState) -> None:
     ids.get_schema = get_schema
 
 
-prepare_libraries()  # on import, in the worker: every run child it forks inherits the result
