@@ -349,11 +349,15 @@ def test_a_suggested_file_is_shown_not_filled_in_until_confirmed(
     use_key = key.findChild(QPushButton, "use_suggested")
     use_others = others.findChild(QPushButton, "use_suggested")
     assert use_key is not None and use_others is not None
+    # The whole path is on screen (a narrow pane cuts a placeholder down to "S…").
+    label = key.findChild(QLabel, "suggestion")
+    assert label is not None and str(secret) in label.text() and label.wordWrap()
+    assert not label.isHidden()
     with qtbot.waitSignal(form.values_changed):
         qtbot.mouseClick(use_key, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(use_others, Qt.MouseButton.LeftButton)
     assert form.values() == {"key": str(secret), "others": [str(secret), str(other)]}
-    assert not use_key.isEnabled() and not use_others.isEnabled()
+    assert not use_key.isEnabled() and not use_others.isEnabled() and label.isHidden()
     assert form.validate() is None and form.error_text("key") == ""
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -49,6 +50,16 @@ def _suggest_button(paths: list[str]) -> QPushButton:
     return button
 
 
+def _suggestion_label(paths: list[str]) -> QLabel:
+    """The suggested paths in full, on a line of their own: what the user is asked to allow."""
+    label = QLabel(f"Suggested by the script: {', '.join(paths)}")
+    label.setObjectName("suggestion")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
 class FileField(ParamField):
     """A path line and a Browse button (and "Use suggested" when the script suggests a file)."""
 
@@ -63,15 +74,27 @@ class FileField(ParamField):
         self.editor.textChanged.connect(self.changed)
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self._on_browse)
-        self._add(self.editor)
-        self._add(self.browse, 0)
         self.use_suggested: QPushButton | None = None
-        if self.suggested:
-            self.use_suggested = _suggest_button(self.suggested)
-            self.use_suggested.clicked.connect(self.confirm_suggestion)
-            self.editor.textChanged.connect(self._update_suggest_button)
-            self._add(self.use_suggested, 0)
-            self._update_suggest_button()
+        self.suggestion: QLabel | None = None
+        if not self.suggested:
+            self._add(self.editor)
+            self._add(self.browse, 0)
+            return
+        # The path and its button get a line of their own: in a narrow pane the placeholder
+        # would show "S…", and the user must see what they are asked to allow.
+        row = QHBoxLayout()
+        row.addWidget(self.editor, 1)
+        row.addWidget(self.browse)
+        self.suggestion = _suggestion_label(self.suggested)
+        self.use_suggested = _suggest_button(self.suggested)
+        self.use_suggested.clicked.connect(self.confirm_suggestion)
+        column = QVBoxLayout()
+        column.addLayout(row)
+        column.addWidget(self.suggestion)
+        column.addWidget(self.use_suggested, 0, Qt.AlignmentFlag.AlignLeft)
+        self._layout.addLayout(column, 1)
+        self.editor.textChanged.connect(self._update_suggestion)
+        self._update_suggestion()
 
     def confirm_suggestion(self) -> None:
         """The user allows the suggested file: it becomes the value, as if picked."""
@@ -93,9 +116,11 @@ class FileField(ParamField):
         if path:
             self.editor.setText(path)
 
-    def _update_suggest_button(self) -> None:
-        if self.use_suggested is not None:
-            self.use_suggested.setEnabled(self.value() is None)
+    def _update_suggestion(self) -> None:
+        pending = self.value() is None
+        if self.use_suggested is not None and self.suggestion is not None:
+            self.use_suggested.setEnabled(pending)
+            self.suggestion.setVisible(pending)
 
 
 class FilesField(ParamField):
@@ -127,10 +152,7 @@ class FilesField(ParamField):
             self.use_suggested = _suggest_button(self.suggested)
             self.use_suggested.clicked.connect(self.confirm_suggestion)
             buttons.addWidget(self.use_suggested)
-            self.suggestion = QLabel(f"Suggested: {', '.join(self.suggested)}")
-            self.suggestion.setWordWrap(True)
-            self.suggestion.setTextFormat(Qt.TextFormat.PlainText)
-            self.suggestion.setEnabled(False)  # greyed, like a line edit's placeholder
+            self.suggestion = _suggestion_label(self.suggested)
             column.addWidget(self.suggestion)
             self.changed.connect(self._update_suggestion)
         column.addStretch(1)
