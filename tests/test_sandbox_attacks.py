@@ -392,3 +392,169 @@ result = 1
     assert line["status"] == "error" and "garbage" in line["error"]
     assert not line["tables"]
     assert_clean(line, done)
+
+
+# -- what a review found past the first round -----------------------------------------------------
+KERNEL_ESCAPES = {
+    "prlimit on the worker": "libc.syscall(PRLIMIT64, os.getppid(), 0, ctypes.byref(one), None)",
+    "memfd_create": "os.memfd_create('ram')",
+    "keyring": "libc.syscall(KEYCTL, 0, -3, 0, 0, 0)",
+    "unshare": "libc.syscall(UNSHARE, 0x10000000, 0, 0, 0, 0)",
+    "userfaultfd": "libc.syscall(USERFAULTFD, 0, 0, 0, 0, 0)",
+}
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86_64 syscall numbers")
+@pytest.mark.parametrize("call", list(KERNEL_ESCAPES.values()), ids=list(KERNEL_ESCAPES))
+def test_kernel_calls_landlock_does_not_cover_are_refused(data_dir: Path, house: Path,
+                                                          tmp_path: Path, call: str) -> None:
+    code = f"""\
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+class Limit(ctypes.Structure):
+    _fields_ = [("cur", ctypes.c_ulong), ("max", ctypes.c_ulong)]
+one = Limit(1, 1)
+PRLIMIT64, KEYCTL, UNSHARE, USERFAULTFD = 302, 250, 272, 323
+try:
+    answer = {call}
+    print("answer", answer, ctypes.get_errno())
+except OSError as exc:
+    print("answer -1", exc.errno)
+result = "tried"
+"""
+    line, done = run_attack(tmp_path, house, code)
+    assert line["status"] == "success", line
+    assert "answer -1 1" in line["output"], line["output"]  # -1, EPERM
+    assert_clean(line, done)
+
+
+def test_a_runs_limits_cannot_reach_another_process(data_dir: Path, house: Path,
+                                                    tmp_path: Path) -> None:
+    bystander = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                                 stdin=subprocess.PIPE)
+    try:
+        code = f"""\
+import resource
+try:
+    resource.prlimit({bystander.pid}, resource.RLIMIT_CPU, (0, 0))
+    print("changed")
+except OSError as exc:
+    print("refused", exc.errno)
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))   # its own limits it may still lower
+"""
+        line, done = run_attack(tmp_path, house, code)
+        assert "refused 1" in line["output"] and "changed" not in line["output"]
+        assert resource_cpu_limit(bystander.pid) == "unlimited"
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def resource_cpu_limit(pid: int) -> str:
+    for row in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if row.startswith("Max cpu time"):
+            return row.split()[3]
+    raise AssertionError("no cpu time row")
+
+
+HIDDEN_WRITES = {
+    "nested past PATH_MAX": """\
+fd = os.open(OUT, os.O_RDONLY | os.O_DIRECTORY)
+for _ in range(18):                       # 18 x 251 bytes of path: more than PATH_MAX
+    os.mkdir("d" * 250, dir_fd=fd)
+    inner = os.open("d" * 250, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+    os.close(fd)
+    fd = inner
+for i in range(6):
+    out = os.open(f"f{i}", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(out, b"A" * (2 << 20))
+    os.close(out)
+""",
+    "held open with no name": """\
+held = []
+for i in range(6):
+    fd = os.open(OUT, os.O_TMPFILE | os.O_WRONLY, 0o600)
+    os.write(fd, b"A" * (2 << 20))
+    held.append(fd)
+while True:
+    pass
+""",
+    "unlinked after writing": """\
+held = []
+for i in range(6):
+    path = os.path.join(OUT, f"gone{i}.bin")
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.write(fd, b"A" * (2 << 20))
+    os.unlink(path)
+    held.append(fd)
+while True:
+    pass
+""",
+}
+
+
+@pytest.mark.parametrize("body", list(HIDDEN_WRITES.values()), ids=list(HIDDEN_WRITES))
+def test_space_hidden_from_the_folder_still_counts(data_dir: Path, house: Path, tmp_path: Path,
+                                                   body: str) -> None:
+    code = "import os\nOUT = os.path.dirname(save_output('first.txt', 'x'))\n" + body
+    line, done = run_attack(tmp_path, house, code, "--outputs-max-mb", "5", "--timeout", "60")
+    assert line["status"] == "error" and "outputs_max_bytes" in line["error"], line
+    assert_clean(line, done)
+
+
+def test_odd_file_names_are_not_outputs(data_dir: Path, house: Path, tmp_path: Path) -> None:
+    code = """\
+import os
+OUT = os.path.dirname(save_output("fine.csv", "a\\n1\\n"))
+for name in [b"\\xff\\xfe bad.csv", b"new\\nline.csv", b"esc\\x1b[31m.csv"]:
+    with open(os.path.join(os.fsencode(OUT), name), "wb") as f:
+        f.write(b"x")
+result = "named"
+"""
+    line, done = run_attack(tmp_path, house, code)
+    assert line["status"] == "success", line
+    assert [Path(p).name for p in line["outputs"]] == ["fine.csv"]
+    assert_clean(line, done)
+
+
+EVENT_FLOODS = {
+    "one huge frame": FORGE + """\
+body = b'{"event": "chart", "chart": [' + b"{}," * 30_000_000 + b'{}]}'
+RAW_OS.write(EVENTS, len(body).to_bytes(4, "big"))
+view = memoryview(body)
+while view:
+    view = view[RAW_OS.write(EVENTS, view):]
+""",
+    "many small lists": FORGE + """\
+chunk = frame({"event": "chart", "chart": [[] for _ in range(50_000)]})
+for _ in range(100):
+    RAW_OS.write(EVENTS, chunk)
+""",
+}
+
+
+@pytest.mark.parametrize("code", list(EVENT_FLOODS.values()), ids=list(EVENT_FLOODS))
+def test_an_event_flood_is_stopped_before_the_worker_drowns(data_dir: Path, house: Path,
+                                                            tmp_path: Path, code: str) -> None:
+    started = time.monotonic()
+    line, done = run_attack(tmp_path, house, code + "result = 1\n", mode="raw_os")
+    assert line["status"] == "error", line
+    assert "garbage" in line["error"] or "more tables, charts and results" in line["error"]
+    assert time.monotonic() - started < 60
+    assert_clean(line, done)
+
+
+def test_a_progress_flood_does_not_hold_the_timeout(data_dir: Path, house: Path,
+                                                    tmp_path: Path) -> None:
+    code = FORGE + """\
+burst = frame({"event": "progress", "fraction": 0.5, "message": "x"}) * 20_000
+while True:
+    view = memoryview(burst)
+    while view:
+        view = view[RAW_OS.write(EVENTS, view):]
+"""
+    started = time.monotonic()
+    line, done = run_attack(tmp_path, house, code, "--timeout", "4", mode="raw_os")
+    assert line["status"] in ("timeout", "error"), line
+    assert time.monotonic() - started < 4 + 20
+    assert line["duration_s"] < 4 + 5

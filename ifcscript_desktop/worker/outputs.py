@@ -2,17 +2,25 @@
 
 The run's `outputs` are the regular files the worker finds in the folder after the child ended;
 the quota is the folder's allocated size and entry count, measured while the run goes on and at
-its end. Nothing here follows a symbolic link or trusts a name the script chose.
+its end, plus files the child holds open but has unlinked (or made with O_TMPFILE): space it
+uses that no folder shows. Folders are walked by descriptor (`os.fwalk`), so nesting past
+PATH_MAX hides nothing, and a folder the worker cannot look into counts as a breach. Nothing
+here follows a symbolic link or trusts a name the script chose.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Generator
 from dataclasses import dataclass
+from typing import cast
 
 #: Folders the runner itself writes into (table files, libraries' temporary files): not outputs.
 INTERNAL_DIRS = (".tables", ".tmp")
+_Walk = Generator[tuple[str, list[str], list[str], int], None, None]
+#: Longer paths cannot be opened by path by whoever reads the outputs: not listed as outputs.
+MAX_OUTPUT_PATH = 4000
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class Usage:
 
     bytes: int
     entries: int
+    hidden: bool = False  # a folder in it could not be looked into
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,9 @@ class Quota:
 
     def exceeded(self, usage: Usage) -> str | None:
         """The sentence naming the limit `usage` is over, or None."""
+        if usage.hidden:
+            return ("The run made a folder in its output folder that cannot be looked into, so "
+                    "its size cannot be checked (outputs_max_bytes), and was stopped.")
         if usage.bytes > self.max_bytes:
             return (f"The run wrote more than {_size(self.max_bytes)} into its output folder "
                     "(the outputs_max_bytes setting) and was stopped.")
@@ -39,57 +51,104 @@ class Quota:
         return None
 
 
-def measure(folder: str | os.PathLike[str], max_entries: int) -> Usage:
-    """Walk `folder` without following links; stop counting once past `max_entries`."""
+def measure(folder: str | os.PathLike[str], max_entries: int, pid: int | None = None) -> Usage:
+    """Walk `folder` without following links; stop counting once past `max_entries`. With
+    `pid`, also count the regular files that process holds open with no name left."""
     total = entries = 0
-    pending = [os.fspath(folder)]
-    while pending and entries <= max_entries:
+    hidden = False
+    seen: set[tuple[int, int]] = set()
+
+    def unreadable(error: OSError) -> None:
+        nonlocal hidden
+        hidden = hidden or not isinstance(error, FileNotFoundError)
+
+    if not os.path.isdir(folder):
+        return Usage(0, 0)
+    walk = cast(_Walk, os.fwalk(folder, onerror=unreadable))  # a generator: closed below
+    try:
+        for _, dirs, files, dir_fd in walk:
+            for name in dirs + files:
+                entries += 1
+                try:
+                    info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    unreadable(exc)
+                    continue
+                total += info.st_blocks * 512
+                seen.add((info.st_dev, info.st_ino))
+            if entries > max_entries or hidden:
+                break
+    finally:
+        walk.close()
+    if pid is not None:
+        total += _unnamed_open_files(pid, seen)
+    return Usage(total, entries, hidden)
+
+
+def _unnamed_open_files(pid: int, seen: set[tuple[int, int]]) -> int:
+    """Allocated bytes of the regular files `pid` holds open that no longer have a name."""
+    total = 0
+    base = f"/proc/{pid}/fd"
+    try:
+        descriptors = os.listdir(base)
+    except OSError:
+        return 0
+    for fd in descriptors:
         try:
-            with os.scandir(pending.pop()) as listing:
-                for entry in listing:
-                    entries += 1
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    total += info.st_blocks * 512
-                    if stat.S_ISDIR(info.st_mode):
-                        pending.append(entry.path)
-                    if entries > max_entries:
-                        break
+            info = os.stat(f"{base}/{fd}")
         except OSError:
             continue
-    return Usage(total, entries)
+        key = (info.st_dev, info.st_ino)
+        if stat.S_ISREG(info.st_mode) and info.st_nlink == 0 and key not in seen:
+            seen.add(key)
+            total += info.st_blocks * 512
+    return total
 
 
 def scan(folder: str | os.PathLike[str], reported: list[str], limit: int) -> list[str]:
     """The regular files in `folder` (at most `limit`), absolute, in the order the child
-    reported saving them, then the rest by name; symbolic links and the runner's own folders
-    are left out, and so is anything the child reported that is not such a file."""
+    reported saving them, then the rest by name; left out: symbolic links, the runner's own
+    folders, names that are not clean text (not UTF-8, control characters) and paths too long
+    to open; and anything the child reported that is not such a file."""
     root = os.path.realpath(folder)
+    if not os.path.isdir(root):
+        return []
     found: list[str] = []
-    pending = [root]
-    while pending and len(found) < limit:
-        current = pending.pop()
-        try:
-            with os.scandir(current) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISDIR(info.st_mode):
-                if not (current == root and entry.name in INTERNAL_DIRS):
-                    pending.append(entry.path)
-            elif stat.S_ISREG(info.st_mode):
-                found.append(entry.path)
-    found = found[:limit]
+    walk = cast(_Walk, os.fwalk(root))
+    try:
+        for top, dirs, files, dir_fd in walk:
+            if top == root:
+                dirs[:] = [d for d in dirs if d not in INTERNAL_DIRS]
+            dirs[:] = [d for d in dirs if _clean(d)]
+            for name in sorted(files):
+                path = os.path.join(top, name)
+                if not _clean(name) or len(path) > MAX_OUTPUT_PATH:
+                    continue
+                try:
+                    info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISREG(info.st_mode):
+                    found.append(path)
+            if len(found) >= limit:
+                break
+    finally:
+        walk.close()
+    found = sorted(found[:limit])
     present = set(found)
     first = [p for p in dict.fromkeys(os.path.normpath(r) for r in reported) if p in present]
-    return first + sorted(present.difference(first))
+    return first + [p for p in found if p not in set(first)]
+
+
+def _clean(name: str) -> bool:
+    """A name that reads the same everywhere: valid UTF-8, no control characters."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as surrogates
+        return False
+    return not any(ord(c) < 32 or ord(c) == 127 for c in name)
 
 
 def _size(n: int) -> str:

@@ -20,8 +20,15 @@ from ifcscript_desktop.worker.child import EXIT_REFUSED, EXIT_REPORTED, run_chil
 DEFAULT_OUTPUT_CAP = 10 * 1024 * 1024
 DEFAULT_OUTPUTS_MAX_BYTES = 1 << 30
 DEFAULT_OUTPUTS_MAX_FILES = 10_000
-#: More than this from a child's event pipe (tables, charts, result) stops the run.
-MAX_EVENT_BYTES = 1 << 30
+#: More than this from a child's event pipe (tables, charts, result) stops the run: the worker
+#: decodes it all and the window holds it all.
+MAX_EVENT_BYTES = 256 << 20
+MAX_EVENT_ITEMS = 2_000_000
+MAX_EVENT_FRAME = 64 << 20
+#: Reads of 64 KiB from one pipe before the worker looks at its clock and its client again.
+READS_PER_TURN = 64
+#: Progress events forwarded at most this often.
+PROGRESS_EVERY_S = 0.05
 #: Deepest nesting of lists and dicts an event may have (cells hold values, not trees).
 MAX_EVENT_DEPTH = 40
 #: How often the worker measures a running script's output folder (seconds).
@@ -74,6 +81,7 @@ class SpareChild:
             os.close(fd)
         for fd in (self.out_r, self.event_r):
             os.set_blocking(fd, False)
+        self._closed: set[int] = set()
         # Readable once the child has ended (Linux 5.3+), so its end wakes the select loop.
         self.exit_fd: int | None = None
         if hasattr(os, "pidfd_open"):
@@ -103,10 +111,13 @@ class SpareChild:
         _kill_and_reap(self.pid)
         self.close()
 
-    def close(self) -> None:
-        for fd in (self.out_r, self.event_r, self.exit_fd):
-            if fd is not None:
-                _close(fd)
+    def close(self, fd: int | None = None) -> None:
+        """Close one of the run's descriptors (all of them without `fd`), each only once: a
+        number closed twice could by then be another descriptor of the worker."""
+        for own in (self.out_r, self.event_r, self.exit_fd) if fd is None else (fd,):
+            if own is not None and own not in self._closed:
+                self._closed.add(own)
+                _close(own)
 
 
 @dataclass
@@ -141,9 +152,11 @@ class Run:
     out_open: bool = True
     events_open: bool = True
     event_bytes: int = 0
+    event_items: int = 0
+    progress_sent: float = 0.0
 
     def __post_init__(self) -> None:
-        self._decoder = FrameDecoder(max_frame=256 * 1024 * 1024)
+        self._decoder = FrameDecoder(max_frame=MAX_EVENT_FRAME)
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.next_measure = self.started + MEASURE_EVERY_S
         self._poll_delay = 0.0005
@@ -186,40 +199,41 @@ class Run:
 
     def _read_output(self) -> None:
         chunks = []
-        while True:
+        for _ in range(READS_PER_TURN):  # then back to the loop: deadlines, queries, cancel
             try:
                 data = os.read(self.child.out_r, 1 << 16)
             except BlockingIOError:
                 break
             if not data:
                 self.out_open = False
-                _close(self.child.out_r)
+                self.child.close(self.child.out_r)
                 break
             room = self.output_cap - self.output_bytes
             if room > 0:
                 chunks.append(data[:room])
             self.output_bytes += min(len(data), max(room, 0))
             self.dropped_bytes += max(0, len(data) - max(room, 0))
-            if sum(map(len, chunks)) > 1 << 20:
-                break  # forward at most 1 MB per turn so queries stay answered
         text = self._text.decode(b"".join(chunks), final=not self.out_open)
         if text:
             self.send({"id": self.request_id, "event": "output", "data": text})
 
     def _read_events(self) -> None:
-        while True:
+        for _ in range(READS_PER_TURN):  # then back to the loop: deadlines, queries, cancel
             try:
-                data = os.read(self.child.event_r, 1 << 20)
+                data = os.read(self.child.event_r, 1 << 16)
             except BlockingIOError:
                 return
             if not data:
                 self.events_open = False
-                _close(self.child.event_r)
+                self.child.close(self.child.event_r)
                 return
             self.event_bytes += len(data)
-            if self.event_bytes > MAX_EVENT_BYTES:
-                self.quota_error = (f"The run sent more than {_size(MAX_EVENT_BYTES)} of tables, "
-                                    "charts and results to the window and was stopped.")
+            # Every { or [ may become a Python object of ~60 bytes: count them before decoding.
+            self.event_items += data.count(b"{") + data.count(b"[")
+            if self.event_bytes > MAX_EVENT_BYTES or self.event_items > MAX_EVENT_ITEMS:
+                self.quota_error = ("The run sent more tables, charts and results than the window "
+                                    f"can take ({_size(MAX_EVENT_BYTES)} or "
+                                    f"{MAX_EVENT_ITEMS:,} rows and lists) and was stopped.")
                 self.kill("quota")
                 return
             try:
@@ -228,7 +242,7 @@ class Run:
             except ProtocolError:
                 self.refusals.append("The script wrote garbage into the run's event channel.")
                 self.events_open = False
-                _close(self.child.event_r)
+                self.child.close(self.child.event_r)
                 return
 
     def _on_event(self, message: dict[str, Any]) -> None:
@@ -242,8 +256,11 @@ class Run:
         if kind == "refused":
             self.refusals.append(str(message.get("message")))
         elif kind == "progress":
-            self.send({"id": self.request_id, "event": "progress",
-                       "fraction": message.get("fraction"), "message": message.get("message")})
+            now = time.monotonic()
+            if now - self.progress_sent >= PROGRESS_EVERY_S:  # a bar need not move faster
+                self.progress_sent = now
+                self.send({"id": self.request_id, "event": "progress",
+                           "fraction": message.get("fraction"), "message": message.get("message")})
         elif kind == "table":
             table = message.get("table")
             if isinstance(table, dict) and "file" in table:
@@ -285,7 +302,7 @@ class Run:
         self.next_measure = time.monotonic() + MEASURE_EVERY_S
         if not self.output_dir or self.quota_error:
             return
-        usage = run_outputs.measure(self.output_dir, self.quota.max_files)
+        usage = run_outputs.measure(self.output_dir, self.quota.max_files, self.pid)
         error = self.quota.exceeded(usage)
         if error:
             self.quota_error = error
@@ -329,7 +346,7 @@ class Run:
         """Over once the child has exited (its pipes drained), or at once once the worker
         killed it: then the pipes are not waited for, whatever still holds them."""
         if self.stop_reason is not None:
-            self._drain()
+            self._drain(rounds=1)  # killed: what it had written last, not a flood
             self._close_pipes()
             if not self.poll_exit():
                 _ZOMBIES.append(self.pid)  # killed; reaped later instead of waiting here
@@ -340,9 +357,9 @@ class Run:
         self._close_pipes()
         return True
 
-    def _drain(self) -> None:
+    def _drain(self, rounds: int = 1024) -> None:
         """Read what the run's pipes already hold, without waiting for more."""
-        for _ in range(1024):
+        for _ in range(rounds):
             before = (self.output_bytes + self.dropped_bytes, self.event_bytes)
             if self.out_open:
                 self._read_output()

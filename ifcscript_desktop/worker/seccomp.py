@@ -10,6 +10,12 @@ open past the timeout, or leave the run's process group. So ``fork``, ``vfork``,
 without ``CLONE_THREAD``, ``setsid`` and ``setpgid`` fail with EPERM; ``clone3`` (whose flags sit
 in a struct a filter cannot read) fails with ENOSYS, on which the C library falls back to
 ``clone`` for threads: numpy's, OpenBLAS's and Python's threads keep working.
+
+And none of what Landlock does not cover: ``prlimit64`` on another process (it could set a CPU
+limit of one second on any process of the same user), ``memfd_create``/``memfd_secret`` (memory
+outside the address-space limit), the kernel keyrings (``add_key``, ``request_key``,
+``keyctl``: a session's keys), namespaces (``unshare``, ``setns``), ``ptrace`` and
+``userfaultfd``: all fail with EPERM.
 """
 
 from __future__ import annotations
@@ -44,15 +50,21 @@ class _Arch:
     io_uring_setup: int
     clone: int
     clone3: int
-    no_process: tuple[int, ...]  # fork, vfork (where they exist), setsid, setpgid
+    prlimit64: int
+    #: fork, vfork (where they exist), setsid, setpgid; memfd_create, memfd_secret; add_key,
+    #: request_key, keyctl; unshare, setns; ptrace; userfaultfd
+    denied: tuple[int, ...]
     foreign: int | None = None  # the lowest syscall number of a foreign ABI (x32)
 
 
 _ARCHES = {
     "x86_64": _Arch(0xC000003E, socket=41, io_uring_setup=425, clone=56, clone3=435,
-                    no_process=(57, 58, 112, 109), foreign=0x40000000),
+                    prlimit64=302,
+                    denied=(57, 58, 112, 109, 319, 447, 248, 249, 250, 272, 308, 101, 323),
+                    foreign=0x40000000),
     "aarch64": _Arch(0xC00000B7, socket=198, io_uring_setup=425, clone=220, clone3=435,
-                     no_process=(157, 154)),
+                     prlimit64=261,
+                     denied=(157, 154, 279, 447, 217, 218, 219, 97, 268, 117, 282)),
 }
 _ARCHES["arm64"] = _ARCHES["aarch64"]
 
@@ -107,14 +119,20 @@ def build_program(machine: str) -> list[tuple[int, int, int, int]]:
     if arch.foreign is not None:
         lines.append((_JGE_K, "access", 0, arch.foreign))
     lines += [(_JEQ_K, "access", 0, arch.socket), (_JEQ_K, "access", 0, arch.io_uring_setup)]
-    lines += [(_JEQ_K, "process", 0, number) for number in arch.no_process]
+    lines += [(_JEQ_K, "process", 0, number) for number in arch.denied]
     lines += [
         (_JEQ_K, "nosys", 0, arch.clone3),
         (_JEQ_K, "clone", 0, arch.clone),
+        (_JEQ_K, "prlimit", 0, arch.prlimit64),
         (_RET_K, 0, 0, _RET_ALLOW),
         (-1, "clone", 0, 0), (_LD_ABS_W, 0, 0, _ARG0_LOW),
         (_JSET_K, "thread", "process", _CLONE_THREAD),
         (-1, "thread", 0, 0), (_RET_K, 0, 0, _RET_ALLOW),
+        # prlimit64(0, ...) is this process (what setrlimit and getrlimit call); any pid is not.
+        (-1, "prlimit", 0, 0), (_LD_ABS_W, 0, 0, _ARG0_LOW),
+        (_JEQ_K, 0, "process", 0), (_LD_ABS_W, 0, 0, _ARG0_LOW + 4),
+        (_JEQ_K, "self", "process", 0),
+        (-1, "self", 0, 0), (_RET_K, 0, 0, _RET_ALLOW),
         (-1, "process", 0, 0), (_RET_K, 0, 0, deny_process),
         (-1, "nosys", 0, 0), (_RET_K, 0, 0, _RET_ERRNO | errno.ENOSYS),
         (-1, "access", 0, 0), (_RET_K, 0, 0, deny_access),
