@@ -1,8 +1,9 @@
 """Libraries a script names, loaded once in the worker so that later run children inherit them.
 
 A run child imports what its script imports, each run anew. For the heavy ones a script names
-(ifctester: its modules and its XML schema take ~0.4-0.8 s), the worker loads them before
-forking the first run that names them; that run's child and every later one start with them.
+(ifctester: its modules and its XML schema take ~0.4-0.8 s), the worker has the run template
+(worker.template) load them before it forks the first run that names them; that run's child and
+every later one start with them.
 """
 
 from __future__ import annotations
@@ -28,23 +29,29 @@ _tried: set[str] = set()
 _loaded: set[str] = set()
 
 
-def preload_for(code: str) -> bool:
-    """Load what `code` names and this process does not hold yet; True when something was."""
-    loaded = False
-    for name, load in _LOADERS.items():
-        if name in _tried or not re.search(rf"\b{name}\b", code):
-            continue
-        _tried.add(name)
-        started = time.perf_counter()
-        try:
-            load()
-        except Exception as exc:  # noqa: BLE001 - the run child will meet (and report) it
-            log.warning("preloading %s failed: %s", name, exc)
-            continue
-        log.info("preloaded %s in %.2f s", name, time.perf_counter() - started)
-        _loaded.add(name)
-        loaded = True
-    return loaded
+def wanted(code: str) -> list[str]:
+    """The libraries `code` names that were not asked for before (each is asked for once)."""
+    names = [name for name in _LOADERS if name not in _tried and re.search(rf"\b{name}\b", code)]
+    _tried.update(names)
+    return names
+
+
+def load(name: str) -> bool:
+    """Import library `name` into this process; False when it failed (the run will say why)."""
+    started = time.perf_counter()
+    try:
+        _LOADERS[name]()
+    except Exception as exc:  # noqa: BLE001 - the run child will meet (and report) it
+        log.warning("preloading %s failed: %s", name, exc)
+        return False
+    log.info("preloaded %s in %.2f s", name, time.perf_counter() - started)
+    _loaded.add(name)
+    return True
+
+
+def mark_loaded(names: list[str]) -> None:
+    """Record libraries another process (the run template) loaded for this one's runs."""
+    _loaded.update(names)
 
 
 def preloaded() -> list[str]:

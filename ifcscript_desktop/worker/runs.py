@@ -1,4 +1,5 @@
-"""The worker's side of a run: a forked child, its pipes, its limits and its outcome."""
+"""The worker's side of a run: a child the run template forked, its pipes, its limits and its
+outcome."""
 
 from __future__ import annotations
 
@@ -6,16 +7,15 @@ import codecs
 import json
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ifcscript_desktop.core import tablefile
 from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError
-from ifcscript_desktop.worker import landlock
 from ifcscript_desktop.worker import outputs as run_outputs
-from ifcscript_desktop.worker.child import EXIT_REFUSED, EXIT_REPORTED, run_child
+from ifcscript_desktop.worker.child import EXIT_REFUSED, EXIT_REPORTED
+from ifcscript_desktop.worker.template import Template, TemplateGone
 
 DEFAULT_OUTPUT_CAP = 10 * 1024 * 1024
 DEFAULT_OUTPUTS_MAX_BYTES = 1 << 30
@@ -37,58 +37,38 @@ MEASURE_EVERY_S = 1.0
 CHILD_EVENTS = {"refused", "progress", "table", "chart", "highlight", "saved", "done"}
 
 
-_PR_SET_PDEATHSIG = 1
-
-#: Children that reported and were killed but not yet reaped (see Run.finished).
-_ZOMBIES: list[int] = []
-
-
-def reap_zombies() -> None:
-    for pid in list(_ZOMBIES):
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0] == 0:
-                continue
-        except ChildProcessError:
-            pass
-        _ZOMBIES.remove(pid)
-
-
 class SpareChild:
-    """A child forked ahead of time, waiting for its job (hides the fork's cost)."""
+    """A run child forked ahead of time by the run template, waiting for its job (hides the
+    fork's cost). Its end is what the template reports, never what the child says."""
 
-    def __init__(self, index: Any, model: Any) -> None:
-        reap_zombies()
+    def __init__(self, template: Template) -> None:
         job_r, self.job_w = os.pipe()
         self.out_r, out_w = os.pipe()
         self.event_r, event_w = os.pipe()
-        worker = os.getpid()
-        self.pid = os.fork()
-        if self.pid == 0:
-            # The run leads its own process group, so the worker can kill all of it at once,
-            # and dies with the worker (a worker killed by its client leaves no run behind).
-            os.setpgid(0, 0)
-            _die_with(worker)
-            # Keep only this run's pipes: holding the client channel would hide the worker's death.
-            keep = sorted({0, 1, 2, job_r, out_w, event_w})
-            for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
-                os.closerange(low + 1, high)
-            run_child(job_r, out_w, event_w, index, model)
+        self.template = template
         try:
-            os.setpgid(self.pid, self.pid)  # also here: whichever runs first makes it so
-        except OSError:
-            pass
-        for fd in (job_r, out_w, event_w):
-            os.close(fd)
+            template.request_spare((job_r, out_w, event_w))
+        finally:
+            for fd in (job_r, out_w, event_w):
+                os.close(fd)
         for fd in (self.out_r, self.event_r):
             os.set_blocking(fd, False)
         self._closed: set[int] = set()
-        # Readable once the child has ended (Linux 5.3+), so its end wakes the select loop.
-        self.exit_fd: int | None = None
-        if hasattr(os, "pidfd_open"):
-            try:
-                self.exit_fd = os.pidfd_open(self.pid)
-            except OSError:
-                pass
+        self._pid: int | None = None
+
+    @property
+    def pid(self) -> int:
+        if self._pid is None:  # forked by now, or soon: the template answers in order
+            self._pid = self.template.take_spare()
+            self.template.track(self._pid)
+        return self._pid
+
+    def status(self) -> int | None:
+        """The child's wait status once it exited or stopped; 255 if the template is gone."""
+        status = self.template.status_of(self.pid)
+        if status is None and not self.template.alive:
+            return 0xFF00
+        return status
 
     def give(self, job: dict[str, Any]) -> bool:
         """Hand the job over; False if the child is gone."""
@@ -105,17 +85,21 @@ class SpareChild:
 
     def discard(self) -> None:
         try:
-            os.close(self.job_w)
+            os.close(self.job_w)  # an unused spare reads no job and exits
         except OSError:
             pass
-        _kill_and_reap(self.pid)
+        try:
+            _kill_group(self.pid)
+            self.template.forget(self.pid)
+        except TemplateGone:
+            pass
         self.close()
 
     def close(self, fd: int | None = None) -> None:
         """Close one of the run's descriptors (all of them without `fd`), each only once: a
         number closed twice could by then be another descriptor of the worker."""
-        for own in (self.out_r, self.event_r, self.exit_fd) if fd is None else (fd,):
-            if own is not None and own not in self._closed:
+        for own in (self.out_r, self.event_r) if fd is None else (fd,):
+            if own not in self._closed:
                 self._closed.add(own)
                 _close(own)
 
@@ -159,7 +143,6 @@ class Run:
         self._decoder = FrameDecoder(max_frame=MAX_EVENT_FRAME)
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.next_measure = self.started + MEASURE_EVERY_S
-        self._poll_delay = 0.0005
 
     @property
     def pid(self) -> int:
@@ -170,14 +153,9 @@ class Run:
         return self.started + self.timeout_s if self.timeout_s else None
 
     def wake_at(self) -> float:
-        """When the select loop must look at this run again at the latest."""
-        wake = self.next_measure if self.deadline is None else min(self.deadline, self.next_measure)
-        if not (self.out_open or self.events_open) and self.exit_status is None:
-            # Pipes closed: the child is about to stop or exit. A stop wakes no descriptor,
-            # so look again soon, less often the longer it takes.
-            self._poll_delay = min(self._poll_delay * 2, 0.05)
-            wake = min(wake, time.monotonic() + self._poll_delay)
-        return wake
+        """When the select loop must look at this run again at the latest (its end wakes the
+        loop through the template's report)."""
+        return self.next_measure if self.deadline is None else min(self.deadline, self.next_measure)
 
     def fds(self) -> list[int]:
         fds = []
@@ -185,17 +163,13 @@ class Run:
             fds.append(self.child.out_r)
         if self.events_open:
             fds.append(self.child.event_r)
-        if self.exit_status is None and self.child.exit_fd is not None:
-            fds.append(self.child.exit_fd)
         return fds
 
     def on_readable(self, fd: int) -> None:
         if fd == self.child.out_r:
             self._read_output()
-        elif fd == self.child.event_r:
-            self._read_events()
         else:
-            self.poll_exit()
+            self._read_events()
 
     def _read_output(self) -> None:
         chunks = []
@@ -315,31 +289,21 @@ class Run:
 
     def kill_quietly(self) -> None:
         """SIGKILL the run's whole process group (the child and anything it started)."""
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _kill_group(self.pid)
 
     def poll_exit(self) -> bool:
-        """Reap the child if it has ended; True once it has."""
+        """Whether the child has ended (or stopped: see below), as the template reported."""
         if self.exit_status is None:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG | os.WUNTRACED)
-            except ChildProcessError:
-                pid, status = self.pid, 0xFF00  # reaped elsewhere: treat as exit code 255
-            if pid == 0:
+            status = self.child.status()
+            if status is None:
                 return False
             self.kill_quietly()  # nothing of the run outlives it
             if os.WIFSTOPPED(status):
                 # The runner's way to say EXIT_REPORTED without waiting for the teardown
                 # (worker.child.run_child); a script able to stop itself could as well exit 0.
                 status = EXIT_REPORTED << 8
-                if self.pid not in _ZOMBIES:
-                    _ZOMBIES.append(self.pid)
             self.exit_status = status
+            self.child.template.forget(self.pid)
         return True
 
     def finished(self) -> bool:
@@ -348,8 +312,7 @@ class Run:
         if self.stop_reason is not None:
             self._drain(rounds=1)  # killed: what it had written last, not a flood
             self._close_pipes()
-            if not self.poll_exit():
-                _ZOMBIES.append(self.pid)  # killed; reaped later instead of waiting here
+            self.child.template.forget(self.pid)  # the template reaps it
             return True
         if not self.poll_exit():
             return False
@@ -462,17 +425,6 @@ def _describe_exit(status: int | None, memory_mb: float | None, timeout_s: float
     return f"The script ended the run process (exit code {code}) before it finished."
 
 
-def _die_with(parent: int) -> None:
-    """In a fresh child: SIGKILL when `parent` ends (Linux); exit now if it already has."""
-    if sys.platform.startswith("linux"):
-        try:
-            landlock.libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:
-        os._exit(0)
-
-
 def _size(n: int) -> str:
     return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
@@ -484,13 +436,11 @@ def _close(fd: int) -> None:
         pass
 
 
-def _kill_and_reap(pid: int) -> None:
+def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

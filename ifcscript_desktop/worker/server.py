@@ -19,10 +19,11 @@ from ifcscript_desktop.core.scriptfile import names_properties
 from ifcscript_desktop.worker import queries, sandbox
 from ifcscript_desktop.worker.modelindex import ModelIndex
 from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open_model
-from ifcscript_desktop.worker.preload import preload_for, preloaded
+from ifcscript_desktop.worker.preload import mark_loaded, preloaded, wanted
 from ifcscript_desktop.worker.outputs import Quota
 from ifcscript_desktop.worker.runs import (DEFAULT_OUTPUT_CAP, DEFAULT_OUTPUTS_MAX_BYTES,
                                            DEFAULT_OUTPUTS_MAX_FILES, Run, SpareChild)
+from ifcscript_desktop.worker.template import Template, TemplateGone
 
 log = logging.getLogger("ifcscript.worker")
 
@@ -37,6 +38,8 @@ class Worker:
         self.decoder = FrameDecoder()
         self.opened: OpenedModel | None = None
         self.index: ModelIndex | None = None
+        self.template: Template | None = None  # forks the run children (worker.template)
+        self.properties_built = False  # in the template
         self.spare: SpareChild | None = None
         self.run: Run | None = None
         self.run_memory_mb: float | None = None
@@ -62,12 +65,16 @@ class Worker:
     # -- loop --------------------------------------------------------------------------------
     def serve(self) -> None:
         while self.running:
+            template = self.template if self.template and self.template.alive else None
             fds = [self.in_fd] + (self.run.fds() if self.run else [])
+            fds += [template.fileno()] if template else []
             timeout = self._select_timeout()
             readable, _, _ = select.select(fds, [], [], timeout)
             for fd in readable:
                 if fd == self.in_fd:
                     self._read_requests()
+                elif template and fd == template.fileno():
+                    template.on_readable()
                 elif self.run:
                     self.run.on_readable(fd)
             self._check_run()
@@ -76,8 +83,6 @@ class Worker:
     def _select_timeout(self) -> float | None:
         if not self.run:
             return None
-        if not self.run.fds():
-            return 0.005  # no pidfd: waiting for the process itself to end by polling
         return max(0.0, self.run.wake_at() - time.monotonic())
 
     def _read_requests(self) -> None:
@@ -124,10 +129,12 @@ class Worker:
 
     def _op_ping(self, request: dict[str, Any]) -> None:
         self.reply(request, pid=os.getpid(), **self.stats, preloaded=preloaded(),
-                   properties_built=bool(self.index and self.index.properties_built))
+                   properties_built=self.properties_built or bool(
+                       self.index and self.index.properties_built))
 
     def _op_open(self, request: dict[str, Any]) -> None:
         self._discard_spare()
+        self._close_template()
         self.send({"id": request["id"], "event": "progress", "fraction": 0.0, "message": "Parsing"})
         try:
             opened = open_model(request["path"])
@@ -148,6 +155,9 @@ class Worker:
         # forked from here do not copy every page of them on their first collection.
         gc.collect()
         gc.freeze()
+        # Forked now, before any run's data reaches this process: every run child comes from
+        # it, so none inherits what an earlier run sent or received.
+        self._start_template()
         info = opened.info(elements=len(self.index.entities))
         info["index_s"] = round(time.perf_counter() - started, 3)
         info["index_phases"] = {k: round(v, 3) for k, v in self.index.timings.items()}
@@ -175,17 +185,18 @@ class Worker:
                                              "previous", "output_dir")}
         job["limits"] = {**limits, "outputs_max_bytes": quota.max_bytes}
         job["model_path"] = str(self.opened.path)
-        if preload_for(str(job["code"] or "")):
-            self._discard_spare()  # forked without them
-            gc.freeze()
-        if self.index and not self.index.properties_built and names_properties(job["code"]):
-            self._build_properties()
-        child = self.spare or SpareChild(self.index, self.opened.model)
-        self.spare = None
-        if not child.give(job):
-            child.discard()
-            child = SpareChild(self.index, self.opened.model)
-            child.give(job)
+        try:
+            child = self._child_for(str(job["code"] or ""))
+            if not child.give(job):
+                child.discard()
+                child = self._new_spare()
+                child.give(job)
+        except TemplateGone as exc:
+            log.error("the run template failed: %s", exc)
+            self._close_template()
+            self.fail(request, "The worker could not start the run (its run process ended); "
+                               "try again.")
+            return
         self.run_memory_mb = limits.get("memory_mb")
         self.run = Run(request_id=request["id"], child=child, timeout_s=limits.get("timeout_s"),
                        output_cap=int(limits.get("output_cap") or DEFAULT_OUTPUT_CAP), send=self.send,
@@ -234,21 +245,61 @@ class Worker:
         return self.opened.model
 
     # -- children ----------------------------------------------------------------------------
-    def _build_properties(self) -> None:
-        """Make the property rows here, once, so this run's child and every later one inherit
-        them instead of each making its own."""
-        assert self.index is not None
+    def _child_for(self, code: str) -> SpareChild:
+        """The child for a run of `code`: the spare, unless the template must first load what
+        the code needs (a library it names, the property rows): then a child forked after."""
+        template = self._ensure_template()
+        names = wanted(code)
+        if names:
+            self._discard_spare()  # forked without them
+            mark_loaded(template.call({"op": "preload", "names": names})["loaded"])
+        if not (self.properties_built or self.index is None or self.index.properties_built) \
+                and names_properties(code):
+            self._build_properties(template)
+        child = self.spare or self._new_spare()
+        self.spare = None
+        return child
+
+    def _build_properties(self, template: Template) -> None:
+        """Make the property rows in the template, once, so this run's child and every later
+        one inherit them instead of each making its own."""
         self._discard_spare()  # forked before the rows existed
         started = time.perf_counter()
-        self.index.ensure_properties()
-        gc.freeze()  # as after the open: children must not copy these pages on a collection
+        timings = template.call({"op": "properties"})["timings"]
+        self.properties_built = True
         self.stats["property_builds"] += 1
         log.info("property rows made in %.2f s (%s processes)", time.perf_counter() - started,
-                 self.index.timings.get("property_processes"))
+                 timings.get("property_processes"))
+
+    def _start_template(self) -> None:
+        if self.opened is not None and hasattr(os, "fork"):
+            self.template = Template(self.index, self.opened.model)
+            self.properties_built = bool(self.index and self.index.properties_built)
+
+    def _ensure_template(self) -> Template:
+        if self.template is None or not self.template.alive:
+            # Forked again from here, it carries what earlier runs left in this process.
+            log.warning("the run template ended; starting another from the worker")
+            self._close_template()
+            self._start_template()
+        assert self.template is not None
+        return self.template
+
+    def _close_template(self) -> None:
+        if self.template is not None:
+            self.template.close()
+            self.template = None
+
+    def _new_spare(self) -> SpareChild:
+        return SpareChild(self._ensure_template())
 
     def _prepare_spare(self) -> None:
         if self.opened and self.spare is None and hasattr(os, "fork"):
-            self.spare = SpareChild(self.index, self.opened.model)
+            try:
+                self.spare = self._new_spare()
+            except TemplateGone as exc:
+                log.error("the run template failed: %s", exc)
+                self._close_template()
 
     def _discard_spare(self) -> None:
         if self.spare:
@@ -259,9 +310,8 @@ class Worker:
         self._discard_spare()
         if self.run:
             self.run.kill("cancelled")
-            if not self.run.poll_exit():
-                os.waitpid(self.run.pid, 0)
             self.run.child.close()
+        self._close_template()
 
 
 def main() -> int:
