@@ -155,14 +155,15 @@ class Worker:
         # forked from here do not copy every page of them on their first collection.
         gc.collect()
         gc.freeze()
-        # Forked now, before any run's data reaches this process: every run child comes from
-        # it, so none inherits what an earlier run sent or received.
-        self._start_template()
         info = opened.info(elements=len(self.index.entities))
         info["index_s"] = round(time.perf_counter() - started, 3)
         info["index_phases"] = {k: round(v, 3) for k, v in self.index.timings.items()}
-        self._prepare_spare()
         self.reply(request, info=info)
+        # Forked after the reply (the tree need not wait for it) but before this process reads
+        # another request: every run child comes from the template, so none inherits what an
+        # earlier run sent or received.
+        self._start_template()
+        self._prepare_spare()
 
     def _op_run(self, request: dict[str, Any]) -> None:
         if not self.opened:
