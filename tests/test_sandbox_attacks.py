@@ -558,3 +558,21 @@ while True:
     assert line["status"] in ("timeout", "error"), line
     assert time.monotonic() - started < 4 + 20
     assert line["duration_s"] < 4 + 5
+
+
+def test_a_thread_bomb_is_stopped(data_dir: Path, house: Path, tmp_path: Path) -> None:
+    """Threads are allowed (numpy needs them) but each takes a process id of the machine's."""
+    code = """\
+import threading, time
+threading.stack_size(64 * 1024)
+gate = threading.Event()
+for _ in range(3000):
+    threading.Thread(target=gate.wait, daemon=True).start()
+while True:
+    pass
+"""
+    started = time.monotonic()
+    line, done = run_attack(tmp_path, house, code, "--timeout", "60")
+    assert line["status"] == "error" and "threads" in line["error"], line
+    assert time.monotonic() - started < 30
+    assert_clean(line, done)

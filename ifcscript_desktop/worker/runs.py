@@ -31,6 +31,8 @@ READS_PER_TURN = 64
 PROGRESS_EVERY_S = 0.05
 #: Deepest nesting of lists and dicts an event may have (cells hold values, not trees).
 MAX_EVENT_DEPTH = 40
+#: More threads than this in a run (each takes a process id of the machine's) stop it.
+MAX_THREADS = 1024
 #: How often the worker measures a running script's output folder (seconds).
 MEASURE_EVERY_S = 1.0
 #: Events a child may send; anything else on its event pipe is ignored.
@@ -278,6 +280,10 @@ class Run:
             return
         usage = run_outputs.measure(self.output_dir, self.quota.max_files, self.pid)
         error = self.quota.exceeded(usage)
+        threads = _thread_count(self.pid)
+        if threads > MAX_THREADS:
+            error = (f"The run started {threads:,} threads, more than the {MAX_THREADS:,} a run "
+                     "may have, and was stopped.")
         if error:
             self.quota_error = error
             self.kill("quota")
@@ -434,6 +440,17 @@ def _close(fd: int) -> None:
         os.close(fd)
     except OSError:
         pass
+
+
+def _thread_count(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _kill_group(pid: int) -> None:
