@@ -9,22 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 
 from ifcscript_desktop.ui.history.detail import RunDetail
 from ifcscript_desktop.ui.results.files import FilesPane
 from tests.ui.test_app import RUN_TIMEOUT, open_house, window  # noqa: F401 - a fixture
-
-
-class _UrlCatcher(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[QUrl] = []
-
-    @Slot(QUrl)
-    def catch(self, url: QUrl) -> None:
-        self.urls.append(url)
+from tests.ui.test_results import _UrlCatcher
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,7 @@ import openpyxl
 import pytest
 
 from ifcscript_desktop.core.client import Request, WorkerClient
-from ifcscript_desktop.core.transport import SubprocessTransport
-from tests.conftest import FIXTURES
+from tests.worker.test_sandbox_end_to_end import secret_worker  # noqa: F401 - a fixture
 from tests.worker.test_sandbox_layers import SECRET, SECRET_VAR, attempt
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the run sandbox forks (Linux)")
@@ -167,16 +165,6 @@ GAPS = [
     ("format-from-fstring", "template = f'{{0.__init__.__globals__}}'\n"
      "print(template.format(save_output))", '"__globals__"'),
 ]
-
-
-@pytest.fixture(scope="module")
-def secret_worker() -> Iterator[WorkerClient]:
-    """A worker whose own environment holds a secret the scripts must never see."""
-    env = {**os.environ, SECRET_VAR: SECRET}
-    client = WorkerClient(lambda: SubprocessTransport(env=env))
-    client.call("open", timeout=120, path=str(FIXTURES / "AC20-FZK-Haus.ifc"))
-    yield client
-    client.close()
 
 
 def _run(client: WorkerClient, code: str, root: Path) -> tuple[Request, Path]:
