@@ -9,14 +9,13 @@ the same scan of the worker proves the text is there to be found.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 from ifcscript_desktop.core.client import WorkerClient
-from tests.worker.conftest import LIMITS, run, start_run
+from tests.worker.conftest import run, start_run
 from tests.worker.test_worker_environment import memory_holds
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/PID/mem")

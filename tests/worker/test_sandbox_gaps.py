@@ -11,11 +11,10 @@ environment nowhere in what comes back.
 
 from __future__ import annotations
 
-import os
 import re
+import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pytest
@@ -318,8 +317,11 @@ def test_legitimate_classes_annotations_and_excel_still_work(secret_worker: Work
 def test_the_worker_reads_the_mime_types_before_it_forks() -> None:
     """openpyxl (and pandas' to_excel) ask mimetypes on import, which reads /etc/mime.types:
     refused inside the sandbox, so the worker reads it first and every run child inherits it."""
-    import mimetypes
-
-    import ifcscript_desktop.worker.server  # noqa: F401 - what the worker imports at start
-
-    assert mimetypes.inited
+    check = ("import mimetypes\n"
+             "from ifcscript_desktop.worker import sandbox\n"
+             "assert not mimetypes.inited, 'read before the worker asked'\n"
+             "sandbox.prepare_sandbox()  # what worker.server.main does before serving\n"
+             "assert mimetypes.inited and mimetypes.types_map['.xlsx']\n")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
