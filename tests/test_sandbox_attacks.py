@@ -576,3 +576,44 @@ while True:
     assert line["status"] == "error" and "threads" in line["error"], line
     assert time.monotonic() - started < 30
     assert_clean(line, done)
+
+
+# -- finding 8: the Python layer's own gaps, through the plain command ----------------------------
+PYTHON_GAPS = {
+    "dataclass field name": ("""\
+import dataclasses
+class C:
+    y: int = 0
+    __annotations__['y,__import__("os").system("touch {canary}")'] = int
+C = dataclasses.dataclass(init=False, repr=False)(C)
+C() == C()
+""", "dataclass whose field names hold code"),
+    "numpy raw memory": ("""\
+bait = b'B' * 64
+X = type('X', (), {'__array_' + 'interface__': {'data': (id(bait) + 32, False), 'shape': (16,),
+                                               'typestr': '|u1', 'version': 3}})
+print(np.asarray(X()).tobytes())
+""", "__array_interface__"),
+    "unpickled dotted name": ("""\
+path = save_output("p.pkl", b"\\x80\\x04\\x8c\\x10pandas.io.common\\x8c\\tos.getpid\\x93)R.")
+print(pd.read_pickle(path))
+""", "pickle"),
+    "format walk": ("""\
+print('{0.__globals__}'.format(save_output))
+""", "__globals__"),
+}
+
+
+@pytest.mark.parametrize("code, expected", list(PYTHON_GAPS.values()), ids=list(PYTHON_GAPS))
+def test_python_layer_gaps_end_the_run(data_dir: Path, house: Path, tmp_path: Path, code: str,
+                                       expected: str) -> None:
+    canary = tmp_path / "canary"
+    script = tmp_path / "gap.py"
+    script.write_text(code.replace("{canary}", str(canary)) + "result = 'finished'\n")
+    done = ifcscript("run", str(script), str(house), "--json")
+    [line] = json_lines(done.stdout)
+    assert done.returncode == 1 and line["status"] == "error", line
+    assert line["error"].startswith("The sandbox refused") and expected in line["error"]
+    assert line["result"] is None and not canary.exists()
+    assert "BBBBBBBB" not in (line["output"] or "") and "ifcscript_desktop" not in (line["output"] or "")
+    assert_clean(line, done)
