@@ -395,26 +395,29 @@ result = 1
 
 
 # -- what a review found past the first round -----------------------------------------------------
-KERNEL_ESCAPES = {
-    "prlimit on the worker": "libc.syscall(PRLIMIT64, os.getppid(), 0, ctypes.byref(one), None)",
-    "memfd_create": "os.memfd_create('ram')",
-    "keyring": "libc.syscall(KEYCTL, 0, -3, 0, 0, 0)",
-    "unshare": "libc.syscall(UNSHARE, 0x10000000, 0, 0, 0, 0)",
-    "userfaultfd": "libc.syscall(USERFAULTFD, 0, 0, 0, 0, 0)",
+KERNEL_ESCAPES = {  # (the call, the errno it must fail with)
+    "prlimit on the worker": ("libc.syscall(PRLIMIT64, os.getppid(), 0, ctypes.byref(one), None)", 1),
+    "memfd_create": ("os.memfd_create('ram')", 1),
+    "keyring": ("libc.syscall(KEYCTL, 0, -3, 0, 0, 0)", 1),
+    "unshare": ("libc.syscall(UNSHARE, 0x10000000, 0, 0, 0, 0)", 1),
+    "userfaultfd": ("libc.syscall(USERFAULTFD, 0, 0, 0, 0, 0)", 1),
+    "System V shared memory": ("libc.syscall(SHMGET, 0, 4096, 0o1600, 0, 0)", 1),
+    "socketpair": ("__import__('socket').socketpair()", 13),
 }
 
 
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86_64 syscall numbers")
-@pytest.mark.parametrize("call", list(KERNEL_ESCAPES.values()), ids=list(KERNEL_ESCAPES))
+@pytest.mark.parametrize("call, errno", list(KERNEL_ESCAPES.values()), ids=list(KERNEL_ESCAPES))
 def test_kernel_calls_landlock_does_not_cover_are_refused(data_dir: Path, house: Path,
-                                                          tmp_path: Path, call: str) -> None:
+                                                          tmp_path: Path, call: str,
+                                                          errno: int) -> None:
     code = f"""\
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 class Limit(ctypes.Structure):
     _fields_ = [("cur", ctypes.c_ulong), ("max", ctypes.c_ulong)]
 one = Limit(1, 1)
-PRLIMIT64, KEYCTL, UNSHARE, USERFAULTFD = 302, 250, 272, 323
+PRLIMIT64, KEYCTL, UNSHARE, USERFAULTFD, SHMGET = 302, 250, 272, 323, 29
 try:
     answer = {call}
     print("answer", answer, ctypes.get_errno())
@@ -424,7 +427,7 @@ result = "tried"
 """
     line, done = run_attack(tmp_path, house, code)
     assert line["status"] == "success", line
-    assert "answer -1 1" in line["output"], line["output"]  # -1, EPERM
+    assert f"answer -1 {errno}\n" in line["output"], line["output"]
     assert_clean(line, done)
 
 
@@ -616,4 +619,29 @@ def test_python_layer_gaps_end_the_run(data_dir: Path, house: Path, tmp_path: Pa
     assert line["error"].startswith("The sandbox refused") and expected in line["error"]
     assert line["result"] is None and not canary.exists()
     assert "BBBBBBBB" not in (line["output"] or "") and "ifcscript_desktop" not in (line["output"] or "")
+    assert_clean(line, done)
+
+
+def test_space_kept_only_in_a_mapping_still_counts(data_dir: Path, house: Path,
+                                                   tmp_path: Path) -> None:
+    """A file mapped, unlinked and closed keeps its space with no name and no descriptor."""
+    code = """\
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_long]
+OUT = os.path.dirname(save_output('first.txt', 'x'))
+for i in range(6):
+    path = os.path.join(OUT, f"mapped{i}.bin")
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.write(fd, b"A" * (2 << 20))
+    assert libc.mmap(None, 4096, 1, 1, fd, 0) not in (None, ctypes.c_void_p(-1).value)
+    os.close(fd)
+    os.unlink(path)
+while True:
+    pass
+"""
+    line, done = run_attack(tmp_path, house, code, "--outputs-max-mb", "5", "--timeout", "60")
+    assert line["status"] == "error" and "outputs_max_bytes" in line["error"], line
     assert_clean(line, done)

@@ -30,6 +30,7 @@ class Usage:
     bytes: int
     entries: int
     hidden: bool = False  # a folder in it could not be looked into
+    unmeasured: int = 0  # deleted files the run keeps mapped whose size cannot be read
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class Quota:
         if usage.hidden:
             return ("The run made a folder in its output folder that cannot be looked into, so "
                     "its size cannot be checked (outputs_max_bytes), and was stopped.")
+        if usage.unmeasured:
+            return ("The run kept files it had deleted mapped in memory, whose size cannot be "
+                    "checked (outputs_max_bytes), and was stopped.")
         if usage.bytes > self.max_bytes:
             return (f"The run wrote more than {_size(self.max_bytes)} into its output folder "
                     "(the outputs_max_bytes setting) and was stopped.")
@@ -82,9 +86,41 @@ def measure(folder: str | os.PathLike[str], max_entries: int, pid: int | None = 
                 break
     finally:
         walk.close()
+    unmeasured = 0
     if pid is not None:
         total += _unnamed_open_files(pid, seen)
-    return Usage(total, entries, hidden)
+        mapped, unmeasured = _unnamed_mapped_files(pid, os.path.realpath(folder), seen)
+        total += mapped
+    return Usage(total, entries, hidden, unmeasured)
+
+
+def _unnamed_mapped_files(pid: int, folder: str, seen: set[tuple[int, int]]) -> tuple[int, int]:
+    """Allocated bytes of the deleted files from `folder` that `pid` keeps mapped (a file
+    mapped, then unlinked and closed, has no descriptor left), and how many of them could not
+    be measured (reading /proc/PID/map_files needs CAP_SYS_ADMIN)."""
+    total = unmeasured = 0
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            lines = maps.readlines()
+    except OSError:
+        return 0, 0
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) < 6 or not fields[5].rstrip("\n").endswith(" (deleted)"):
+            continue
+        path = fields[5].rstrip("\n")[: -len(" (deleted)")]
+        if not path.startswith(folder + "/"):
+            continue
+        major, minor = (int(part, 16) for part in fields[3].split(":"))
+        key = (os.makedev(major, minor), int(fields[4]))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            total += os.stat(f"/proc/{pid}/map_files/{fields[0]}").st_blocks * 512
+        except OSError:
+            unmeasured += 1
+    return total, unmeasured
 
 
 def _unnamed_open_files(pid: int, seen: set[tuple[int, int]]) -> int:

@@ -14,8 +14,10 @@ in a struct a filter cannot read) fails with ENOSYS, on which the C library fall
 And none of what Landlock does not cover: ``prlimit64`` on another process (it could set a CPU
 limit of one second on any process of the same user), ``memfd_create``/``memfd_secret`` (memory
 outside the address-space limit), the kernel keyrings (``add_key``, ``request_key``,
-``keyctl``: a session's keys), namespaces (``unshare``, ``setns``), ``ptrace`` and
-``userfaultfd``: all fail with EPERM.
+``keyctl``: a session's keys), namespaces (``unshare``, ``setns``), ``ptrace``,
+``userfaultfd`` and System V IPC (``shm*``, ``sem*``, ``msg*``: other programs' shared memory,
+and memory that outlives the run): all fail with EPERM. ``socketpair`` fails like ``socket``
+(an unnamed unix socket can still send to any named datagram socket, and pass descriptors).
 """
 
 from __future__ import annotations
@@ -51,20 +53,23 @@ class _Arch:
     clone: int
     clone3: int
     prlimit64: int
+    socketpair: int
     #: fork, vfork (where they exist), setsid, setpgid; memfd_create, memfd_secret; add_key,
-    #: request_key, keyctl; unshare, setns; ptrace; userfaultfd
+    #: request_key, keyctl; unshare, setns; ptrace; userfaultfd; System V shm, sem, msg
     denied: tuple[int, ...]
     foreign: int | None = None  # the lowest syscall number of a foreign ABI (x32)
 
 
 _ARCHES = {
     "x86_64": _Arch(0xC000003E, socket=41, io_uring_setup=425, clone=56, clone3=435,
-                    prlimit64=302,
-                    denied=(57, 58, 112, 109, 319, 447, 248, 249, 250, 272, 308, 101, 323),
+                    prlimit64=302, socketpair=53,
+                    denied=(57, 58, 112, 109, 319, 447, 248, 249, 250, 272, 308, 101, 323,
+                            29, 30, 31, 67, 64, 65, 66, 220, 68, 69, 70, 71),
                     foreign=0x40000000),
     "aarch64": _Arch(0xC00000B7, socket=198, io_uring_setup=425, clone=220, clone3=435,
-                     prlimit64=261,
-                     denied=(157, 154, 279, 447, 217, 218, 219, 97, 268, 117, 282)),
+                     prlimit64=261, socketpair=199,
+                     denied=(157, 154, 279, 447, 217, 218, 219, 97, 268, 117, 282,
+                             *range(186, 198))),
 }
 _ARCHES["arm64"] = _ARCHES["aarch64"]
 
@@ -118,7 +123,8 @@ def build_program(machine: str) -> list[tuple[int, int, int, int]]:
     ]
     if arch.foreign is not None:
         lines.append((_JGE_K, "access", 0, arch.foreign))
-    lines += [(_JEQ_K, "access", 0, arch.socket), (_JEQ_K, "access", 0, arch.io_uring_setup)]
+    lines += [(_JEQ_K, "access", 0, number)
+              for number in (arch.socket, arch.socketpair, arch.io_uring_setup)]
     lines += [(_JEQ_K, "process", 0, number) for number in arch.denied]
     lines += [
         (_JEQ_K, "nosys", 0, arch.clone3),
