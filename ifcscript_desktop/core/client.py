@@ -75,6 +75,8 @@ class WorkerClient:
         self.restarts = 0
         self._generation = 0
         self._opening: tuple[str, Request] | None = None
+        self._ran = False  # the current worker has run a script
+        self._retire = False  # the current worker asked to be replaced (its run template ended)
 
     # -- public API --------------------------------------------------------------------------
     def open_model(self, path: str, on_event: EventCallback | None = None,
@@ -120,7 +122,10 @@ class WorkerClient:
             if self._transport is None and not start:
                 self._finish(request, _failure(request, "The worker is not running any more."))
                 return request
+            if self._transport is not None and (self._retire or op == "open" and self._ran):
+                self._retire_worker()
             self._ensure_started(op)
+            self._ran = self._ran or op == "run"
             self._pending[request.id] = request
             self._write({"id": request.id, "op": op, **fields})
             return request
@@ -139,16 +144,7 @@ class WorkerClient:
         with self._lock:
             transport, self._transport = self._transport, None
             self.model_path = None
-        if transport is not None:
-            try:
-                transport.write(encode({"id": 0, "op": "shutdown"}))
-            except OSError:
-                pass
-            close_input = getattr(transport, "close_input", None)
-            if close_input:
-                close_input()
-            else:
-                transport.kill()
+        _stop(transport)
 
     def kill(self) -> None:
         with self._lock:
@@ -161,9 +157,18 @@ class WorkerClient:
         return transport.pid() if transport else None
 
     # -- transport side ----------------------------------------------------------------------
+    def _retire_worker(self) -> None:
+        """Stop the current worker (a new model is opened in a fresh one: a worker that ran
+        scripts holds their data, which no later run may inherit)."""
+        transport, self._transport = self._transport, None
+        self._generation += 1  # its end must not fail the new worker's requests
+        self._fail_all("The worker was replaced by a fresh one to open another model.")
+        _stop(transport)
+
     def _ensure_started(self, op: str) -> None:
         if self._transport is not None:
             return
+        self._ran = self._retire = False
         self._generation += 1
         generation = self._generation
         self._decoder = FrameDecoder()
@@ -204,6 +209,8 @@ class WorkerClient:
         if request is None:
             return
         if message.get("done"):
+            if message.get("retire"):
+                self._retire = True
             del self._pending[request.id]
             self._finish(request, message)
             return
@@ -234,6 +241,21 @@ class WorkerClient:
         pending, self._pending = self._pending, {}
         for request in pending.values():
             self._finish(request, _failure(request, error, interrupted))
+
+
+def _stop(transport: Transport | None) -> None:
+    """Ask a worker to shut down (closing its input ends it too); kill it if that cannot."""
+    if transport is None:
+        return
+    try:
+        transport.write(encode({"id": 0, "op": "shutdown"}))
+    except OSError:
+        pass
+    close_input = getattr(transport, "close_input", None)
+    if close_input:
+        close_input()
+    else:
+        transport.kill()
 
 
 def _failure(request: Request, error: str, interrupted: bool = False) -> dict[str, Any]:

@@ -66,11 +66,14 @@ class SpareChild:
         return self._pid
 
     def status(self) -> int | None:
-        """The child's wait status once it exited or stopped; 255 if the template is gone."""
-        status = self.template.status_of(self.pid)
-        if status is None and not self.template.alive:
-            return 0xFF00
-        return status
+        """The child's wait status once it exited or stopped (None meanwhile; also None for
+        good once the template is gone: see `lost`)."""
+        return self.template.status_of(self.pid)
+
+    @property
+    def lost(self) -> bool:
+        """The template ended, so no one will report this child's end (it died with it)."""
+        return not self.template.alive and self.template.status_of(self.pid) is None
 
     def give(self, job: dict[str, Any]) -> bool:
         """Hand the job over; False if the child is gone."""
@@ -135,6 +138,7 @@ class Run:
     stop_reason: str | None = None  # "timeout", "cancelled" or "quota" once the worker killed it
     quota_error: str | None = None
     exit_status: int | None = None
+    lost: bool = False  # the run template ended during the run
     out_open: bool = True
     events_open: bool = True
     event_bytes: int = 0
@@ -301,6 +305,9 @@ class Run:
         """Whether the child has ended (or stopped: see below), as the template reported."""
         if self.exit_status is None:
             status = self.child.status()
+            if status is None and self.child.lost:
+                self.lost = True
+                status = signal.SIGKILL  # it died with the template (PR_SET_PDEATHSIG)
             if status is None:
                 return False
             self.kill_quietly()  # nothing of the run outlives it
@@ -360,6 +367,9 @@ class Run:
             status, error = "cancelled", "The run was cancelled."
         elif self.quota_error:
             error = self.quota_error
+        elif self.lost:
+            error = ("The run's process was lost when the worker's run process ended (out of "
+                     "memory, or stopped from outside).")
         elif self.refusals or code == EXIT_REFUSED:
             error = self.refusals[0] if self.refusals else (
                 "The sandbox refused something the script attempted, and the script kept the "
@@ -402,6 +412,14 @@ def _deeper_than(value: Any, limit: int) -> bool:
             pending.extend((child, depth + 1) for child in children
                            if isinstance(child, (list, dict)))
     return False
+
+
+def unstarted_reply(request_id: int, status: str, error: str) -> dict[str, Any]:
+    """The final reply of a run that never started (cancelled while queued, or no child)."""
+    return {"id": request_id, "done": True, "ok": True, "status": status, "error": error,
+            "traceback": None, "error_line": None, "result": None, "tables": [], "charts": [],
+            "highlights": [], "outputs": [], "output_truncated": False, "refusals": [],
+            "duration_s": 0.0}
 
 
 def _exit_code(status: int | None) -> int | None:

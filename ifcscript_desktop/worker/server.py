@@ -22,7 +22,8 @@ from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open
 from ifcscript_desktop.worker.preload import mark_loaded, preloaded, wanted
 from ifcscript_desktop.worker.outputs import Quota
 from ifcscript_desktop.worker.runs import (DEFAULT_OUTPUT_CAP, DEFAULT_OUTPUTS_MAX_BYTES,
-                                           DEFAULT_OUTPUTS_MAX_FILES, Run, SpareChild)
+                                           DEFAULT_OUTPUTS_MAX_FILES, Run, SpareChild,
+                                           unstarted_reply)
 from ifcscript_desktop.worker.template import Template, TemplateGone
 
 log = logging.getLogger("ifcscript.worker")
@@ -40,6 +41,7 @@ class Worker:
         self.index: ModelIndex | None = None
         self.template: Template | None = None  # forks the run children (worker.template)
         self.properties_built = False  # in the template
+        self.ran = False  # whether a run's data ever reached this process
         self.spare: SpareChild | None = None
         self.run: Run | None = None
         self.run_memory_mb: float | None = None
@@ -108,7 +110,10 @@ class Worker:
         elif now >= run.next_measure:
             run.measure_outputs()
         if run.finished():
-            self.send(run.outcome(self.run_memory_mb))
+            outcome = run.outcome(self.run_memory_mb)
+            if run.lost:
+                outcome["retire"] = True  # see _start_run: no template may come from here
+            self.send(outcome)
             self.run = None
             self._prepare_spare()
             if self.queue:
@@ -133,6 +138,11 @@ class Worker:
                        self.index and self.index.properties_built))
 
     def _op_open(self, request: dict[str, Any]) -> None:
+        if self.ran:
+            # A template forked from here would carry the runs' data into every later run.
+            self.fail(request, "This worker has run scripts: open the model in a fresh worker "
+                               "(the client does so by itself).")
+            return
         self._discard_spare()
         self._close_template()
         self.send({"id": request["id"], "event": "progress", "fraction": 0.0, "message": "Parsing"})
@@ -186,24 +196,30 @@ class Worker:
                                              "previous", "output_dir")}
         job["limits"] = {**limits, "outputs_max_bytes": quota.max_bytes}
         job["model_path"] = str(self.opened.path)
+        self.ran = True  # from here on, this process holds run data: no template from it
         try:
             child = self._child_for(str(job["code"] or ""))
             if not child.give(job):
                 child.discard()
                 child = self._new_spare()
                 child.give(job)
-        except TemplateGone as exc:
+            pid = child.pid
+        except (TemplateGone, OSError, ValueError) as exc:
             log.error("the run template failed: %s", exc)
             self._close_template()
-            self.fail(request, "The worker could not start the run (its run process ended); "
-                               "try again.")
+            self.running = False
+            # `retire`: the client starts a fresh worker (and opens the model) for what follows.
+            self.send({**unstarted_reply(request["id"], "error",
+                                         "The worker's run process ended (out of memory, or "
+                                         "stopped from outside); the run did not start. Run it "
+                                         "again."), "retire": True})
             return
         self.run_memory_mb = limits.get("memory_mb")
         self.run = Run(request_id=request["id"], child=child, timeout_s=limits.get("timeout_s"),
                        output_cap=int(limits.get("output_cap") or DEFAULT_OUTPUT_CAP), send=self.send,
                        output_dir=job.get("output_dir"), quota=quota)
         self.stats["runs"] += 1
-        self.send({"id": request["id"], "event": "started", "pid": child.pid})
+        self.send({"id": request["id"], "event": "started", "pid": pid})
 
     def _op_cancel(self, request: dict[str, Any]) -> None:
         target = request.get("run")
@@ -212,10 +228,8 @@ class Worker:
         waiting = [r for r in self.queue if r.get("id") == target]
         for queued in waiting:
             self.queue.remove(queued)
-            self.send({"id": target, "done": True, "ok": True, "status": "cancelled",
-                       "error": "The run was cancelled before it started.", "traceback": None,
-                       "error_line": None, "result": None, "tables": [], "charts": [],
-                       "highlights": [], "outputs": [], "output_truncated": False, "duration_s": 0.0})
+            self.send(unstarted_reply(queued["id"], "cancelled",
+                                      "The run was cancelled before it started."))
         self.reply(request)
 
     def _op_tree(self, request: dict[str, Any]) -> None:
@@ -279,8 +293,11 @@ class Worker:
 
     def _ensure_template(self) -> Template:
         if self.template is None or not self.template.alive:
-            # Forked again from here, it carries what earlier runs left in this process.
-            log.warning("the run template ended; starting another from the worker")
+            if self.ran:
+                # Forked again from here, it would carry what earlier runs left in this
+                # process: this worker stops instead, and the client starts a fresh one.
+                self.running = False
+                raise TemplateGone("the run template ended after runs; the worker stops")
             self._close_template()
             self._start_template()
         assert self.template is not None

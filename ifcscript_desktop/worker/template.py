@@ -87,6 +87,8 @@ class Template:
     def take_spare(self, timeout: float = 60.0) -> int:
         """The pid of the oldest spare asked for, waiting for it if need be."""
         while not self.spares:
+            if not self.alive:
+                raise TemplateGone("the run template has ended")
             if not self.pending_spares:
                 raise TemplateGone("no spare child was asked for")
             self._receive(timeout)
@@ -120,6 +122,8 @@ class Template:
             self._handle(self._read())
 
     def close(self) -> None:
+        if self.sock.fileno() < 0:
+            return  # closed before
         if self.alive:
             self.alive = False
             try:
@@ -158,6 +162,8 @@ class Template:
         return message
 
     def _receive(self, timeout: float, want: str | None = None) -> dict[str, Any] | None:
+        if not self.alive:
+            raise TemplateGone("the run template has ended")
         ready, _, _ = select.select([self.sock], [], [], timeout)
         if not ready:
             raise TemplateGone("the run template did not answer")
