@@ -55,9 +55,12 @@ class Quota:
         return None
 
 
-def measure(folder: str | os.PathLike[str], max_entries: int, pid: int | None = None) -> Usage:
+def measure(folder: str | os.PathLike[str], max_entries: int, pid: int | None = None,
+            found: list[str] | None = None) -> Usage:
     """Walk `folder` without following links; stop counting once past `max_entries`. With
-    `pid`, also count the regular files that process holds open with no name left."""
+    `pid`, also count the regular files that process holds open with no name left. With
+    `found`, also collect the run's output files on the same walk (see `ordered`): regular
+    files outside the runner's own folders, with clean names and paths short enough to open."""
     total = entries = 0
     hidden = False
     seen: set[tuple[int, int]] = set()
@@ -68,9 +71,12 @@ def measure(folder: str | os.PathLike[str], max_entries: int, pid: int | None = 
 
     if not os.path.isdir(folder):
         return Usage(0, 0)
-    walk = cast(_Walk, os.fwalk(folder, onerror=unreadable))  # a generator: closed below
+    root = os.fspath(folder)
+    walk = cast(_Walk, os.fwalk(root, onerror=unreadable))  # a generator: closed below
     try:
-        for _, dirs, files, dir_fd in walk:
+        for top, dirs, files, dir_fd in walk:
+            relative = os.path.relpath(top, root)
+            sink = None if relative.split(os.sep)[0] in INTERNAL_DIRS else found
             for name in dirs + files:
                 entries += 1
                 try:
@@ -82,6 +88,10 @@ def measure(folder: str | os.PathLike[str], max_entries: int, pid: int | None = 
                     continue
                 total += info.st_blocks * 512
                 seen.add((info.st_dev, info.st_ino))
+                if sink is not None and stat.S_ISREG(info.st_mode):
+                    path = os.path.join(top, name)
+                    if _clean(os.path.join(relative, name)) and len(path) <= MAX_OUTPUT_PATH:
+                        sink.append(path)
             if entries > max_entries or hidden:
                 break
     finally:
@@ -143,39 +153,14 @@ def _unnamed_open_files(pid: int, seen: set[tuple[int, int]]) -> int:
     return total
 
 
-def scan(folder: str | os.PathLike[str], reported: list[str], limit: int) -> list[str]:
-    """The regular files in `folder` (at most `limit`), absolute, in the order the child
-    reported saving them, then the rest by name; left out: symbolic links, the runner's own
-    folders, names that are not clean text (not UTF-8, control characters) and paths too long
-    to open; and anything the child reported that is not such a file."""
-    root = os.path.realpath(folder)
-    if not os.path.isdir(root):
-        return []
-    found: list[str] = []
-    walk = cast(_Walk, os.fwalk(root))
-    try:
-        for top, dirs, files, dir_fd in walk:
-            if top == root:
-                dirs[:] = [d for d in dirs if d not in INTERNAL_DIRS]
-            dirs[:] = [d for d in dirs if _clean(d)]
-            for name in sorted(files):
-                path = os.path.join(top, name)
-                if not _clean(name) or len(path) > MAX_OUTPUT_PATH:
-                    continue
-                try:
-                    info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-                except OSError:
-                    continue
-                if stat.S_ISREG(info.st_mode):
-                    found.append(path)
-            if len(found) >= limit:
-                break
-    finally:
-        walk.close()
-    found = sorted(found[:limit])
-    present = set(found)
-    first = [p for p in dict.fromkeys(os.path.normpath(r) for r in reported) if p in present]
-    return first + [p for p in found if p not in set(first)]
+def ordered(found: list[str], reported: list[str], limit: int) -> list[str]:
+    """The run's outputs (at most `limit`): the files `measure` found, in the order the child
+    reported saving them, then the rest by name; what the child reported is only an order."""
+    present = sorted(found)[:limit]
+    kept = set(present)
+    first = [p for p in dict.fromkeys(os.path.normpath(r) for r in reported) if p in kept]
+    chosen = set(first)
+    return first + [p for p in present if p not in chosen]
 
 
 def _clean(name: str) -> bool:

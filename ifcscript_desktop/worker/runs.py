@@ -67,13 +67,8 @@ class SpareChild:
 
     def status(self) -> int | None:
         """The child's wait status once it exited or stopped (None meanwhile; also None for
-        good once the template is gone: see `lost`)."""
+        good once the template is gone: the child died with it, unreported)."""
         return self.template.status_of(self.pid)
-
-    @property
-    def lost(self) -> bool:
-        """The template ended, so no one will report this child's end (it died with it)."""
-        return not self.template.alive and self.template.status_of(self.pid) is None
 
     def give(self, job: dict[str, Any]) -> bool:
         """Hand the job over; False if the child is gone."""
@@ -305,7 +300,7 @@ class Run:
         """Whether the child has ended (or stopped: see below), as the template reported."""
         if self.exit_status is None:
             status = self.child.status()
-            if status is None and self.child.lost:
+            if status is None and not self.child.template.alive:
                 self.lost = True
                 status = signal.SIGKILL  # it died with the template (PR_SET_PDEATHSIG)
             if status is None:
@@ -356,9 +351,11 @@ class Run:
     def outcome(self, memory_mb: float | None) -> dict[str, Any]:
         """The final reply: status decided here, from what the worker saw, not what it was told."""
         done = self.done or {}
-        if self.output_dir and not self.quota_error:
-            self.quota_error = self.quota.exceeded(
-                run_outputs.measure(self.output_dir, self.quota.max_files))
+        found: list[str] = []
+        if self.output_dir:  # one walk: the quota at the end, and the run's files
+            usage = run_outputs.measure(os.path.realpath(self.output_dir), self.quota.max_files,
+                                        found=found)
+            self.quota_error = self.quota_error or self.quota.exceeded(usage)
         code = _exit_code(self.exit_status)
         status, error = "error", None
         if self.stop_reason == "timeout":
@@ -385,8 +382,7 @@ class Run:
                     f"{_size(self.dropped_bytes)} more were not kept]\n")
             self.send({"id": self.request_id, "event": "output", "data": note})
         scripted = status == "error" and not self.refusals and error == done.get("error")
-        outputs = run_outputs.scan(self.output_dir, self.reported_outputs,
-                                   self.quota.max_files) if self.output_dir else []
+        outputs = run_outputs.ordered(found, self.reported_outputs, self.quota.max_files)
         return {
             "id": self.request_id, "done": True, "ok": True,
             "status": status, "error": error,
