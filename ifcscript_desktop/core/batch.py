@@ -20,7 +20,6 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import re
-import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from ifcscript_desktop.core.transport import SubprocessTransport
 from ifcscript_desktop.core.execute import (Limits, ScriptSource, UsageError, fail_execution,
                                             finish_from_reply, model_key, resolve_script,
                                             run_fields, start_execution)
+from ifcscript_desktop.core.outputfiles import readable_outputs
 from ifcscript_desktop.core.params import ParamError, coerce_params, suggested_files
 from ifcscript_desktop.core.scriptfile import ScriptFileError
 from ifcscript_desktop.core.store import (AutomationWorkflow, RunStatus, ScriptExecution, Store,
@@ -296,7 +296,7 @@ class WorkflowBatch:
         if request.reply and request.reply.get("duration_s") is None:
             request.reply["duration_s"] = round(time.monotonic() - started, 4)
         line = finish_from_reply(run, request, step.source.label)
-        outputs = run_outputs(line["outputs"], run.output_dir)
+        outputs = readable_outputs(line["outputs"], run.output_dir)
         previous[step.name] = {"result": line["result"], "outputs": outputs, "status": line["status"]}
         grants.extend(outputs)
         return self._record(outcome, step, run, line)
@@ -335,7 +335,7 @@ class WorkflowBatch:
 
     def _reuse(self, outcome: ModelOutcome, step: StepPlan, old: ScriptExecution,
                previous: dict[str, Any], grants: list[str]) -> None:
-        outputs = run_outputs(old.outputs, old.output_dir)
+        outputs = readable_outputs(old.outputs, old.output_dir)
         previous[step.name] = {"result": read_result(old.result)[0], "outputs": outputs,
                                "status": str(old.status)}
         grants.extend(outputs)
@@ -406,22 +406,3 @@ def resume_target(store: Store, workflow: AutomationWorkflow, execution_id: int)
         raise UsageError(f"Workflow run #{execution_id} is still {execution.status}.")
     return execution
 
-
-def run_outputs(paths: list[str] | None, output_dir: str | None) -> list[str]:
-    """The files a later step may read: regular files inside that run's own output folder,
-    reached without a link (a record written before the worker scanned folders itself, or a
-    file swapped since, must not widen the grant)."""
-    if not paths or not output_dir:
-        return []
-    root = os.path.realpath(output_dir)
-    kept = []
-    for path in paths:
-        text = os.path.normpath(os.path.abspath(path)) if isinstance(path, str) else ""
-        if not text.startswith(root + os.sep) or os.path.realpath(text) != text:
-            continue
-        try:
-            if stat.S_ISREG(os.lstat(text).st_mode):
-                kept.append(text)
-        except OSError:
-            continue
-    return kept

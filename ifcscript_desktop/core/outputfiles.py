@@ -1,4 +1,4 @@
-"""Which of a run's output files the window may open with the desktop's program.
+"""Which of a run's output files the window may open, and a later workflow step may read.
 
 Opening hands a file to whatever program the desktop associates with it, so a name the script
 chose must not decide what runs: a `.desktop`, `.sh` or `.exe` file would be executed, a link
@@ -68,6 +68,25 @@ def describe_output(path: str, output_dir: str | None) -> OutputFile:
                           f"Files of type {kind or '(none)'!r} are not opened from here: only "
                           "documents (" + ", ".join(sorted(DOCUMENT_TYPES)) + ").", folder)
     return OutputFile(path, name, note, True, True, "", folder)
+
+
+def readable_outputs(paths: list[str] | None, output_dir: str | None) -> list[str]:
+    """The files of a run a later workflow step may read: regular files strictly inside that
+    run's own output folder, reached without any link (a record written before the worker
+    scanned folders itself, or a file swapped since, must not widen the grant)."""
+    if not paths or not output_dir:
+        return []
+    kept = []
+    for path in paths:
+        text = os.path.normpath(os.path.abspath(path)) if isinstance(path, str) else ""
+        if not text or os.path.realpath(text) != text or not _inside(text, output_dir):
+            continue
+        try:
+            if stat.S_ISREG(os.lstat(text).st_mode):
+                kept.append(text)
+        except OSError:
+            continue
+    return kept
 
 
 def _inside(path: str, output_dir: str) -> bool:
