@@ -40,7 +40,7 @@ class Worker:
         self.opened: OpenedModel | None = None
         self.index: ModelIndex | None = None
         self.template: Template | None = None  # forks the run children (worker.template)
-        self.properties_built = False  # in the template
+        self.properties_built = False  # the template holds the property rows
         self.ran = False  # whether a run's data ever reached this process
         self.spare: SpareChild | None = None
         self.run: Run | None = None
@@ -134,8 +134,7 @@ class Worker:
 
     def _op_ping(self, request: dict[str, Any]) -> None:
         self.reply(request, pid=os.getpid(), **self.stats, preloaded=preloaded(),
-                   properties_built=self.properties_built or bool(
-                       self.index and self.index.properties_built))
+                   properties_built=self.properties_built)
 
     def _op_open(self, request: dict[str, Any]) -> None:
         if self.ran:
@@ -268,8 +267,7 @@ class Worker:
         if names:
             self._discard_spare()  # forked without them
             mark_loaded(template.call({"op": "preload", "names": names})["loaded"])
-        if not (self.properties_built or self.index is None or self.index.properties_built) \
-                and names_properties(code):
+        if not self.properties_built and names_properties(code):
             self._build_properties(template)
         child = self.spare or self._new_spare()
         self.spare = None
