@@ -47,9 +47,9 @@ def add_limit_options(parser: argparse.ArgumentParser, per: str) -> None:
              f"outputs_max_files, default {Settings.outputs_max_files:,})")
 
 
-def limit_problem(args: argparse.Namespace) -> str | None:
-    """The sentence for a limit option that is not positive, else None."""
-    for option in LIMIT_OPTIONS:
+def limit_problem(args: argparse.Namespace, others: tuple[str, ...] = ()) -> str | None:
+    """The sentence for a limit option (or one of `others`) that is not positive, else None."""
+    for option in others + LIMIT_OPTIONS:
         value = getattr(args, option, None)
         if value is not None and value <= 0:
             return f"--{option.replace('_', '-')} must be a positive number."

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ifcscript_desktop.commands import (LIMIT_OPTIONS, add_limit_options, error, limits_for,
+from ifcscript_desktop.commands import (add_limit_options, error, limit_problem, limits_for,
                                        print_json, store_for)
 from ifcscript_desktop.core.batch import ModelOutcome, WorkflowBatch, new_report_dir, resume_target
 from ifcscript_desktop.core.execute import UsageError, model_key
@@ -97,11 +97,10 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    for option in ("jobs", "interval", "max_runs", "stop_after", "limit") + LIMIT_OPTIONS:
-        value = getattr(args, option, None)
-        if value is not None and value <= 0:
-            error(f"--{option.replace('_', '-')} must be a positive number.")
-            return EXIT_USAGE
+    problem = limit_problem(args, ("jobs", "interval", "max_runs", "stop_after", "limit"))
+    if problem:
+        error(problem)
+        return EXIT_USAGE
     try:
         store = store_for(args)
     except StoreError as exc:
