@@ -12,12 +12,12 @@ from typing import Any
 
 from ifcscript_desktop.commands import (add_limit_options, error, limit_problem, limits_for,
                                        print_json, store_for)
-from ifcscript_desktop.core.batch import ModelOutcome, WorkflowBatch, new_report_dir, resume_target
+from ifcscript_desktop.core.workflows.batch import ModelOutcome, WorkflowBatch, new_report_dir, resume_target
 from ifcscript_desktop.core.execute import UsageError, model_key
 from ifcscript_desktop.core.store import AutomationWorkflow, Store, StoreError, WorkflowExecution
-from ifcscript_desktop.core.watch import FolderWatcher, WatchFolderGone, watch
-from ifcscript_desktop.core.workflowfile import WorkflowFileError
-from ifcscript_desktop.core.workflowreport import write_report
+from ifcscript_desktop.core.workflows.folderwatch import FolderWatcher, WatchFolderGone, watch
+from ifcscript_desktop.core.workflows.file import WorkflowFileError
+from ifcscript_desktop.core.workflows.report import write_report
 from ifcscript_desktop.core import workflows
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -35,7 +35,7 @@ import socket
 import sys
 from typing import Any
 
-from ifcscript_desktop.worker import landlock
+from ifcscript_desktop.worker.sandbox import landlock
 from ifcscript_desktop.worker.child import run_child
 from ifcscript_desktop.worker.preload import load
 

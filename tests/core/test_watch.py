@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ifcscript_desktop.core.watch import FolderWatcher, WatchFolderGone, is_complete
+from ifcscript_desktop.core.workflows.folderwatch import FolderWatcher, WatchFolderGone, is_complete
 
 
 def _settle(watcher: FolderWatcher) -> list[Path]:

@@ -9,7 +9,7 @@ import pytest
 
 from ifcscript_desktop.core.library import ensure_builtins
 from ifcscript_desktop.core.store import AutomationWorkflow, Store, open_store
-from ifcscript_desktop.core.workflowfile import (WorkflowFileError, dump_workflow, parse_workflow,
+from ifcscript_desktop.core.workflows.file import (WorkflowFileError, dump_workflow, parse_workflow,
                                                  read_workflow_file)
 from ifcscript_desktop.core.workflows import (export_workflow_file, import_workflow_file,
                                               spec_of)

@@ -11,7 +11,7 @@ from ifcscript_desktop.core.params import PARAM_TYPES
 from ifcscript_desktop.ui.editor.words import CONTEXT_NAMES
 from ifcscript_desktop.ui.help import HelpPane
 from ifcscript_desktop.ui.help.content import load_help_text, split_anchors
-from ifcscript_desktop.worker.sandbox_guard import ALLOWED_MODULES
+from ifcscript_desktop.worker.sandbox.guard import ALLOWED_MODULES
 
 # DESIGN.md, "Script context": every name a script finds in its globals.
 DESIGN_CONTEXT_NAMES = [

@@ -51,7 +51,7 @@ GAPS = [
      r'dataclass whose field names hold code \(using "__import__"\)'),
     ("dataclass-field-guard-off",
      "import dataclasses\nclass C:\n    y: int = 0\n    __annotations__['y,__import__(\"sys\")"
-     ".modules[\"ifcscript_desktop.worker.sandbox_guard\"]._GUARD.__setattr__(\"armed\", 0)']"
+     ".modules[\"ifcscript_desktop.worker.sandbox.guard\"]._GUARD.__setattr__(\"armed\", 0)']"
      " = int\nC = dataclasses.dataclass(init=False, repr=False)(C)\nC() == C()\n"
      "print(open(SECRET_FILE).read())",
      "dataclass whose field names hold code"),
@@ -80,7 +80,7 @@ GAPS = [
      "def g(x: \"[c for c in ().__class__.__mro__[1].__subclasses__() "
      "if c.__name__ == 'BuiltinImporter'][0]\"):\n    pass\nf.register(g)\n"
      "importer = [k for k in f.registry if k.__name__ == 'BuiltinImporter'][0]\n"
-     "importer.load_module('sys').modules['ifcscript_desktop.worker.sandbox_guard']"
+     "importer.load_module('sys').modules['ifcscript_desktop.worker.sandbox.guard']"
      "._GUARD.armed = False",
      r'type hint .*"__mro__"'),
     ("annotation-empty-namespace",  # no __globals__: typing would evaluate with real builtins

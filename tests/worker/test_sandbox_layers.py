@@ -34,7 +34,8 @@ import ifcopenshell.util.element  # noqa: E402
 import numpy  # noqa: E402
 import pandas  # noqa: E402
 
-from ifcscript_desktop.worker import landlock, sandbox  # noqa: E402
+from ifcscript_desktop.worker import sandbox
+from ifcscript_desktop.worker.sandbox import landlock  # noqa: E402
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SECRET = "S3CRET-7f3a9c-do-not-leak"

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, Q
 
 from ifcscript_desktop.core import workflows
 from ifcscript_desktop.core.store import Store, StoreError
-from ifcscript_desktop.core.workflowfile import WorkflowFileError, WorkflowSpec
+from ifcscript_desktop.core.workflows.file import WorkflowFileError, WorkflowSpec
 from ifcscript_desktop.ui.params import ParamsDialogs
 from ifcscript_desktop.ui.workflows.dialogs import WorkflowDialogs
 from ifcscript_desktop.ui.workflows.steps import StepsEditor

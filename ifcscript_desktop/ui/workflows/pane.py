@@ -1,7 +1,7 @@
 """The Workflows pane: the stored workflows, one in a form, its runs, and the latest report.
 
 Every action gathers what the user chose and makes one core call (`core.workflows`,
-`core.workflowjobs` through the runner); what goes wrong is shown as a sentence above the list
+`core.workflows.jobs` through the runner); what goes wrong is shown as a sentence above the list
 and in the status bar (`message`).
 """
 
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QLabel, QPushButt
 
 from ifcscript_desktop.core import library, workflows
 from ifcscript_desktop.core.store import Store, StoreError
-from ifcscript_desktop.core.workflowfile import WorkflowFileError, WorkflowSpec
+from ifcscript_desktop.core.workflows.file import WorkflowFileError, WorkflowSpec
 from ifcscript_desktop.ui.background import BackgroundRunner
 from ifcscript_desktop.ui.params import ParamsDialogs
 from ifcscript_desktop.ui.workflows.dialogs import WorkflowDialogs

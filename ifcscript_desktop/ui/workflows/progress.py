@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ifcscript_desktop.core.workflowjobs import JobResult
+from ifcscript_desktop.core.workflows.jobs import JobResult
 from ifcscript_desktop.ui.workflows.report import ReportView
 from ifcscript_desktop.ui.workflows.runner import JobInfo, WorkflowRunner
 from ifcscript_desktop.ui.workflows.runs import RunsView

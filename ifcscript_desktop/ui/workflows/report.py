@@ -1,6 +1,6 @@
 """The combined report of the latest workflow run: rows arrive as steps end, then the folder.
 
-Rows are `core.workflowreport` rows (model, step, status, duration_s, error, execution_id,
+Rows are `core.workflows.report` rows (model, step, status, duration_s, error, execution_id,
 result_status and the result's counts). A batch has models x steps rows, a few hundred at most,
 so a plain table widget holds them.
 """
@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from ifcscript_desktop.core.workflowjobs import JobResult
-from ifcscript_desktop.core.workflowreport import columns_of
+from ifcscript_desktop.core.workflows.jobs import JobResult
+from ifcscript_desktop.core.workflows.report import columns_of
 from ifcscript_desktop.ui.history.rows import STATUS_COLORS, duration_text
 
 EXECUTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1

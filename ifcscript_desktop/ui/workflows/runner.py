@@ -1,6 +1,6 @@
 """Workflow runs from the window: checked on the GUI thread, run one after another off it.
 
-A job (`core.workflowjobs.WorkflowJob`) blocks while its models run in their own worker
+A job (`core.workflows.jobs.WorkflowJob`) blocks while its models run in their own worker
 processes, so it goes through the window's one background helper (`ui.background`). Jobs run
 one at a time, in the order they were asked for: a model opening while a workflow runs waits
 its turn rather than crowding the machine. Finished steps come back through `step_finished`.
@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.execute import UsageError
 from ifcscript_desktop.core.store import Store, StoreError
-from ifcscript_desktop.core.workflowjobs import JobResult, WorkflowJob, prepare_resume, prepare_run
+from ifcscript_desktop.core.workflows.jobs import JobResult, WorkflowJob, prepare_resume, prepare_run
 from ifcscript_desktop.ui.background import BackgroundRunner
 
 _ids = itertools.count(1)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButt
 from ifcscript_desktop.core import workflows
 from ifcscript_desktop.core.runs import execution_as_dict, get_execution
 from ifcscript_desktop.core.store import Store, StoreError, WorkflowExecution
-from ifcscript_desktop.core.workflowjobs import can_resume
+from ifcscript_desktop.core.workflows.jobs import can_resume
 from ifcscript_desktop.ui.history import RunDetail
 from ifcscript_desktop.ui.history.rows import STATUS_COLORS, duration_text, local_time
 

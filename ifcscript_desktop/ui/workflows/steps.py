@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLin
 from ifcscript_desktop.core.execute import UsageError, resolve_script
 from ifcscript_desktop.core.scriptfile import ScriptFileError, ScriptMeta
 from ifcscript_desktop.core.store import Store
-from ifcscript_desktop.core.workflowfile import StepSpec
+from ifcscript_desktop.core.workflows.file import StepSpec
 from ifcscript_desktop.ui.params import ParamsDialogs, ParamsForm
 
 NO_STEP = "Add a step: it runs a stored script with the parameters you set here."

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ifcscript_desktop.core import workflows
 from ifcscript_desktop.core.store import Store
-from ifcscript_desktop.core.workflowwatch import PollResult, WorkflowWatches
+from ifcscript_desktop.core.workflows.watches import PollResult, WorkflowWatches
 from ifcscript_desktop.ui.background import BackgroundRunner
 from ifcscript_desktop.ui.workflows.runner import JobInfo, WorkflowRunner
 

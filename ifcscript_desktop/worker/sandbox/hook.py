@@ -22,11 +22,11 @@ from types import FrameType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .sandbox_policy import (
+from .policy import (
     ENV_WHY, INTERNALS_WHY, LINK_WHY, NATIVE_WHY, NET_WHY, PROCESS_WHY, READ_WHY, WRITE_WHY,
     PathRules, Refused, as_path, exact_str, resolve, sentence, type_name,
 )
-from .sandbox_source import is_forbidden_attribute
+from .source import is_forbidden_attribute
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 _MAX_REPORTS = 100

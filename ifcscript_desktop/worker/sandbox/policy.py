@@ -80,7 +80,7 @@ def python_paths() -> tuple[str, ...]:
         pass
     candidates += [p for p in sys.path if isinstance(p, str) and p not in ("", ".")]
     # The app's own package, wherever it is installed from (an editable install is not on sys.path).
-    candidates.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    candidates.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     excluded = _exclusions()
     result: list[str] = []
     for candidate in candidates:

@@ -21,7 +21,7 @@ from ifcscript_desktop.core.store import (
     WorkflowExecution,
     utcnow,
 )
-from ifcscript_desktop.core.workflowfile import (
+from ifcscript_desktop.core.workflows.file import (
     StepSpec,
     WorkflowSpec,
     WorkflowFileError,

@@ -1,7 +1,7 @@
 """The watched folders of every enabled watch workflow, looked at together. Qt-free.
 
 The window calls `WorkflowWatches.poll` now and then (off its GUI thread). Each enabled
-workflow whose trigger is `watch` with a folder gets a `core.watch.FolderWatcher`: models
+workflow whose trigger is `watch` with a folder gets a `core.workflows.folderwatch.FolderWatcher`: models
 already in the folder when the watch starts are not run; a model that arrives runs once it is
 completely written, once per change. A folder that disappears is reported once and its watch
 stops until the workflow's folder changes or the watches are started again.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ifcscript_desktop.core.store import Store
-from ifcscript_desktop.core.watch import FolderWatcher, WatchFolderGone
+from ifcscript_desktop.core.workflows.folderwatch import FolderWatcher, WatchFolderGone
 from ifcscript_desktop.core.workflows import enabled_with_trigger, trigger_folder
 
 

@@ -17,7 +17,7 @@ namespace of its choosing. Rather than refusing field names or string annotation
 (``from __future__ import annotations`` makes every annotation a string), both are patched so
 that such text is checked like the script's own source and runs only with the script's
 restricted builtins. ``make_dataclass`` and enum's functional API make classes from names given
-as data: those names are checked as :mod:`.sandbox_classes` checks ``type()``.
+as data: those names are checked as :mod:`.classes` checks ``type()``.
 
 ``mimetypes`` reads the system's ``/etc/mime.types`` the first time it is asked (openpyxl on
 import, urllib for ``file:`` URLs), which the sandbox refuses: the worker initialises it before
@@ -38,13 +38,13 @@ import typing
 from types import CodeType
 from typing import TYPE_CHECKING, Any
 
-from .sandbox_classes import check_names, guard_class
-from .sandbox_policy import (INTERNALS_WHY, NATIVE_WHY, READ_WHY, WRITE_WHY, Refused, _under,
+from .classes import check_names, guard_class
+from .policy import (INTERNALS_WHY, NATIVE_WHY, READ_WHY, WRITE_WHY, Refused, _under,
                              as_path, exact_str, resolve)
-from .sandbox_source import check_source, is_forbidden_attribute, refused_name
+from .source import check_source, is_forbidden_attribute, refused_name
 
 if TYPE_CHECKING:
-    from .sandbox_hook import GuardState
+    from .hook import GuardState
 
 
 #: Names dataclasses' generated methods use for their own helpers.

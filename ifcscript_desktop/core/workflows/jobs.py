@@ -3,7 +3,7 @@
 `prepare_run` and `prepare_resume` check what can be checked before anything runs (the workflow
 exists, every step's script and parameters, the run to resume) and raise a `UsageError` or
 `StoreError` sentence otherwise. `WorkflowJob.run()` blocks (the window calls it off the GUI
-thread): each model in its own worker (`core.batch`), every finished step handed to `on_step`,
+thread): each model in its own worker (`core.workflows.batch`), every finished step handed to `on_step`,
 then the combined report written to a fresh folder. `cancel()` may be called from any thread.
 Qt-free.
 """
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ifcscript_desktop.core.batch import (ModelOutcome, StepCallback, WorkflowBatch,
+from ifcscript_desktop.core.workflows.batch import (ModelOutcome, StepCallback, WorkflowBatch,
                                           new_report_dir, resume_target)
 from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.execute import Limits, UsageError, model_key
 from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import RunStatus, Store, WorkflowExecution
-from ifcscript_desktop.core.workflowreport import CSV_NAME, write_report
+from ifcscript_desktop.core.workflows.report import CSV_NAME, write_report
 from ifcscript_desktop.core.workflows import get_workflow_execution, require_workflow
 
 

@@ -10,7 +10,7 @@ define, where a class is made at run time from names put together as data:
 - ``class`` statements (``__build_class__``): the finished class's namespace is checked, which
   covers ``locals()[...] = ...`` in the class body and metaclasses adding entries;
 - ``dataclasses.make_dataclass`` and enum's functional API (patched in
-  :mod:`.sandbox_libraries`).
+  :mod:`.libraries`).
 
 Each class that passes gets two attributes numpy cannot read, ``__array_interface__`` and
 ``__array_struct__`` (data descriptors, so they win over an instance's ``__dict__``), and its
@@ -30,11 +30,11 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .sandbox_policy import INTERNALS_WHY, exact_str
-from .sandbox_source import RAW_MEMORY_NAMES, RAW_MEMORY_WHY, is_definable
+from .policy import INTERNALS_WHY, exact_str
+from .source import RAW_MEMORY_NAMES, RAW_MEMORY_WHY, is_definable
 
 if TYPE_CHECKING:
-    from .sandbox_hook import GuardState
+    from .hook import GuardState
 
 _TYPE = type
 _BUILD_CLASS = builtins.__build_class__

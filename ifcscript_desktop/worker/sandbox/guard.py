@@ -1,7 +1,7 @@
 """The Python layer of the run sandbox: restricted builtins, the import allowlist, module proxies.
 
 :func:`install_python_guard` returns the ``__builtins__`` for the script's globals and installs
-the audit hook (:mod:`.sandbox_hook`); :func:`arm_python_guard` switches it on right before the
+the audit hook (:mod:`.hook`); :func:`arm_python_guard` switches it on right before the
 script's code starts. Modules reach the script only as :class:`ModuleProxy` objects, which hand
 out functions and classes but refuse modules outside the allowlist (``ifcopenshell.os``,
 ``pandas.io.common.os``, ``numpy.ctypeslib``...).
@@ -23,12 +23,12 @@ from types import (BuiltinFunctionType, CodeType, FrameType, FunctionType, Gener
                    MethodType, ModuleType, TracebackType)
 from typing import Any
 
-from .sandbox_classes import make_class_builtins
-from .sandbox_hook import GuardState
-from .sandbox_libraries import patch_libraries, prepare_import
-from .sandbox_policy import (ENV_WHY, INTERNALS_WHY, READ_WHY, WRITE_WHY, PathRules, Policy,
+from .classes import make_class_builtins
+from .hook import GuardState
+from .libraries import patch_libraries, prepare_import
+from .policy import (ENV_WHY, INTERNALS_WHY, READ_WHY, WRITE_WHY, PathRules, Policy,
                              Refused, as_path, exact_str, resolve, type_name)
-from .sandbox_source import check_source, is_dunder, is_forbidden_attribute, refused_parts
+from .source import check_source, is_dunder, is_forbidden_attribute, refused_parts
 
 #: Top-level modules a script may import (documented in the README).
 ALLOWED_MODULES = (

@@ -39,7 +39,7 @@ from ifcscript_desktop.core.scriptfile import ScriptFileError
 from ifcscript_desktop.core.store import (AutomationWorkflow, RunStatus, ScriptExecution, Store,
                                           WorkflowExecution, utcnow)
 from ifcscript_desktop.core.tablefile import read_result
-from ifcscript_desktop.core.workflowreport import report_row
+from ifcscript_desktop.core.workflows.report import report_row
 from ifcscript_desktop.core.workflows import spec_of
 
 SKIPPED = "skipped"

@@ -10,7 +10,7 @@ Three more things are refused in the source because the runtime cannot see them:
 - defining a method or class with a dunder name that is neither usable nor a known protocol
   hook (``def __array_interface__``: numpy reads such an attribute as a raw memory address);
 - text that names a raw memory attribute at all (``"__array_interface__"``, for ``type()`` or
-  ``setattr`` keys put together at run time the runtime checks of :mod:`.sandbox_classes` hold);
+  ``setattr`` keys put together at run time the runtime checks of :mod:`.classes` hold);
 - format strings that walk into interpreter internals (``"{0.__init__.__globals__}".format(f)``:
   ``str.format`` reads attributes in C, where no check runs).
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 import _string
 import ast
 
-from .sandbox_policy import INTERNALS_WHY, Refused, sentence
+from .policy import INTERNALS_WHY, Refused, sentence
 
 #: Dunder names normal code uses: defining and calling protocol methods, names and docs.
 SAFE_DUNDERS = frozenset("""
@@ -60,7 +60,7 @@ RAW_MEMORY_NAMES = frozenset("""
 RAW_MEMORY_WHY = "scripts may not hand libraries raw memory addresses"
 
 #: Hooks that decide what every attribute read of a class's objects returns: set only in the
-#: class body, where the sandbox wraps them (:mod:`.sandbox_classes`).
+#: class body, where the sandbox wraps them (:mod:`.classes`).
 _LOOKUP_HOOKS = frozenset({"__getattr__", "__getattribute__"})
 
 #: Non-dunder attributes that lead to frames, code, globals or native code.

@@ -1,4 +1,4 @@
-"""The sandbox of a run child: the OS layer here, the Python layer in :mod:`.sandbox_guard`.
+"""The sandbox of a run child: the OS layer here, the Python layer in :mod:`.guard`.
 
 In the forked run child, before the script starts::
 
@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from . import landlock, seccomp
-from .sandbox_guard import (ALLOWED_MODULES, ModuleProxy, SandboxEnviron, arm_python_guard,
+from .guard import (ALLOWED_MODULES, ModuleProxy, SandboxEnviron, arm_python_guard,
                             guard_module, module_allowed)
-from .sandbox_guard import install_python_guard as _install_python_guard
-from .sandbox_libraries import prepare_libraries
-from .sandbox_policy import PathRules, Policy, Refused, python_paths
-from .sandbox_source import check_source
+from .guard import install_python_guard as _install_python_guard
+from .libraries import prepare_libraries
+from .policy import PathRules, Policy, Refused, python_paths
+from .source import check_source
 
 __all__ = [
     "ALLOWED_MODULES", "ModuleProxy", "Policy", "Refused", "arm_python_guard", "check_source",
