@@ -11,7 +11,6 @@ from typing import Callable
 import peewee
 
 
-
 def _migration_1_create_tables(db: peewee.SqliteDatabase) -> None:
     statements = [
         """CREATE TABLE script (
@@ -108,8 +107,18 @@ def _migration_1_create_tables(db: peewee.SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+def _migration_2_retention(db: peewee.SqliteDatabase) -> None:
+    """Keep (a run retention never prunes) and when retention removed a run's files."""
+    for statement in (
+        "ALTER TABLE script_execution ADD COLUMN kept INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE script_execution ADD COLUMN outputs_removed_at TEXT",
+        "ALTER TABLE workflow_execution ADD COLUMN outputs_removed_at TEXT",
+    ):
+        db.execute_sql(statement)
+
+
 Migration = Callable[[peewee.SqliteDatabase], None]
-MIGRATIONS: tuple[Migration, ...] = (_migration_1_create_tables,)
+MIGRATIONS: tuple[Migration, ...] = (_migration_1_create_tables, _migration_2_retention)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -34,6 +37,16 @@ database_proxy = peewee.DatabaseProxy()
 
 class StoreError(Exception):
     """The store cannot do what was asked; the message is a sentence for the user."""
+
+
+@contextmanager
+def store_errors(doing: str) -> Iterator[None]:
+    """Turn a database error while `doing` something into a :class:`StoreError` sentence."""
+    try:
+        yield
+    except (peewee.PeeweeException, sqlite3.Error) as exc:
+        raise StoreError(f"The history database could not be read or written while {doing}:"
+                         f" {exc}.") from exc
 
 
 class RunStatus(StrEnum):
@@ -173,6 +186,8 @@ class WorkflowExecution(BaseModel):
     started_at = TimestampField(null=True)
     finished_at = TimestampField(null=True)
     report = JSONField(null=True)
+    #: When retention removed the report folder the app made for this run (see core.runs).
+    outputs_removed_at = TimestampField(null=True)
     # The process that records the row owns it (see mark_interrupted_runs).
     owner_pid = peewee.IntegerField(null=True, default=os.getpid)
     owner_boot_id = peewee.TextField(null=True, default=lambda: current_boot_id())
@@ -215,6 +230,10 @@ class ScriptExecution(BaseModel):
     # Start time of the owner process (clock ticks since boot) so a reused pid is not the owner.
     owner_started = peewee.BigIntegerField(null=True, default=lambda: _own_start_ticks())
     source = peewee.TextField(default="gui")
+    #: The user pinned the run: retention never removes its output files.
+    kept = peewee.BooleanField(default=False)
+    #: When retention removed the run's output folder (the record itself stays).
+    outputs_removed_at = TimestampField(null=True)
 
 
 class Setting(BaseModel):
@@ -340,11 +359,12 @@ def mark_interrupted_runs(store: Store) -> int:
     """Mark queued or running runs whose owner process is gone as ``interrupted``.
 
     A run owned by a live process, this one or another, is never touched. Returns how many
-    script runs were marked.
+    script runs were marked. :class:`StoreError` when the database cannot be read or written.
     """
     store.activate()
-    runs = _interrupt_orphans(store, ScriptExecution, error=INTERRUPTED_MESSAGE)
-    workflows = _interrupt_orphans(store, WorkflowExecution)
+    with store_errors("looking for interrupted runs"):
+        runs = _interrupt_orphans(store, ScriptExecution, error=INTERRUPTED_MESSAGE)
+        workflows = _interrupt_orphans(store, WorkflowExecution)
     if runs or workflows:
         log.info("Marked %d script run(s), %d workflow run(s) as interrupted", runs, workflows)
     return runs
@@ -389,7 +409,8 @@ class Store:
 
     def data_version(self) -> int:
         """A number that changes whenever another connection commits (cheap to poll)."""
-        return int(self.db.data_version)
+        with store_errors("checking for new runs"):
+            return int(self.db.data_version)
 
     def close(self) -> None:
         """Close this thread's connection to the file."""
@@ -435,12 +456,16 @@ def open_store(data_dir: Path) -> Store:
         _migrate(db, db_path)
         store.activate()
         mark_interrupted_runs(store)
-    except peewee.DatabaseError as exc:
+    except (peewee.DatabaseError, StoreError) as exc:
         db.close()
+        # mark_interrupted_runs says "database error" as a StoreError: a damaged file all the same.
+        damaged = exc.__cause__ if isinstance(exc, StoreError) else exc
+        if not isinstance(damaged, peewee.DatabaseError):
+            raise
         raise StoreError(
-            f"The database {db_path} cannot be opened: {exc}. If the file is damaged, move it"
+            f"The database {db_path} cannot be opened: {damaged}. If the file is damaged, move it"
             " away and the application will start with an empty history."
-        ) from exc
+        ) from damaged
     except BaseException:
         db.close()
         raise

@@ -149,6 +149,37 @@ def test_an_appended_migration_upgrades_an_existing_store_once(
     assert calls == [1]
 
 
+def test_a_store_of_schema_1_gains_keep_and_removed_columns_and_keeps_its_runs(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:1])
+        patch.setattr(store_module, "SCHEMA_VERSION", 1)
+        old = open_store(data_dir)
+        old.db.execute_sql(
+            "INSERT INTO script_execution (script_name, code, model_path, queued_at, status)"
+            " VALUES ('Count walls', 'print(1)', '/m/house.ifc', '2024-01-01T00:00:00+00:00',"
+            " 'success')")
+        old.close()
+    upgraded = open_store(data_dir)
+    try:
+        assert upgraded.db.user_version == SCHEMA_VERSION
+        [run] = ScriptExecution.select()
+        assert (run.script_name, run.kept, run.outputs_removed_at) == ("Count walls", False, None)
+    finally:
+        upgraded.close()
+
+
+def test_database_errors_while_polling_are_store_errors_with_a_sentence(store: Store) -> None:
+    store.db.execute_sql("DROP TABLE script_execution")
+    with pytest.raises(StoreError, match="looking for interrupted runs"):
+        store_module.mark_interrupted_runs(store)
+    store.db.close()
+    store.db.init(str(store.data_dir / "missing folder" / "x.sqlite3"))
+    with pytest.raises(StoreError, match="checking for new runs"):
+        store.data_version()
+
+
 def test_a_store_from_a_newer_version_is_refused_with_a_sentence(data_dir: Path) -> None:
     open_store(data_dir).close()
     with sqlite3.connect(data_dir / "ifcscript.sqlite3") as raw:
