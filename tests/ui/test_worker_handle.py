@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -148,50 +145,6 @@ def test_the_transport_keeps_the_end_of_the_workers_log(qtbot) -> None:  # type:
     transport.start(lambda data: None, lambda code, detail: exits.append((code, detail)))
     qtbot.waitUntil(lambda: bool(exits), timeout=10_000)
     assert exits == [(3, "one\ntwo\nlast words")]
-
-
-SCENARIO = textwrap.dedent("""
-    import json, os, sys
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
-    from ifcscript_desktop.ui.properties import PropertiesPane
-    from ifcscript_desktop.ui.tree import ModelTreeView
-    from ifcscript_desktop.ui.worker_handle import WorkerHandle
-
-    app = QApplication([])
-    loop = QEventLoop()
-    QTimer.singleShot(120_000, lambda: os._exit(2))  # a scenario that hangs fails, never blocks
-    def wait(signal):
-        signal.connect(loop.quit)
-        loop.exec()
-        signal.disconnect(loop.quit)
-    handle = WorkerHandle()
-    tree, pane = ModelTreeView(handle), PropertiesPane(handle)
-    tree.element_selected.connect(pane.show_element)
-    handle.open_model(sys.argv[1])
-    wait(handle.model_opened)
-    tree.select_elements([{wall}])
-    wait(pane.element_shown)
-    handle.run({{"code": "print(len(entities))", "filename": "<t>", "params": {{}}, "granted": [],
-                "selection": [], "previous": {{}}, "output_dir": sys.argv[2], "limits": {{"timeout_s": 60}}}})
-    wait(handle.run_finished)
-    handle.close()
-    print(json.dumps({{"ifcopenshell": sorted(m for m in sys.modules if m.startswith("ifcopenshell")),
-                      "property sets": pane.section("Property sets") is not None}}))
-""")
-
-
-def test_the_gui_process_never_imports_ifcopenshell(opened: WorkerHandle, house: Path, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """The whole pane scenario in a fresh interpreter: pytest itself imports ifcopenshell elsewhere."""
-    wall = ask(qtbot, opened, "filter", query="IfcWall")["ids"][0]
-    script = tmp_path / "scenario.py"
-    script.write_text(SCENARIO.format(wall=wall))
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, str(script), str(house), str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=180, env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report == {"ifcopenshell": [], "property sets": True}
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/PID/environ")
