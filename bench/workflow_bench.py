@@ -1,8 +1,8 @@
 """Workflows from the command line, run by `bench/run.py --only batch` and `--only watch`.
 
-Both use a two-step workflow (`GUID Validation Check`, then `LOD Analyzer` with its defaults)
-imported with `ifcscript workflow import` into a fresh data folder, and the real command in a
-subprocess, as a user types it.
+Both use the tests' example workflow, `tests/fixtures/example-workflow.toml` (`GUID Validation
+Check`, then `LOD Analyzer` at 300, its default), imported with `ifcscript workflow import` into a
+fresh data folder, and the real command in a subprocess, as a user types it.
 
 - batch: 8 copies of the synthetic model; `ifcscript workflow run NAME M1..M8 --jobs 1` and the
   same with `--jobs 2`, alternately (which goes first alternates too), several times in the same
@@ -31,24 +31,14 @@ import signal
 import subprocess
 import threading
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
-WORKFLOW_NAME = "Bench incoming checks"
-WORKFLOW_TOML = f"""\
-name = "{WORKFLOW_NAME}"
-description = "GUIDs and LOD on every model (bench/workflow_bench.py)"
-enabled = true
-stop_on_error = false
-[trigger]
-kind = "watch"
-[[steps]]
-name = "GUIDs"
-script = "GUID Validation Check"
-[[steps]]
-name = "LOD"
-script = "LOD Analyzer"
-"""
+#: The example workflow the tests use too (GUIDs, then LOD at 300, the script's default).
+WORKFLOW_TOML = (Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+                 / "example-workflow.toml").read_text(encoding="utf-8")
+WORKFLOW_NAME = tomllib.loads(WORKFLOW_TOML)["name"]
 COPIES = 8
 #: Pairs (jobs 1, jobs 2) of batch runs per size; watch files per size.
 BATCH_PAIRS = {"tiny": 2, "2k": 2, "20k": 3, "100k": 1}

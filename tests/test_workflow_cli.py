@@ -14,23 +14,10 @@ from pathlib import Path
 
 from ifcscript_desktop.core.store import ScriptExecution, WorkflowExecution, open_store
 from ifcscript_desktop.core.workflows import step_runs
+from tests.conftest import FIXTURES
 from tests.test_cli import ifcscript, json_lines
 
-CHECKS = """\
-name = "Incoming model checks"
-description = "GUIDs and LOD on every delivery"
-enabled = true
-stop_on_error = false
-[trigger]
-kind = "manual"
-[[steps]]
-name = "GUIDs"
-script = "GUID Validation Check"
-[[steps]]
-name = "LOD"
-script = "LOD Analyzer"
-params = { target_lod = 300 }
-"""
+CHECKS = (FIXTURES / "example-workflow.toml").read_text(encoding="utf-8")
 
 WRITER = """\
 # /// ifcscript

@@ -13,22 +13,9 @@ from ifcscript_desktop.core.workflows.file import (WorkflowFileError, dump_workf
                                                  read_workflow_file)
 from ifcscript_desktop.core.workflows import (export_workflow_file, import_workflow_file,
                                               spec_of)
+from tests.conftest import FIXTURES
 
-GOOD = """\
-name = "Incoming model checks"
-description = "GUIDs and LOD on every delivery"
-enabled = true
-stop_on_error = false     # per model
-[trigger]
-kind = "manual"
-[[steps]]
-name = "GUIDs"
-script = "GUID Validation Check"
-[[steps]]
-name = "LOD"
-script = "LOD Analyzer"
-params = { target_lod = 300 }
-"""
+GOOD = (FIXTURES / "example-workflow.toml").read_text(encoding="utf-8")
 
 
 @pytest.fixture
