@@ -63,13 +63,6 @@ class PropertiesPane(QWidget):
         self.title.setText("Loading…")
         self._handle.query("element", {"element": ref}, functools.partial(self._on_element, ref))
 
-    def show_elements(self, step_ids: list[int]) -> None:
-        """A selection: the pane shows its first element."""
-        if step_ids:
-            self.show_element(step_ids[0])
-        else:
-            self.clear()
-
     def section(self, title: str) -> QTreeWidgetItem | None:
         """The top-level item with this title (Attributes, Property sets, ...)."""
         for row in range(self.tree.topLevelItemCount()):

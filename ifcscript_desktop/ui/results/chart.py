@@ -146,8 +146,3 @@ class ChartPane(QWidget):
                       symbolBrush=BAR_COLOR, symbolPen=None)
         item.enableAutoRange()
         self.stack.setCurrentWidget(plot)
-
-    def current_chart(self) -> dict[str, Any] | None:
-        """The chart shown, or None."""
-        index = self.chooser.currentIndex()
-        return self._charts[index] if self._charts and index >= 0 else None

@@ -79,10 +79,6 @@ class WorkflowList(QTreeWidget):
             self.setCurrentItem(item)
         return item is not None
 
-    def is_checked(self, name: str) -> bool:
-        item = self._item(name)
-        return item is not None and item.checkState(0) == Qt.CheckState.Checked
-
     def set_checked(self, name: str, enabled: bool) -> None:
         """Tick or untick `name` as the user would."""
         item = self._item(name)

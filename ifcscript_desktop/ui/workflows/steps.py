@@ -168,13 +168,6 @@ class StepsEditor(QWidget):
         self.select_step(target)
         self.changed.emit()
 
-    def set_script(self, script: str) -> None:
-        """Let the current step run `script` (as choosing it in the list does)."""
-        index = self.script_box.findText(script)
-        if index >= 0:
-            self.script_box.setCurrentIndex(index)
-            self._on_script_chosen(index)
-
     # -- slots ----------------------------------------------------------------------------
     def _on_row_changed(self, row: int) -> None:
         if self._loading:
