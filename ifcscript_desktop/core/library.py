@@ -2,7 +2,8 @@
 
 A script's metadata block (see :mod:`.scriptfile`) is the source of truth: its ``parameters``
 column is derived from the code on every save, and a script exported to a ``.py`` file is
-exactly its code.
+exactly its code. A database failure is raised as a ``StoreError`` sentence
+(:mod:`.storeerrors`), never as a peewee error.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ifcscript_desktop.core.store import (
     StoreError,
     utcnow,
 )
+from ifcscript_desktop.core.storeerrors import store_errors
 
 BUILTIN_PACKAGE = "ifcscript_desktop.builtin_scripts"
 #: Setting row remembering which set of built-ins was last loaded (see :func:`ensure_builtins`).
@@ -62,7 +64,8 @@ def _clean_name(name: str) -> str:
 def get_script(store: Store, name: str) -> Script | None:
     """The stored script called ``name``, or None."""
     store.activate()
-    return Script.get_or_none(Script.name == name.strip())
+    with store_errors(f"The script {name.strip()!r} could not be read"):
+        return Script.get_or_none(Script.name == name.strip())
 
 
 def require_script(store: Store, name: str) -> Script:
@@ -76,14 +79,16 @@ def require_script(store: Store, name: str) -> Script:
 def list_scripts(store: Store) -> list[Script]:
     """Every stored script, by category then name (ignoring case)."""
     store.activate()
-    return list(
-        Script.select().order_by(peewee.fn.lower(Script.category), peewee.fn.lower(Script.name))
-    )
+    with store_errors("The scripts could not be read"):
+        return list(
+            Script.select().order_by(peewee.fn.lower(Script.category), peewee.fn.lower(Script.name))
+        )
 
 
 def list_revisions(script: Script) -> list[ScriptRevision]:
     """Every saved version of a script's code, oldest (number 1) first."""
-    return list(script.revisions.order_by(ScriptRevision.number))  # type: ignore[attr-defined]
+    with store_errors(f"The saved versions of {script.name!r} could not be read"):
+        return list(script.revisions.order_by(ScriptRevision.number))  # type: ignore[attr-defined]
 
 
 def save_script(
@@ -112,7 +117,7 @@ def save_script(
         "parameters": params_to_json(meta),
     }
     store.activate()
-    with store.db.atomic():
+    with store_errors(f"The script {name!r} could not be saved"), store.db.atomic():
         script = Script.get_or_none(Script.name == name)
         if script is None:
             now = utcnow()
@@ -186,14 +191,15 @@ def duplicate_script(store: Store, name: str, new_name: str) -> Script:
 def delete_script(store: Store, name: str) -> None:
     """Delete a script with its revisions and draft; its past runs stay in the history."""
     script = require_script(store, name)
-    script.delete_instance()
+    with store_errors(f"The script {script.name!r} could not be deleted"):
+        script.delete_instance()
 
 
 def rename_script(store: Store, old_name: str, new_name: str) -> Script:
     """Rename a script, also in its metadata block so an exported file keeps the new name."""
     new_name = _clean_name(new_name)
     store.activate()
-    with store.db.atomic():
+    with store_errors(f"The script {old_name.strip()!r} could not be renamed"), store.db.atomic():
         script = require_script(store, old_name)
         if new_name == script.name:
             return script
@@ -258,7 +264,7 @@ def save_draft(store: Store, target: Script | str, text: str) -> Draft:
     """Autosave unsaved editor text for a stored script or under a key the editor chose."""
     key, script = _draft_key(target)
     store.activate()
-    with store.db.atomic():
+    with store_errors("The unsaved text could not be kept"), store.db.atomic():
         draft = Draft.get_or_none(Draft.key == key)
         if draft is None:
             return Draft.create(key=key, script=script, text=text, updated_at=utcnow())
@@ -271,19 +277,22 @@ def save_draft(store: Store, target: Script | str, text: str) -> Draft:
 def get_draft(store: Store, target: Script | str) -> Draft | None:
     """The autosaved text for a script or key, or None."""
     store.activate()
-    return Draft.get_or_none(Draft.key == _draft_key(target)[0])
+    with store_errors("The unsaved text could not be read"):
+        return Draft.get_or_none(Draft.key == _draft_key(target)[0])
 
 
 def clear_draft(store: Store, target: Script | str) -> None:
     """Forget the autosaved text (after a save, or when the user discards it)."""
     store.activate()
-    Draft.delete().where(Draft.key == _draft_key(target)[0]).execute()
+    with store_errors("The unsaved text could not be forgotten"):
+        Draft.delete().where(Draft.key == _draft_key(target)[0]).execute()
 
 
 def list_drafts(store: Store) -> list[Draft]:
     """Every autosaved text, newest first (what to offer to recover after a crash)."""
     store.activate()
-    return list(Draft.select().order_by(Draft.updated_at.desc()))
+    with store_errors("The unsaved texts could not be read"):
+        return list(Draft.select().order_by(Draft.updated_at.desc()))
 
 
 # -- built-ins ------------------------------------------------------------------------------------
@@ -332,7 +341,7 @@ def load_builtins(
         parsed.append((meta.name, code))
     report = []
     store.activate()
-    with store.db.atomic():
+    with store_errors("The built-in scripts could not be loaded"), store.db.atomic():
         for name, code in parsed:
             existing = get_script(store, name)
             if existing is not None and not existing.is_builtin:
@@ -361,12 +370,13 @@ def ensure_builtins(
     """
     fingerprint = _fingerprint(_builtin_files(folder))
     store.activate()
-    row = Setting.get_or_none(Setting.key == BUILTINS_FINGERPRINT_KEY)
-    if row is not None and row.value == fingerprint:
-        return []
-    with store.db.atomic():
-        report = load_builtins(store, folder)
-        Setting.replace(key=BUILTINS_FINGERPRINT_KEY, value=fingerprint).execute()
+    with store_errors("The built-in scripts could not be loaded"):
+        row = Setting.get_or_none(Setting.key == BUILTINS_FINGERPRINT_KEY)
+        if row is not None and row.value == fingerprint:
+            return []
+        with store.db.atomic():
+            report = load_builtins(store, folder)
+            Setting.replace(key=BUILTINS_FINGERPRINT_KEY, value=fingerprint).execute()
     return report
 
 

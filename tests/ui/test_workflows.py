@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from ifcscript_desktop.core.store import ScriptExecution, WorkflowExecution
 from ifcscript_desktop.ui.app import build_main_window
 from ifcscript_desktop.ui.main_window import MainWindow
 from ifcscript_desktop.ui.workflows import WorkflowsPane
+from tests.conftest import FIXTURES
 from tests.test_workflow_cli import WRITER
 from tests.ui.test_app import OPEN_TIMEOUT, drop
 
@@ -254,6 +256,30 @@ def test_a_bad_workflow_file_is_refused_with_a_sentence(qtbot, window: MainWindo
     assert 'line 4: step "A": there is no stored script named "No such script"' in pane.problem.text()
     assert workflows.list_workflows(window.store) == []
     assert pane.list.topLevelItemCount() == 0
+
+
+def test_a_locked_database_reaches_the_user_as_a_sentence(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                         tmp_path: Path) -> None:
+    pane = window.workflows
+    _import(pane, tmp_path, (FIXTURES / "example-workflow.toml").read_text(encoding="utf-8"))
+    name = "Incoming model checks"
+    # Another program holds the write lock; this window's connection gives up at once
+    # instead of after the 30 s a real wait allows.
+    window.store.db.execute_sql("PRAGMA busy_timeout = 0")
+    other = sqlite3.connect(window.store.db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        pane.list.set_checked(name, False)  # the user unticks it: the store refuses the write
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert pane.problem.isVisible()
+    text = pane.problem.text()
+    assert text.startswith(f"The workflow {name!r} could not be disabled: another program kept "
+                           "the database busy"), text
+    assert "OperationalError" not in text and "peewee" not in text
+    assert text in window.statusBar().currentMessage()
+    assert workflows.get_workflow(window.store, name).enabled  # nothing changed
 
 
 def test_a_watched_folder_runs_models_that_arrive_once_switched_on(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]

@@ -1,7 +1,8 @@
 """Stored workflows: save, find, list, delete, and the TOML file round trip (import/export).
 
 Also the records of workflow runs (`WorkflowExecution`) and their step runs, for the command's
-history and for resuming a failed run. Qt-free.
+history and for resuming a failed run. A database failure is raised as a `StoreError` sentence
+(`core.storeerrors`), never as a peewee error. Qt-free.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ifcscript_desktop.core.store import (
     WorkflowExecution,
     utcnow,
 )
+from ifcscript_desktop.core.storeerrors import store_errors
 from ifcscript_desktop.core.workflows.file import (
     StepSpec,
     WorkflowSpec,
@@ -77,7 +79,7 @@ def save_workflow(store: Store, spec: WorkflowSpec) -> tuple[AutomationWorkflow,
         "stop_on_error": spec.stop_on_error,
     }
     store.activate()
-    with store.db.atomic():
+    with store_errors(f"The workflow {spec.name!r} could not be saved"), store.db.atomic():
         workflow = AutomationWorkflow.get_or_none(AutomationWorkflow.name == spec.name)
         if workflow is None:
             now = utcnow()
@@ -94,7 +96,8 @@ def save_workflow(store: Store, spec: WorkflowSpec) -> tuple[AutomationWorkflow,
 
 def get_workflow(store: Store, name: str) -> AutomationWorkflow | None:
     store.activate()
-    return AutomationWorkflow.get_or_none(AutomationWorkflow.name == name.strip())
+    with store_errors(f"The workflow {name.strip()!r} could not be read"):
+        return AutomationWorkflow.get_or_none(AutomationWorkflow.name == name.strip())
 
 
 def require_workflow(store: Store, name: str) -> AutomationWorkflow:
@@ -108,19 +111,24 @@ def require_workflow(store: Store, name: str) -> AutomationWorkflow:
 def list_workflows(store: Store) -> list[AutomationWorkflow]:
     """Every stored workflow, by name (ignoring case)."""
     store.activate()
-    return list(AutomationWorkflow.select().order_by(peewee.fn.lower(AutomationWorkflow.name)))
+    with store_errors("The workflows could not be read"):
+        return list(AutomationWorkflow.select().order_by(peewee.fn.lower(AutomationWorkflow.name)))
 
 
 def delete_workflow(store: Store, name: str) -> None:
     """Delete a workflow; its runs stay in the history under its name."""
-    require_workflow(store, name).delete_instance()
+    workflow = require_workflow(store, name)
+    with store_errors(f"The workflow {workflow.name!r} could not be deleted"):
+        workflow.delete_instance()
 
 
 def set_enabled(store: Store, name: str, enabled: bool) -> AutomationWorkflow:
     workflow = require_workflow(store, name)
     workflow.enabled = enabled
     workflow.updated_at = utcnow()
-    workflow.save(only=[AutomationWorkflow.enabled, AutomationWorkflow.updated_at])
+    with store_errors(f"The workflow {workflow.name!r} could not be "
+                      f"{'enabled' if enabled else 'disabled'}"):
+        workflow.save(only=[AutomationWorkflow.enabled, AutomationWorkflow.updated_at])
     return workflow
 
 
@@ -149,7 +157,7 @@ def save_edited_workflow(store: Store, spec: WorkflowSpec,
     """
     spec = check_spec(store, spec)
     store.activate()
-    with store.db.atomic():
+    with store_errors(f"The workflow {spec.name!r} could not be saved"), store.db.atomic():
         holder = get_workflow(store, spec.name)
         if holder is not None and holder.name != (original or "").strip():
             raise WorkflowNameError(f"A workflow named {spec.name!r} exists already: "
@@ -204,8 +212,13 @@ def import_workflow_file(store: Store, path: str | os.PathLike[str],
 
 def export_workflow_file(store: Store, name: str, path: str | os.PathLike[str]) -> Path:
     """Write the stored workflow `name` as a TOML file."""
+    text = dump_workflow(spec_of(require_workflow(store, name)))
     target = Path(path)
-    target.write_text(dump_workflow(spec_of(require_workflow(store, name))), encoding="utf-8")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise StoreError(f"The workflow {name.strip()!r} could not be written to {target}: "
+                         f"{exc.strerror or exc}.") from exc
     return target
 
 
@@ -214,7 +227,8 @@ def export_workflow_file(store: Store, name: str, path: str | os.PathLike[str]) 
 
 def get_workflow_execution(store: Store, execution_id: int) -> WorkflowExecution:
     store.activate()
-    execution = WorkflowExecution.get_or_none(WorkflowExecution.id == execution_id)
+    with store_errors(f"The workflow run #{execution_id} could not be read"):
+        execution = WorkflowExecution.get_or_none(WorkflowExecution.id == execution_id)
     if execution is None:
         raise WorkflowNotFoundError(f"There is no workflow run with id {execution_id}.")
     return execution
@@ -229,21 +243,24 @@ def list_workflow_executions(store: Store, workflow: str | None = None,
         query = query.where(WorkflowExecution.workflow_name == workflow)
     if limit is not None:
         query = query.limit(limit)
-    return list(query)
+    with store_errors("The workflow runs could not be read"):
+        return list(query)
 
 
 def step_runs(execution: WorkflowExecution) -> list[ScriptExecution]:
     """The script runs of one workflow run, in the order they ran."""
-    return list(ScriptExecution.select()
-                .where(ScriptExecution.workflow_execution == execution)
-                .order_by(ScriptExecution.id))
+    with store_errors(f"The steps of workflow run #{execution.id} could not be read"):
+        return list(ScriptExecution.select()
+                    .where(ScriptExecution.workflow_execution == execution)
+                    .order_by(ScriptExecution.id))
 
 
 def execution_of_step(store: Store, run_id: int) -> WorkflowExecution:
     """The workflow run a step's script run belongs to."""
     store.activate()
-    run = ScriptExecution.get_or_none(ScriptExecution.id == run_id)
-    execution = run.workflow_execution if run is not None else None
+    with store_errors(f"The workflow run of run #{run_id} could not be read"):
+        run = ScriptExecution.get_or_none(ScriptExecution.id == run_id)
+        execution = run.workflow_execution if run is not None else None
     if execution is None:
         raise WorkflowNotFoundError(f"Run #{run_id} is not a step of a workflow run.")
     return execution

@@ -2,7 +2,7 @@
 
 `prepare_run` and `prepare_resume` check what can be checked before anything runs (the workflow
 exists, every step's script and parameters, the run to resume) and raise a `UsageError` or
-`StoreError` sentence otherwise. `WorkflowJob.run()` blocks (the window calls it off the GUI
+`StoreError` sentence otherwise (a database failure included). `WorkflowJob.run()` blocks (the window calls it off the GUI
 thread): each model in its own worker (`core.workflows.batch`), every finished step handed to `on_step`,
 then the combined report written to a fresh folder. `cancel()` may be called from any thread.
 Qt-free.
@@ -21,6 +21,7 @@ from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.execute import Limits, UsageError, model_key
 from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import RunStatus, Store, WorkflowExecution
+from ifcscript_desktop.core.storeerrors import store_errors
 from ifcscript_desktop.core.workflows.report import CSV_NAME, write_report
 from ifcscript_desktop.core.workflows import get_workflow_execution, require_workflow
 
@@ -75,10 +76,6 @@ class WorkflowJob:
         return self.batch.trigger
 
     @property
-    def step_names(self) -> list[str]:
-        return [step.name for step in self.batch.plan]
-
-    @property
     def total_steps(self) -> int:
         """Report rows the job will give: one per model and step."""
         return len(self.models) * len(self.batch.plan)
@@ -110,8 +107,9 @@ def prepare_run(store: Store, name: str, models: list[str], trigger: str = "manu
     if not models:
         raise UsageError("Choose at least one model to run the workflow on.")
     workflow = require_workflow(store, name)
-    limits = Limits.from_settings(load_settings(store))
-    batch = WorkflowBatch(store, workflow, limits, trigger=trigger, on_step=on_step, lent=lent)
+    with store_errors(f"The workflow {name.strip()!r} could not be started"):
+        limits = Limits.from_settings(load_settings(store))
+        batch = WorkflowBatch(store, workflow, limits, trigger=trigger, on_step=on_step, lent=lent)
     unique = list(dict.fromkeys(model_key(model) for model in models))
     return WorkflowJob(store, batch, unique, jobs=jobs)
 
@@ -121,10 +119,12 @@ def prepare_resume(store: Store, execution_id: int, on_step: StepCallback | None
     """Resume the failed workflow run `execution_id` from its failed step, on its model."""
     execution = get_workflow_execution(store, execution_id)
     workflow = require_workflow(store, execution.workflow_name)
-    target = resume_target(store, workflow, execution_id)
-    limits = Limits.from_settings(load_settings(store))
-    # A resume is the user's doing, whatever started the run it resumes.
-    batch = WorkflowBatch(store, workflow, limits, trigger="manual", on_step=on_step, lent=lent)
+    with store_errors(f"The workflow run #{execution_id} could not be resumed"):
+        target = resume_target(store, workflow, execution_id)
+        limits = Limits.from_settings(load_settings(store))
+        # A resume is the user's doing, whatever started the run it resumes.
+        batch = WorkflowBatch(store, workflow, limits, trigger="manual", on_step=on_step,
+                              lent=lent)
     return WorkflowJob(store, batch, [target.model_path], resume={target.model_path: target})
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 
-import peewee
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
@@ -156,7 +155,7 @@ class WorkflowEditor(QWidget):
             return False
         try:
             workflow, _ = workflows.save_edited_workflow(self._store, self.spec(), self._original)
-        except (WorkflowFileError, StoreError, peewee.PeeweeException) as exc:
+        except (WorkflowFileError, StoreError) as exc:
             self._show_problem(_sentence(str(exc)))
             return False
         self._original = str(workflow.name)
@@ -167,7 +166,12 @@ class WorkflowEditor(QWidget):
 
     def revert(self) -> None:
         """Show the stored workflow again (a new, never saved one is emptied)."""
-        stored = workflows.get_workflow(self._store, self._original) if self._original else None
+        try:
+            stored = (workflows.get_workflow(self._store, self._original)
+                      if self._original else None)
+        except StoreError as exc:
+            self._show_problem(str(exc))
+            return
         self.edit(workflows.spec_of(stored) if stored else None, self._original if stored else None)
 
     # -- slots ----------------------------------------------------------------------------

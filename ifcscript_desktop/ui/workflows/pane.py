@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import peewee
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QLabel, QPushButton, QScrollArea,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
@@ -142,9 +141,11 @@ class WorkflowsPane(QWidget):
     # -- our API --------------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the workflows and scripts again (the current workflow stays current)."""
-        self.editor.set_scripts([script.name for script in library.list_scripts(self._store)])
-        current = self.editor.original or self.list.current()
-        self.list.fill(workflows.list_workflows(self._store), current)
+        scripts = self._core(lambda: library.list_scripts(self._store))
+        stored = self._core(lambda: workflows.list_workflows(self._store))
+        if scripts is not FAILED and stored is not FAILED:
+            self.editor.set_scripts([script.name for script in scripts])
+            self.list.fill(stored, self.editor.original or self.list.current())
         self._update_buttons()
 
     def choose(self, name: str) -> bool:
@@ -206,7 +207,7 @@ class WorkflowsPane(QWidget):
         except WorkflowFileError as exc:
             self._show_problem(f"{Path(path).name} was not imported: {exc}.")
             return False
-        except (StoreError, OSError, peewee.PeeweeException) as exc:
+        except StoreError as exc:
             self._show_problem(f"{Path(path).name} was not imported: {exc}")
             return False
         self.editor.edit(None, None)  # the list shows the imported definition next
@@ -275,7 +276,9 @@ class WorkflowsPane(QWidget):
                 self.list.clear_current()
             self.list.blockSignals(False)
             return
-        stored = workflows.get_workflow(self._store, name) if name else None
+        stored = self._core(lambda: workflows.get_workflow(self._store, name)) if name else None
+        if stored is FAILED:
+            return
         self.editor.edit(workflows.spec_of(stored) if stored else None, name if stored else None)
         self.runs.show_workflow(name or None)
         self._update_buttons()
@@ -328,7 +331,7 @@ class WorkflowsPane(QWidget):
         """Make one core call; a store problem becomes a sentence and FAILED is returned."""
         try:
             return call()
-        except (StoreError, OSError, peewee.PeeweeException) as exc:
+        except StoreError as exc:
             self._show_problem(str(exc))
             return FAILED
 

@@ -10,7 +10,6 @@ import html
 import os
 from typing import Any
 
-import peewee
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QSplitter,
@@ -126,7 +125,7 @@ class RunsView(QWidget):
         try:
             self._executions = (workflows.list_workflow_executions(
                 self._store, self._workflow, MAX_RUNS) if self._workflow else [])
-        except (StoreError, peewee.PeeweeException) as exc:
+        except StoreError as exc:
             self._executions = []
             self.heading.setText(f"The runs cannot be read: {exc}")
         else:
