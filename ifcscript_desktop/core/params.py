@@ -97,13 +97,13 @@ def coerce_params(meta: ScriptMeta, raw: Mapping[str, object],
     for spec in meta.parameters:
         value = raw.get(spec.name)
         if not _is_missing(spec, value):
-            params[spec.name] = _coerce(spec, value, base_dir)
+            params[spec.name] = coerce_value(spec, value, base_dir)
         elif (spec.type not in FILE_TYPES and spec.default is not None
               and not _is_missing(spec, spec.default)):
-            params[spec.name] = _coerce(spec, copy.deepcopy(spec.default), base_dir)
+            params[spec.name] = coerce_value(spec, copy.deepcopy(spec.default), base_dir)
         elif spec.required:
             raise ParamError(spec.name, f'parameter "{spec.name}" is required: give '
-                                        f"{_expected(spec)}")
+                                        f"{expected_text(spec)}")
         else:
             params[spec.name] = {"bool": False, "files": [], "table": []}.get(spec.type)
     return params
@@ -185,18 +185,25 @@ def _is_missing(spec: ParamSpec, value: object) -> bool:
     return isinstance(value, (list, tuple)) and len(value) == 0
 
 
-def _coerce(spec: ParamSpec, value: object, base_dir: str | None,
-            check_files: bool = True) -> object:
+def coerce_value(spec: ParamSpec, value: object, base_dir: str | None,
+                 check_files: bool = True) -> object:
+    """One value for the parameter `spec`, typed as the script will see it; ParamError if unfit.
+
+    Text is read the way the command line gives it; a one-item list stands for that item
+    (except for `files` and `table`). `file`/`files` paths are made absolute against
+    `base_dir` and must exist; with `check_files` False (a declared default) they are only
+    checked to be paths.
+    """
     def bad(why: str = "") -> ParamError:
-        return ParamError(spec.name, f'parameter "{spec.name}": expected {_expected(spec)}'
-                                     f"{why}, got {_show(value)}")
+        return ParamError(spec.name, f'parameter "{spec.name}": expected '
+                                     f"{expected_text(spec)}{why}, got {show_value(value)}")
 
     kind = spec.type
     if isinstance(value, (list, tuple)) and kind not in ("files", "table"):
         if len(value) != 1:
             raise ParamError(spec.name, f'parameter "{spec.name}": expected one value '
-                                        f"({_expected(spec)}), got {len(value)}")
-        return _coerce(spec, value[0], base_dir, check_files)
+                                        f"({expected_text(spec)}), got {len(value)}")
+        return coerce_value(spec, value[0], base_dir, check_files)
     if kind in ("str", "ifc_class"):
         if not isinstance(value, str):
             raise bad()
@@ -273,7 +280,7 @@ def _path(spec: ParamSpec, value: object, base_dir: str | None, check_files: boo
     path = os.path.abspath(path)
     if not os.path.isfile(path):
         reason = "is a folder" if os.path.isdir(path) else "does not exist"
-        raise ParamError(spec.name, f'parameter "{spec.name}": expected {_expected(spec)}, '
+        raise ParamError(spec.name, f'parameter "{spec.name}": expected {expected_text(spec)}, '
                                     f"but {path} {reason}")
     return path
 
@@ -297,13 +304,15 @@ def _table(value: object, bad: Callable[..., ParamError]) -> list[dict[str, Any]
     raise bad()
 
 
-def _expected(spec: ParamSpec) -> str:
+def expected_text(spec: ParamSpec) -> str:
+    """What the parameter `spec` accepts, in words for an error ("a whole number (int)")."""
     if spec.type == "choice":
         return f"one of {', '.join(map(str, spec.choices or ()))} (choice)"
     return EXPECTED[spec.type]
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
+    """A value as an error message quotes it: text in double quotes, cut at 80 characters."""
     text = f'"{value}"' if isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 

@@ -31,9 +31,9 @@ from ifcscript_desktop.core.params import (
     PARAM_TYPES,
     ParamError,
     ParamSpec,
-    _coerce,
-    _expected,
-    _show,
+    coerce_value,
+    expected_text,
+    show_value,
 )
 
 OPEN_LINE = "# /// ifcscript"
@@ -327,13 +327,13 @@ def _param_spec(raw: dict[str, Any], index: int, keys: _KeyLines) -> ParamSpec:
     if "default" in raw:
         default = raw["default"]
         if kind in ("int", "float", "bool") and isinstance(default, str):
-            raise fail("default", f'"default" {_show(default)} is not valid: expected '
-                                  f"{_expected(spec)}, not text")
+            raise fail("default", f'"default" {show_value(default)} is not valid: expected '
+                                  f"{expected_text(spec)}, not text")
         try:
-            value = _coerce(spec, default, base_dir=None, check_files=False)
+            value = coerce_value(spec, default, base_dir=None, check_files=False)
         except ParamError as exc:
             why = str(exc).split(": ", 1)[1].rsplit(", got ", 1)[0]
-            raise fail("default", f'"default" {_show(default)} is not valid: {why}') from None
+            raise fail("default", f'"default" {show_value(default)} is not valid: {why}') from None
         spec = replace(spec, default=value)
     return spec
 

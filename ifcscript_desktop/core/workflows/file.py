@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from ifcscript_desktop.core.library import get_script
-from ifcscript_desktop.core.params import FILE_TYPES, ParamError, coerce_params, granted_paths
+from ifcscript_desktop.core.params import (FILE_TYPES, ParamError, coerce_params, granted_paths,
+                                           show_value)
 from ifcscript_desktop.core.scriptfile import ScriptFileError, parse_script
 from ifcscript_desktop.core.store import Store
 
@@ -173,7 +174,7 @@ def parse_workflow(text: str, store: Store, base_dir: str | None = None) -> Work
     for key in ("enabled", "stop_on_error"):
         value = data.get(key, True)
         if not isinstance(value, bool):
-            raise WorkflowFileError(f'"{key}" must be true or false, not {_show(value)}',
+            raise WorkflowFileError(f'"{key}" must be true or false, not {show_value(value)}',
                                     lines.of_top(key))
         flags[key] = value
     trigger = _trigger(data.get("trigger", {"kind": "manual"}), lines, base_dir)
@@ -194,7 +195,7 @@ def _trigger(raw: Any, lines: _Lines, base_dir: str | None) -> dict[str, Any]:
     kind = raw.get("kind", "manual")
     if kind not in TRIGGER_KINDS:
         raise WorkflowFileError(f'trigger: "kind" must be one of {", ".join(TRIGGER_KINDS)}, '
-                                f"not {_show(kind)}", lines.trigger.get("kind", where))
+                                f"not {show_value(kind)}", lines.trigger.get("kind", where))
     trigger: dict[str, Any] = {"kind": kind}
     if "folder" in raw:
         folder = raw["folder"]
@@ -298,11 +299,6 @@ def _toml_error(exc: tomllib.TOMLDecodeError, text: str) -> WorkflowFileError:
         return WorkflowFileError(f"not valid TOML: {reason} at column {match.group(2)}",
                                  int(match.group(1)))
     return WorkflowFileError(f"not valid TOML: {reason}", max(len(text.splitlines()), 1))
-
-
-def _show(value: object) -> str:
-    text = f'"{value}"' if isinstance(value, str) else repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # -- writing -------------------------------------------------------------------------------------
