@@ -2,10 +2,10 @@
 
 `prepare_run` and `prepare_resume` check what can be checked before anything runs (the workflow
 exists, every step's script and parameters, the run to resume) and raise a `UsageError` or
-`StoreError` sentence otherwise (a database failure included). `WorkflowJob.run()` blocks (the window calls it off the GUI
-thread): each model in its own worker (`core.workflows.batch`), every finished step handed to `on_step`,
-then the combined report written to a fresh folder. `cancel()` may be called from any thread.
-Qt-free.
+`StoreError` sentence otherwise (a database failure included). `WorkflowJob.run()` blocks (the
+window calls it off the GUI thread): each model in its own worker (`core.workflows.batch`),
+every finished step handed to `on_step`, then the combined report written to a fresh folder.
+`cancel()` may be called from any thread. Qt-free.
 """
 
 from __future__ import annotations
