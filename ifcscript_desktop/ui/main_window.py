@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence,
                            QShowEvent)
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
@@ -59,9 +59,11 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_actions()
         self._connect()
-        self.restoreGeometry(self.qsettings.value("geometry", b""))
+        geometry, state = self.qsettings.value("geometry"), self.qsettings.value("window_state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
         # A first start gives the side panes their share once the window has its size.
-        self._size_docks = not self.restoreState(self.qsettings.value("window_state", b""))
+        self._size_docks = not (isinstance(state, QByteArray) and self.restoreState(state))
         self.last_problem: str | None = None
         self.statusBar().showMessage("Drop an IFC file on the window, or File > Open model.")
         if library.get_script(store, FIRST_SCRIPT):

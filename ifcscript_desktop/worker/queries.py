@@ -196,7 +196,7 @@ def _material_users(model: ifcopenshell.file) -> dict[int, list[int]]:
     """IfcMaterial id -> products using it (their own material, else their type's)."""
     memo = _memo.setdefault(model, {})
     if "material_users" in memo:
-        return memo["material_users"]  # type: ignore[no-any-return]
+        return memo["material_users"]
     resolved: dict[int, list[int]] = {}
     direct: dict[int, set[int]] = {}
     for rel in model.by_type("IfcRelAssociatesMaterial"):

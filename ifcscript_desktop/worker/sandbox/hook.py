@@ -48,10 +48,10 @@ def _short(value: object, limit: int = 160) -> str:
     """A value from an event, as text, without running code of the script's making."""
     kind = type(value)
     text: str | None
-    if kind in (list, tuple):
-        text = " ".join(_short(item, limit) for item in value)  # type: ignore[attr-defined]
+    if type(value) is list or type(value) is tuple:  # the exact types: a subclass's code never runs
+        text = " ".join(_short(item, limit) for item in value)
     elif kind is int:
-        text = int.__repr__(value)  # type: ignore[arg-type]
+        text = int.__repr__(value)
     else:
         text = as_path(value)
     if text is None:

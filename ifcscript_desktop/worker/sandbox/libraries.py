@@ -96,7 +96,7 @@ def patch_dataclasses(state: GuardState) -> None:
         return guard_class(state, cls) if state.armed else cls
 
     make_dataclass.__doc__ = original_make.__doc__
-    dataclasses.make_dataclass = make_dataclass  # type: ignore[assignment]
+    dataclasses.make_dataclass = make_dataclass
     original_create = getattr(dataclasses, "_create_fn", None)
     if original_create is not None:
         checked = _checked_create_fn(state, original_create)
@@ -147,7 +147,7 @@ def _patch_dataclass_names(state: GuardState) -> None:
 
 def patch_typing(state: GuardState) -> None:
     """Evaluate string annotations only in the script's own namespace, after the source check."""
-    original = typing.ForwardRef._evaluate  # type: ignore[attr-defined]
+    original = typing.ForwardRef._evaluate
 
     def evaluate(self: Any, globalns: Any, localns: Any, *args: Any, **kwargs: Any) -> Any:
         if state.armed:
@@ -211,7 +211,7 @@ def patch_pandas(state: GuardState) -> None:
                                    INTERNALS_WHY)
         return original(self, node, **kwargs)
 
-    BaseExprVisitor.visit_Module = visit_module  # type: ignore[method-assign]
+    BaseExprVisitor.visit_Module = visit_module
 
 
 def patch_ifcopenshell(state: GuardState) -> None:
