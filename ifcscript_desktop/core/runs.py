@@ -1,26 +1,40 @@
-"""Run records: every script run, from the window, the command or a workflow, is kept here."""
+"""Run records: every script run, from the window, the command or a workflow, is kept here.
+
+Retention lives here too: once a day (:func:`prune_if_due`, called when the window and every
+`ifcscript` command start) the output folders of finished runs older than the
+`retention_days` setting are removed, and so are the report folders the app made for workflow
+runs under the data folder. The records stay and say when their files went; a run the user
+kept (:func:`set_kept`) is never pruned.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import (
     FINISHED_STATUSES,
     Owner,
     RunStatus,
     Script,
     ScriptExecution,
+    Setting,
     Store,
     StoreError,
     WorkflowExecution,
     utcnow,
 )
+from ifcscript_desktop.core.storeerrors import store_errors
+
+log = logging.getLogger(__name__)
 
 SOURCES = ("cli", "gui", "workflow")
 _FINISH_FIELDS = [
@@ -149,6 +163,7 @@ SUMMARY_FIELDS = (
     ScriptExecution.id, ScriptExecution.queued_at, ScriptExecution.script_name,
     ScriptExecution.script_path, ScriptExecution.model_path, ScriptExecution.status,
     ScriptExecution.duration_s, ScriptExecution.source, ScriptExecution.error,
+    ScriptExecution.finished_at, ScriptExecution.kept, ScriptExecution.outputs_removed_at,
 )
 
 
@@ -164,7 +179,7 @@ def list_executions(
     """Runs, newest first, optionally only those of a script (name or path), model or status.
 
     `summary`: only the columns a list shows, not the output, code, result and tables (a run
-    with a 100k-row table holds megabytes there).
+    with a 100k-row table holds megabytes there). :class:`StoreError` when the database fails.
     """
     store.activate()
     fields = SUMMARY_FIELDS if summary else ()
@@ -185,14 +200,17 @@ def list_executions(
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return list(query)
+    with store_errors("The history could not be read"):
+        return list(query)
 
 
 def get_execution(store: Store, execution_id: int, summary: bool = False) -> ScriptExecution:
     """The run with this id; :class:`ExecutionNotFoundError` if there is none."""
     store.activate()
     fields = SUMMARY_FIELDS if summary else ()
-    execution = ScriptExecution.select(*fields).where(ScriptExecution.id == execution_id).first()
+    with store_errors(f"Run {execution_id} could not be read from the history"):
+        execution = ScriptExecution.select(*fields).where(
+            ScriptExecution.id == execution_id).first()
     if execution is None:
         raise ExecutionNotFoundError(f"There is no run with id {execution_id} in the history.")
     return execution
@@ -233,28 +251,203 @@ def execution_as_dict(execution: ScriptExecution) -> dict[str, Any]:
         "output_truncated": bool(execution.output_truncated),
         "output_dir": execution.output_dir,
         "workflow_execution_id": execution.workflow_execution_id,  # type: ignore[attr-defined]
+        "kept": bool(execution.kept),
+        "outputs_removed_at": iso(execution.outputs_removed_at),
+        "outputs_note": outputs_note(execution),
     }
 
 
-def prune_run_outputs(store: Store, retention_days: int) -> int:
-    """Delete the output folders of finished runs older than ``retention_days``.
+# -- Keep and retention -----------------------------------------------------------------------
 
-    The run records stay in the history; only the files the runs saved go. Returns how many
-    folders were removed.
+#: The `Setting` row holding when retention last ran (ISO time, UTC).
+LAST_PRUNED_KEY = "retention.last_pruned_at"
+#: Retention runs at most this often, whoever starts it (the window or any command).
+PRUNE_INTERVAL = timedelta(days=1)
+#: The folder under the data folder where the app makes workflow report folders
+#: (`core.workflows.batch.new_report_dir`); a `--report DIR` the user chose is never pruned.
+WORKFLOW_REPORTS = "workflow-runs"
+_CHUNK = 200
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What one retention pass removed."""
+
+    runs: int = 0  # run output folders
+    reports: int = 0  # workflow report folders the app made
+
+    def __bool__(self) -> bool:
+        return bool(self.runs or self.reports)
+
+
+def set_kept(store: Store, execution_id: int, kept: bool = True) -> ScriptExecution:
+    """Keep a run (retention never removes its output files) or stop keeping it.
+
+    Returns the run as it is now; :class:`ExecutionNotFoundError` when there is no such run.
+    Keeping a run whose files retention already removed does not bring them back: its
+    `outputs_removed_at` says so.
     """
     store.activate()
-    cutoff = utcnow() - timedelta(days=retention_days)
-    removed = 0
+    with store_errors(f"Run {execution_id} could not be {'kept' if kept else 'unkept'}"):
+        changed = ScriptExecution.update(kept=kept).where(
+            ScriptExecution.id == execution_id).execute()
+    if not changed:
+        raise ExecutionNotFoundError(f"There is no run with id {execution_id} in the history.")
+    return get_execution(store, execution_id, summary=True)
+
+
+def outputs_removed(execution: ScriptExecution) -> bool:
+    """Whether the files a run saved are gone: retention removed them, or its folder is missing.
+
+    A workflow `--resume` runs such a step again instead of reusing it.
+    """
+    if execution.outputs_removed_at is not None:
+        return True
+    folder = execution.output_dir
+    return bool(folder) and not Path(folder or "").is_dir()
+
+
+def outputs_note(execution: ScriptExecution) -> str | None:
+    """"Output files removed after 31 days." for a run retention pruned, else None."""
+    removed = execution.outputs_removed_at
+    if removed is None:
+        return None
+    if execution.finished_at is None:
+        return f"Output files removed on {removed:%Y-%m-%d} (retention)."
+    days = max(0, (removed - execution.finished_at).days)
+    return f"Output files removed after {days} day{'' if days == 1 else 's'} (retention)."
+
+
+def prune_if_due(store: Store, now: datetime | None = None) -> Pruned | None:
+    """Apply the retention setting if it last ran a day ago or more; None when not due.
+
+    Cheap when not due (one read). The first process to find it due claims the day in one
+    write, so the window and commands started together prune once. `retention_days = 0`
+    keeps everything. :class:`StoreError` when the database fails.
+    """
+    now = now or utcnow()
+    retention_days = load_settings(store).retention_days
+    if retention_days <= 0:
+        return None
+    with store_errors("Old run files could not be removed"):
+        if not _prune_due(now):
+            return None
+        with store.db.atomic():  # BEGIN IMMEDIATE: one claimant at a time
+            if not _prune_due(now):
+                return None
+            Setting.replace(key=LAST_PRUNED_KEY, value=now.isoformat()).execute()
+    return prune_run_outputs(store, retention_days, now)
+
+
+def last_pruned(store: Store) -> datetime | None:
+    """When retention last ran on this store, or None."""
+    store.activate()
+    with store_errors("The history could not be read"):
+        row = Setting.get_or_none(Setting.key == LAST_PRUNED_KEY)
+    try:
+        return datetime.fromisoformat(row.value) if row is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _prune_due(now: datetime) -> bool:
+    row = Setting.get_or_none(Setting.key == LAST_PRUNED_KEY)
+    try:
+        last = datetime.fromisoformat(row.value) if row is not None else None
+    except (TypeError, ValueError):
+        last = None  # written by hand: prune and write it again
+    # A time ahead of now (the clock was set back) does not hold retention off for long.
+    return last is None or not now - PRUNE_INTERVAL < last <= now + timedelta(hours=1)
+
+
+def prune_run_outputs(store: Store, retention_days: int, now: datetime | None = None) -> Pruned:
+    """Remove the output folders of finished runs older than ``retention_days``, and the report
+    folders the app made for workflow runs that old.
+
+    The records stay in the history with `outputs_removed_at` set. Kept runs, runs still going
+    and folders the store did not make (a workflow's `--report DIR`) are never touched.
+    """
+    store.activate()
+    now = now or utcnow()
+    cutoff = now - timedelta(days=retention_days)
+    with store_errors("Old run files could not be removed"):
+        return Pruned(runs=_prune_runs(store, cutoff, now),
+                      reports=_prune_reports(store, cutoff, now))
+
+
+def _prune_runs(store: Store, cutoff: datetime, now: datetime) -> int:
     old = ScriptExecution.select(ScriptExecution.id, ScriptExecution.output_dir).where(
         ScriptExecution.status.in_(list(FINISHED_STATUSES)),
         ScriptExecution.finished_at < cutoff,
+        ScriptExecution.kept == False,  # noqa: E712 (peewee builds SQL from ==)
+        ScriptExecution.outputs_removed_at.is_null(),
         ScriptExecution.output_dir.is_null(False),
     )
-    for execution in old:
-        folder = Path(execution.output_dir or "")
-        # Only folders the store made: never follow a record somewhere else on the disk.
-        if folder.parent != store.runs_dir or not folder.is_dir():
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed += 1
+    # Only folders the store made: never follow a record somewhere else on the disk.
+    candidates: list[tuple[int, Path]] = [
+        (int(run.id), Path(run.output_dir)) for run in old
+        if run.output_dir and Path(run.output_dir).parent == store.runs_dir]
+    removed = 0
+    for start in range(0, len(candidates), _CHUNK):
+        chunk = candidates[start:start + _CHUNK]
+        # Kept since the list was read (the window's Keep while a command prunes): spared.
+        kept = {int(run.id) for run in ScriptExecution.select(ScriptExecution.id).where(
+            ScriptExecution.id.in_([run_id for run_id, _ in chunk]),
+            ScriptExecution.kept == True)}  # noqa: E712
+        gone = []
+        for run_id, folder in chunk:
+            if run_id in kept:
+                continue
+            if _remove_folder(folder):
+                removed += 1
+            if not os.path.lexists(folder):
+                gone.append(run_id)
+        if gone:
+            ScriptExecution.update(outputs_removed_at=now).where(
+                ScriptExecution.id.in_(gone)).execute()
+    if removed:
+        log.info("Retention removed the output folders of %d old run(s)", removed)
     return removed
+
+
+def _prune_reports(store: Store, cutoff: datetime, now: datetime) -> int:
+    root = store.data_dir / WORKFLOW_REPORTS
+    if not root.is_dir():
+        return 0
+    by_folder: dict[Path, list[WorkflowExecution]] = {}
+    rows = WorkflowExecution.select(
+        WorkflowExecution.id, WorkflowExecution.status, WorkflowExecution.finished_at,
+        WorkflowExecution.report).where(WorkflowExecution.outputs_removed_at.is_null())
+    for row in rows:
+        folder = (row.report or {}).get("report_dir") if isinstance(row.report, dict) else None
+        if folder and Path(folder).parent == root:
+            by_folder.setdefault(Path(folder), []).append(row)
+    removed = 0
+    for folder, sharing in by_folder.items():
+        # One batch's runs share its folder: it goes when the last of them is old enough.
+        if not all(row.status in FINISHED_STATUSES and row.finished_at is not None
+                   and row.finished_at < cutoff for row in sharing):
+            continue
+        ids = [row.id for row in sharing]
+        if ScriptExecution.select().where(ScriptExecution.workflow_execution.in_(ids),
+                                          ScriptExecution.kept == True).exists():  # noqa: E712
+            continue  # a kept step run keeps its batch's report too
+        if _remove_folder(folder):
+            removed += 1
+        if not os.path.lexists(folder):
+            WorkflowExecution.update(outputs_removed_at=now).where(
+                WorkflowExecution.id.in_(ids)).execute()
+    if removed:
+        log.info("Retention removed %d old workflow report folder(s)", removed)
+    return removed
+
+
+def _remove_folder(folder: Path) -> bool:
+    """Remove a folder the store made; True when it was there and is gone now."""
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists():
+        log.warning("Retention could not remove all of %s; it is tried again tomorrow", folder)
+        return False
+    return True

@@ -1,7 +1,8 @@
 """Settings shared by the window and the command, declared once with types and defaults.
 
 Each field's metadata carries what a settings dialog or an error message needs: a label, the
-unit and the smallest allowed value.
+unit, the smallest allowed value and what 0 means when it is special (`retention_days = 0`
+keeps output files forever).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ def default_memory_mb() -> int:
     return min(4096, total // (2 * 1024 * 1024))
 
 
-def _spec(label: str, minimum: int, unit: str) -> dict[str, Any]:
-    return {"label": label, "min": minimum, "unit": unit}
+def _spec(label: str, minimum: int, unit: str, zero: str | None = None) -> dict[str, Any]:
+    """`zero`: what the value 0 means when it is not a plain amount ("keep forever")."""
+    return {"label": label, "min": minimum, "unit": unit, "zero": zero}
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Settings:
         default=10_000, metadata=_spec("Output files per run, how many", 1, "files")
     )
     retention_days: int = field(
-        default=30, metadata=_spec("Keep run output files for", 1, "days")
+        default=30, metadata=_spec("Keep run output files for", 0, "days", zero="keep forever")
     )
 
 
@@ -71,9 +73,10 @@ def validate_setting(key: str, value: Any) -> Any:
             f" not {value!r}."
         )
     if value < spec["min"]:
+        zero = f" ({spec['min']}: {spec['zero']})" if spec.get("zero") and spec["min"] == 0 else ""
         raise ValueError(
-            f"The setting {key!r} ({spec['label']}) must be at least {spec['min']} {spec['unit']},"
-            f" not {value!r}."
+            f"The setting {key!r} ({spec['label']}) must be at least {spec['min']} {spec['unit']}"
+            f"{zero}, not {value!r}."
         )
     return value
 

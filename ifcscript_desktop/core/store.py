@@ -40,8 +40,12 @@ class StoreError(Exception):
 
 
 @contextmanager
-def store_errors(doing: str) -> Iterator[None]:
-    """Turn a database error while `doing` something into a :class:`StoreError` sentence."""
+def _database_errors(doing: str) -> Iterator[None]:
+    """Turn a database error while `doing` something into a :class:`StoreError` sentence.
+
+    For this module's own polling; other core modules use :mod:`.storeerrors`, which imports
+    this one.
+    """
     try:
         yield
     except (peewee.PeeweeException, sqlite3.Error) as exc:
@@ -362,7 +366,7 @@ def mark_interrupted_runs(store: Store) -> int:
     script runs were marked. :class:`StoreError` when the database cannot be read or written.
     """
     store.activate()
-    with store_errors("looking for interrupted runs"):
+    with _database_errors("looking for interrupted runs"):
         runs = _interrupt_orphans(store, ScriptExecution, error=INTERRUPTED_MESSAGE)
         workflows = _interrupt_orphans(store, WorkflowExecution)
     if runs or workflows:
@@ -409,7 +413,7 @@ class Store:
 
     def data_version(self) -> int:
         """A number that changes whenever another connection commits (cheap to poll)."""
-        with store_errors("checking for new runs"):
+        with _database_errors("checking for new runs"):
             return int(self.db.data_version)
 
     def close(self) -> None:

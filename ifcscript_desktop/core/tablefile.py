@@ -224,7 +224,8 @@ class TableRows(_Rows):
             return open_run_file(self.path)
         except FileNotFoundError:
             raise TableFileError(f"The rows of this table are gone: {self.path} was deleted "
-                                 "(old runs' files are removed after the retention period).") from None
+                                 "(a run's output files are removed once it is older than the "
+                                 "retention period in Settings, unless the run is kept).") from None
         except RunFileError as exc:
             raise TableFileError(f"The rows of this table cannot be read from {self.path}: "
                                  f"{exc}.") from None

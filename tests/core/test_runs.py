@@ -14,11 +14,13 @@ import pytest
 from ifcscript_desktop.core import runs
 from ifcscript_desktop.core.library import delete_script, save_script
 from ifcscript_desktop.core.runs import ExecutionNotFoundError
+from ifcscript_desktop.core.settings import reset_setting, save_setting
 from ifcscript_desktop.core.store import (
     RunStatus,
     Script,
     ScriptExecution,
     Store,
+    WorkflowExecution,
     current_boot_id,
     open_store,
     utcnow,
@@ -177,15 +179,96 @@ def test_source_must_be_known(store: Store) -> None:
         record(store, source="robot")
 
 
+def age(run: ScriptExecution, days: float) -> None:
+    """Make a finished run `days` old, as if it had finished then."""
+    ScriptExecution.update(finished_at=utcnow() - timedelta(days=days)).where(
+        ScriptExecution.id == run.id).execute()
+
+
+def finished_with_a_file(store: Store, days_old: float = 0) -> ScriptExecution:
+    run = record(store)
+    (Path(run.output_dir) / ".tables").mkdir()
+    (Path(run.output_dir) / ".tables" / "1.jsonl").write_text("{}")
+    (Path(run.output_dir) / "out.txt").write_text("x")
+    runs.finish_execution(run, status="success")
+    age(run, days_old)
+    return run
+
+
 def test_pruning_removes_old_output_files_but_keeps_the_records(store: Store) -> None:
-    old, recent = record(store), record(store)
-    for run in (old, recent):
-        (Path(run.output_dir) / "out.txt").write_text("x")
-        runs.finish_execution(run, status="success")
-    ScriptExecution.update(finished_at=utcnow() - timedelta(days=40)).where(
-        ScriptExecution.id == old.id
-    ).execute()
-    assert runs.prune_run_outputs(store, retention_days=30) == 1
+    old, recent = finished_with_a_file(store, 40), finished_with_a_file(store)
+    assert runs.prune_run_outputs(store, retention_days=30) == runs.Pruned(runs=1)
     assert not Path(old.output_dir).exists()
     assert (Path(recent.output_dir) / "out.txt").exists()
-    assert runs.get_execution(store, old.id).status == "success"
+    stored = runs.get_execution(store, old.id)
+    assert stored.status == "success" and runs.outputs_removed(stored)
+    data = runs.execution_as_dict(stored)
+    assert data["outputs_note"] == "Output files removed after 40 days (retention)."
+    assert data["outputs_removed_at"] is not None and data["kept"] is False
+    assert not runs.outputs_removed(runs.get_execution(store, recent.id))
+    assert runs.execution_as_dict(runs.get_execution(store, recent.id))["outputs_note"] is None
+    # The next pass has nothing left to do for that run.
+    assert runs.prune_run_outputs(store, retention_days=30) == runs.Pruned()
+
+
+def test_a_kept_run_is_never_pruned_until_unkept(store: Store) -> None:
+    kept = finished_with_a_file(store, 400)
+    assert runs.set_kept(store, kept.id).kept
+    assert not runs.prune_run_outputs(store, retention_days=1)
+    assert (Path(kept.output_dir) / "out.txt").exists()
+    assert runs.execution_as_dict(runs.get_execution(store, kept.id))["kept"] is True
+    assert not runs.set_kept(store, kept.id, False).kept
+    assert runs.prune_run_outputs(store, retention_days=1).runs == 1
+    with pytest.raises(ExecutionNotFoundError, match="no run with id 999"):
+        runs.set_kept(store, 999)
+
+
+def test_running_runs_and_folders_elsewhere_are_left_alone(store: Store, tmp_path: Path) -> None:
+    running = record(store)
+    runs.mark_running(running)
+    ScriptExecution.update(queued_at=utcnow() - timedelta(days=90)).execute()
+    elsewhere = finished_with_a_file(store, 90)
+    foreign = tmp_path / "not the store's"
+    foreign.mkdir()
+    ScriptExecution.update(output_dir=str(foreign)).where(
+        ScriptExecution.id == elsewhere.id).execute()
+    assert not runs.prune_run_outputs(store, retention_days=1)
+    assert Path(running.output_dir).is_dir() and foreign.is_dir()
+
+
+def workflow_run(store: Store, report_dir: Path, days_old: float,
+                 status: str = "success") -> WorkflowExecution:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "report.csv").write_text("model,step\n")
+    return WorkflowExecution.create(
+        workflow_name="Checks", model_path="/m/house.ifc", status=status,
+        finished_at=utcnow() - timedelta(days=days_old),
+        report={"steps": [], "report_dir": str(report_dir)})
+
+
+def test_pruning_removes_the_apps_workflow_report_folders_never_the_users(
+        store: Store, tmp_path: Path) -> None:
+    made = store.data_dir / "workflow-runs" / "20240101-120000-Checks"
+    chosen = tmp_path / "my reports"
+    fresh = store.data_dir / "workflow-runs" / "20240301-120000-Checks"
+    old_runs = [workflow_run(store, made, 60), workflow_run(store, made, 45)]
+    workflow_run(store, chosen, 60)
+    workflow_run(store, fresh, 60)
+    workflow_run(store, fresh, 2)  # the same batch, one model finished later
+    assert runs.prune_run_outputs(store, retention_days=30) == runs.Pruned(reports=1)
+    assert not made.exists() and (chosen / "report.csv").exists() and fresh.is_dir()
+    assert all(WorkflowExecution.get_by_id(run.id).outputs_removed_at for run in old_runs)
+
+
+def test_retention_runs_at_most_once_a_day_and_0_days_keeps_everything(store: Store) -> None:
+    old = finished_with_a_file(store, 40)
+    save_setting(store, "retention_days", 0)
+    assert runs.prune_if_due(store) is None and Path(old.output_dir).is_dir()
+    assert runs.last_pruned(store) is None
+    reset_setting(store, "retention_days")
+    assert runs.prune_if_due(store) == runs.Pruned(runs=1)
+    assert runs.last_pruned(store) is not None
+    older = finished_with_a_file(store, 50)
+    assert runs.prune_if_due(store) is None  # the same day
+    assert Path(older.output_dir).is_dir()
+    assert runs.prune_if_due(store, now=utcnow() + timedelta(hours=25)) == runs.Pruned(runs=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def test_saving_again_replaces_the_value(store: Store) -> None:
         ("timeout_s", 2.5, "must be a whole number of seconds"),
         ("memory_mb", True, "must be a whole number of MB"),
         ("timeout_s", 0, "at least 1 seconds"),
-        ("retention_days", -1, "at least 1 days"),
+        ("retention_days", -1, r"at least 0 days \(0: keep forever\)"),
     ],
 )
 def test_a_bad_name_or_value_is_refused_and_nothing_is_stored(
@@ -71,6 +72,13 @@ def test_a_bad_name_or_value_is_refused_and_nothing_is_stored(
     with pytest.raises(ValueError, match=message):
         save_setting(store, key, value)
     assert load_settings(store) == Settings()
+
+
+def test_retention_of_0_days_is_allowed_and_means_keep_forever(store: Store) -> None:
+    save_setting(store, "retention_days", 0)
+    assert load_settings(store).retention_days == 0
+    [spec] = [f for f in fields(Settings) if f.name == "retention_days"]
+    assert (spec.metadata["min"], spec.metadata["zero"]) == (0, "keep forever")
 
 
 def test_a_corrupted_stored_value_falls_back_to_the_default(store: Store) -> None:
