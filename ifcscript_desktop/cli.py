@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Sequence
 
 from ifcscript_desktop import __version__
+
+log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SUBCOMMANDS = ("run", "history", "scripts", "workflow")
@@ -33,9 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_limit_options(run, "run")
     _data_dir_option(run)
 
-    history = commands.add_parser("history", help="list past runs, or show one")
-    history.add_argument("action", nargs="?", choices=["show"], help="show one run")
-    history.add_argument("id", nargs="?", type=int, help="the run to show")
+    history = commands.add_parser(
+        "history", help="list past runs, show one, or keep one's files",
+        description="List past runs, show one (`show ID`), or keep a run so retention never "
+                    "removes its output files (`keep ID`, `unkeep ID`).")
+    history.add_argument("action", nargs="?", choices=["show", "keep", "unkeep"],
+                         help="show one run; keep or unkeep its output files")
+    history.add_argument("id", nargs="?", type=int, help="the run")
     history.add_argument("--limit", type=int, default=20, metavar="N")
     history.add_argument("--json", action="store_true")
     _data_dir_option(history)
@@ -76,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE if exc.code else EXIT_OK
         import importlib
         command = importlib.import_module(f"ifcscript_desktop.commands.{args.command}")
-        return int(command.main(args))
+        code = int(command.main(args))
+        if code != EXIT_INTERRUPTED:
+            _housekeeping(args)
+        return code
     try:
         window_args = build_window_parser().parse_args(args_list)
     except SystemExit as exc:
@@ -84,3 +94,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ifcscript_desktop.ui.app import start
     return start(window_args)
 
+
+def _housekeeping(args: argparse.Namespace) -> None:
+    """Retention, once a day, after the command's own work so it never waits for it.
+
+    Only on a data folder that already holds a store (the command itself made it). A failure
+    is logged; it never changes the command's exit code.
+    """
+    from ifcscript_desktop.core.datadir import resolve_data_dir
+    from ifcscript_desktop.core.runs import prune_if_due
+    from ifcscript_desktop.core.store import DB_FILENAME, StoreError, open_store
+
+    try:
+        sys.stdout.flush()
+        data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+        if not (data_dir / DB_FILENAME).is_file():
+            return
+        with open_store(data_dir) as store:
+            prune_if_due(store)
+    except (StoreError, OSError) as exc:
+        log.warning("Old run files were not removed: %s", exc)

@@ -1,4 +1,7 @@
-"""`ifcscript history [--limit N] [--json]` and `ifcscript history show ID [--json]`."""
+"""`ifcscript history [--limit N] [--json]`, `history show ID [--json]` and `history keep|unkeep ID`.
+
+A kept run's output files are never removed by retention (the `retention_days` setting).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,10 @@ import sys
 from ifcscript_desktop.commands import error, store_for
 from ifcscript_desktop.core.execute import run_line
 from ifcscript_desktop.core.jsonline import write_json_line
-from ifcscript_desktop.core.runs import ExecutionNotFoundError, get_execution, list_executions
+from ifcscript_desktop.core.runs import (ExecutionNotFoundError, execution_as_dict, get_execution,
+                                         list_executions, set_kept)
+from ifcscript_desktop.core.settings import load_settings
+from ifcscript_desktop.core.store import ScriptExecution, Store
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -19,6 +25,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.action == "show":
             return _show(store, args)
+        if args.action in ("keep", "unkeep"):
+            return _keep(store, args)
         if args.id is not None:
             error("write `ifcscript history show ID` to see one run.")
             return EXIT_USAGE
@@ -36,10 +44,38 @@ def main(args: argparse.Namespace) -> int:
             duration = f"{execution.duration_s:8.2f} s" if execution.duration_s is not None else " " * 10
             when = execution.queued_at.strftime("%Y-%m-%d %H:%M:%S") if execution.queued_at else ""
             print(f"#{execution.id:<5} {when}  {execution.status:<11} {duration}  "
-                  f"{execution.script_name}  on  {execution.model_path}")
+                  f"{execution.script_name}  on  {execution.model_path}{_marks(execution)}")
         return EXIT_OK
     finally:
         store.close()
+
+
+def _marks(execution: ScriptExecution) -> str:
+    if execution.kept:
+        return "  [kept]"
+    return "  [files removed]" if execution.outputs_removed_at is not None else ""
+
+
+def _keep(store: Store, args: argparse.Namespace) -> int:
+    if args.id is None:
+        error(f"which run? write `ifcscript history {args.action} ID`.")
+        return EXIT_USAGE
+    try:
+        execution = set_kept(store, args.id, args.action == "keep")
+    except ExecutionNotFoundError:
+        error(f"there is no run #{args.id}.")
+        return EXIT_USAGE
+    note = execution_as_dict(execution)["outputs_note"]
+    if note:
+        print(f"Run #{execution.id} is {'kept' if execution.kept else 'no longer kept'}, "
+              f"but its files are already gone: {note}")
+    elif execution.kept:
+        print(f"Run #{execution.id} is kept: its output files are never removed.")
+    else:
+        days = load_settings(store).retention_days
+        when = f"once it is {days} days old" if days else "never (retention is set to keep forever)"
+        print(f"Run #{execution.id} is no longer kept: its output files are removed {when}.")
+    return EXIT_OK
 
 
 def _show(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
@@ -52,9 +88,12 @@ def _show(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
         error(f"there is no run #{args.id}.")
         return EXIT_USAGE
     line = run_line(execution)
+    record = execution_as_dict(execution)
     if args.json:
         line["code"] = execution.code
         line["parameters"] = execution.parameters
+        for key in ("kept", "outputs_removed_at", "outputs_note"):
+            line[key] = record[key]
         write_json_line(line, sys.stdout)
         return EXIT_OK
     print(f"Run #{execution.id}: {line['script']} on {line['model']}")
@@ -66,8 +105,12 @@ def _show(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
         print(line["traceback"].rstrip())
     if line["result"] is not None:
         print("Result: " + json.dumps(line["result"], ensure_ascii=False, indent=2, default=str))
+    if record["kept"]:
+        print("Kept: retention never removes this run's output files.")
     for path in line["outputs"] or []:
         print(f"Saved: {path}")
+    if record["outputs_note"]:
+        print(record["outputs_note"])
     if line["output"]:
         print("--- output ---")
         print(line["output"].rstrip())
