@@ -20,7 +20,7 @@ temporary XDG_CONFIG_HOME), shows it, and prints one JSON object on stdout:
 - busy run: a script iterating `entities` for BUSY_S seconds, printing a line every 200
   elements and reporting progress every 5000; the stall from Run to 0.5 s after it ended.
 - table run: a script `show_table` of ROWS dicts (5 columns, GlobalIds of the model's elements
-  cycled). Stamps: the worker's reply decoded (`WorkerHandle.run_finished`), `run_finished`
+  cycled). Stamps: the worker's reply decoded (`RunSession.finish` called), `run_finished`
   (after the run is recorded in the store), the panes filled (`show_reply` returned) and the
   table's first rows painted (a Paint event on its viewport with rows in the model). The run's
   end in the worker is estimated as Run + the worker's `duration_s` (both monotonic clocks;
@@ -147,6 +147,9 @@ def probe(model: str, data_dir: str, rows: int, busy_s: float, stacks: bool) -> 
     perf = time.perf_counter
     started = perf()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from ifcscript_desktop.core.protocol import run_reply
+    from ifcscript_desktop.core.reply import RunReply
+    from ifcscript_desktop.core.session import RunSession
     from ifcscript_desktop.ui.app import build_main_window
 
     window = build_main_window(data_dir, [])
@@ -252,9 +255,7 @@ def probe(model: str, data_dir: str, rows: int, busy_s: float, stacks: bool) -> 
 
         setattr(owner, name, wrapper)
 
-    import ifcscript_desktop.ui.run_controller as run_controller
-
-    timed_attr(run_controller, "record_reply", "record_reply")  # RunController: store the run
+    timed_attr(RunSession, "_record", "record_reply")  # the session stores the run
     timed_attr(window.results, "show_reply", "show_reply")  # MainWindow._on_run_finished calls
     timed_attr(window.history, "refresh", "history_refresh")  # these two on the instances
 
@@ -289,23 +290,24 @@ def probe(model: str, data_dir: str, rows: int, busy_s: float, stacks: bool) -> 
 
     # -- runs -----------------------------------------------------------------------------
     def run(code: str, title: str, prefix: str,
-            after_shown: Callable[[], None] | None = None) -> dict[str, Any]:
+            after_shown: Callable[[], None] | None = None) -> RunReply:
         if window.models.active is None:
             raise ProbeError("no model is active in the window")
-        handle = window.models.active.handle
-        replies: list[dict[str, Any]] = []
+        replies: list[RunReply] = []
+        finish = RunSession.finish
 
-        def decoded(_rid: int, _reply: Any) -> None:
+        def decoded(session: RunSession) -> RunReply:  # the client has the worker's reply
             stamps.setdefault(prefix + "decoded", perf())
+            return finish(session)
 
-        def shown(reply: dict[str, Any]) -> None:
+        def shown(reply: RunReply) -> None:
             stamps.setdefault(prefix + "shown", perf())
             replies.append(reply)
             if after_shown is not None:
                 after_shown()
 
         finished = stamp(prefix + "finished")
-        handle.run_finished.connect(decoded)  # before the run controller's slot (connected on Run)
+        setattr(RunSession, "finish", decoded)  # stamps before the run is recorded
         # Stamp run_finished before the window's own slot runs, and again once it returned.
         window.runs.run_finished.disconnect(window._on_run_finished)
         window.runs.run_finished.connect(finished)
@@ -315,14 +317,14 @@ def probe(model: str, data_dir: str, rows: int, busy_s: float, stacks: bool) -> 
         stamps[prefix + "run"] = perf()
         window.run_script()
         wait_until(lambda: bool(replies), RUN_WAIT_S, f"the {title} run")
-        handle.run_finished.disconnect(decoded)
+        setattr(RunSession, "finish", finish)
         window.runs.run_finished.disconnect(finished)
         window.runs.run_finished.disconnect(shown)
         reply = replies[0]
-        if reply.get("status") != "success":
-            raise ProbeError(f"the {title} run ended {reply.get('status')}: {reply.get('error')}\n"
-                             f"{reply.get('traceback') or ''}")
-        stamps[prefix + "end_est"] = stamps[prefix + "run"] + float(reply.get("duration_s") or 0.0)
+        if reply.status != "success":
+            raise ProbeError(f"the {title} run ended {reply.status}: {reply.error}\n"
+                             f"{reply.traceback or ''}")
+        stamps[prefix + "end_est"] = stamps[prefix + "run"] + (reply.duration_s or 0.0)
         return reply
 
     run(BUSY_SCRIPT.format(seconds=busy_s), "bench busy", "busy_")
@@ -348,12 +350,14 @@ def probe(model: str, data_dir: str, rows: int, busy_s: float, stacks: bool) -> 
     stop.set()
     rss_table = _memory_snapshot()
     shown = window.results.tables[0]
-    table = {"rows_in_reply": len((reply.get("tables") or [{}])[0].get("rows") or []),
+    table = {"rows_in_reply": len(reply.tables[0].inline) if reply.tables else 0,
              "model_rows": shown.model.total_rows, "loaded_rows": shown.model.rowCount(),
-             "worker_duration_s": reply.get("duration_s")}
+             "worker_duration_s": reply.duration_s}
     # What decoding the reply costs on the GUI thread (after the measurement, not timed in it).
-    frame = json.dumps({k: v for k, v in reply.items() if k not in ("execution_id", "output")},
-                       separators=(",", ":"))
+    frame = json.dumps(run_reply(1, reply.status, reply.error, duration_s=reply.duration_s,
+                                 result=reply.result, tables=[t.record() for t in reply.tables],
+                                 charts=list(reply.charts), highlights=list(reply.highlights),
+                                 outputs=list(reply.outputs)), separators=(",", ":"))
     decode_s = min(_timed(json.loads, frame) for _ in range(2))
     table.update(reply_mb=round(len(frame) / 1e6, 1), decode_s=decode_s)
 

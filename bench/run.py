@@ -489,7 +489,7 @@ def bench_gui(size: str, model: Path, plan: Plan, tmp: Path) -> dict[str, Any]:
             note=f"reply ({med('reply_mb'):.0f} MB of JSON) sent and decoded "
                  f"{fmt(med('end_to_decoded_s'), 's')} (its json.loads alone "
                  f"{fmt(med('decode_s'), 's')}), then to `run_finished` "
-                 f"{fmt(med('decoded_to_finished_s'), 's')} (`record_reply` into the store "
+                 f"{fmt(med('decoded_to_finished_s'), 's')} (`RunSession` records it in the store "
                  f"{fmt(med('record_reply_s'), 's')}), then as above"),
     ]
     return {

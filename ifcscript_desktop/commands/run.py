@@ -8,11 +8,11 @@ import sys
 from typing import Any
 
 from ifcscript_desktop.commands import error, limit_problem, limits_for, store_for
-from ifcscript_desktop.core.client import Request, WorkerClient
-from ifcscript_desktop.core.execute import (RunOutcome, UsageError, coerce, model_key,
-                                            resolve_script, run_on_model)
+from ifcscript_desktop.core.client import WorkerClient
+from ifcscript_desktop.core.execute import UsageError, coerce, model_key, resolve_script
 from ifcscript_desktop.core.jsonline import write_json_line
 from ifcscript_desktop.core.scriptfile import ScriptFileError, names_properties
+from ifcscript_desktop.core.session import RunSession
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -55,31 +55,32 @@ def main(args: argparse.Namespace) -> int:
         store.close()
         return EXIT_USAGE
     limits = limits_for(store, args)
-    outcomes: list[RunOutcome] = []
+    sessions: list[RunSession] = []
     try:
         for model in args.models:
-            outcome = run_on_model(store, client, source, model, params, limits, origin="cli",
-                                   on_event=None if args.json else _stream_output)
-            outcomes.append(outcome)
-            _report(outcome, args.json)
+            session = RunSession(store, source, params, limits, model, origin="cli")
+            sessions.append(session)
+            session.run(client, on_event=None if args.json else _stream_output)
+            _report(session, args.json)
     except KeyboardInterrupt:
         error("interrupted; the run in flight was recorded as cancelled.")
         return EXIT_INTERRUPTED
     finally:
         client.close()
         store.close()
-    return _exit_code(outcomes)
+    return _exit_code(sessions)
 
 
-def _stream_output(request: Request, message: dict[str, Any]) -> None:
+def _stream_output(message: dict[str, Any]) -> None:
     if message.get("event") == "output":
         sys.stdout.write(str(message.get("data", "")))
         sys.stdout.flush()
 
 
-def _report(outcome: RunOutcome, as_json: bool) -> None:
-    line = outcome.line
-    if not outcome.model_opened:
+def _report(session: RunSession, as_json: bool) -> None:
+    assert session.reply is not None
+    line = session.reply.json_line()
+    if not session.model_opened:
         error(str(line["error"]))  # the sentence goes to stderr as well as into the line
     if as_json:
         write_json_line(line, sys.stdout)  # a large table a block at a time
@@ -87,7 +88,7 @@ def _report(outcome: RunOutcome, as_json: bool) -> None:
     duration = f"{line['duration_s']:.2f} s" if line["duration_s"] is not None else ""
     print(f"\n== {line['script']} on {line['model']}: {line['status']} {duration} "
           f"(run #{line['execution_id']})")
-    if line["error"] and outcome.model_opened:
+    if line["error"] and session.model_opened:
         print(f"   {line['error']}")
     if line["result"] is not None:
         text = json.dumps(line["result"], ensure_ascii=False, default=str)
@@ -96,7 +97,7 @@ def _report(outcome: RunOutcome, as_json: bool) -> None:
         print(f"   saved: {path}")
 
 
-def _exit_code(outcomes: list[RunOutcome]) -> int:
-    if outcomes and not any(o.model_opened for o in outcomes):
+def _exit_code(sessions: list[RunSession]) -> int:
+    if sessions and not any(s.model_opened for s in sessions):
         return EXIT_USAGE  # no given model could be opened
-    return EXIT_OK if all(o.line["status"] == "success" for o in outcomes) else EXIT_FAILED
+    return EXIT_OK if all(s.reply and s.reply.status == "success" for s in sessions) else EXIT_FAILED

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError, encode
+from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError, encode, run_reply
 from ifcscript_desktop.core.transport import SubprocessTransport, Transport
 
 EventCallback = Callable[["Request", dict[str, Any]], None]
@@ -34,8 +34,8 @@ class Request:
     on_event: EventCallback | None = None
     on_done: DoneCallback | None = None
     reply: dict[str, Any] | None = None
+    #: The text a run printed, as streamed (the worker keeps it within the `output_cap` limit).
     output: list[str] = field(default_factory=list)
-    output_chars: int = 0
     _done: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -61,15 +61,13 @@ class Request:
 class WorkerClient:
     """Talks to one worker; restarts it (and reopens its model) if it died."""
 
-    def __init__(self, transport_factory: Callable[[], Transport] = SubprocessTransport,
-                 output_cap: int = 16 * 1024 * 1024) -> None:
+    def __init__(self, transport_factory: Callable[[], Transport] = SubprocessTransport) -> None:
         self._factory = transport_factory
         self._transport: Transport | None = None
         self._decoder = FrameDecoder()
         self._pending: dict[int, Request] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self._output_cap = output_cap
         self.model_path: str | None = None
         self.model_info: dict[str, Any] | None = None
         self.restarts = 0
@@ -215,10 +213,7 @@ class WorkerClient:
             self._finish(request, message)
             return
         if message.get("event") == "output":
-            text = str(message.get("data", ""))
-            if request.output_chars < self._output_cap:
-                request.output.append(text)
-                request.output_chars += len(text)
+            request.output.append(str(message.get("data", "")))
         if request.on_event:
             request.on_event(request, message)
 
@@ -259,8 +254,8 @@ def _stop(transport: Transport | None) -> None:
 
 
 def _failure(request: Request, error: str, interrupted: bool = False) -> dict[str, Any]:
-    """The final reply of a request the worker never answered."""
-    reply: dict[str, Any] = {"id": request.id, "done": True, "ok": False, "error": error}
+    """The final reply of a request the worker never answered (a run's keeps its duration open)."""
     if request.op == "run":
-        reply.update(ok=True, status="interrupted" if interrupted else "error")
-    return reply
+        return run_reply(request.id, "interrupted" if interrupted else "error", error,
+                         duration_s=None)
+    return {"id": request.id, "done": True, "ok": False, "error": error}

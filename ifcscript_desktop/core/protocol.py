@@ -13,6 +13,9 @@ from typing import Any, Iterator
 HEADER = struct.Struct(">I")
 #: A frame larger than this is a broken peer, not a big message (a 100k-row table is ~30 MB).
 MAX_FRAME = 512 * 1024 * 1024
+#: The limits every `run` request carries (`core.execute.Limits`, from the user's settings); the
+#: worker has no defaults of its own and refuses a run without them.
+RUN_LIMITS = ("timeout_s", "memory_mb", "output_cap", "outputs_max_bytes", "outputs_max_files")
 
 
 class ProtocolError(Exception):
@@ -56,3 +59,20 @@ class FrameDecoder:
     def pending(self) -> int:
         """Bytes received that do not yet form a whole frame."""
         return len(self._buffer)
+
+
+def run_reply(request_id: int, status: str, error: str | None = None, *,
+              duration_s: float | None = 0.0, traceback: str | None = None, error_line: int | None = None,
+              result: Any = None, tables: list[Any] | None = None, charts: list[Any] | None = None,
+              highlights: list[Any] | None = None, outputs: list[str] | None = None,
+              output_truncated: bool = False, refusals: list[str] | None = None) -> dict[str, Any]:
+    """The final message of a `run` request, every key present: the one place it is written.
+
+    The worker sends it when a run ends (or never started); the client makes one for a run its
+    worker never answered (`duration_s` None: the session fills in the time it saw). `core.reply.RunReply.from_message` reads it back.
+    """
+    return {"id": request_id, "done": True, "ok": True, "status": status, "error": error,
+            "traceback": traceback, "error_line": error_line, "result": result,
+            "tables": tables or [], "charts": charts or [], "highlights": highlights or [],
+            "outputs": outputs or [], "output_truncated": output_truncated,
+            "refusals": refusals or [], "duration_s": duration_s}

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
                                QVBoxLayout, QWidget)
 
 from ifcscript_desktop.core import library
+from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.core.store import Store
 from ifcscript_desktop.ui.background import BackgroundRunner
 from ifcscript_desktop.ui.editor import ScriptEditor
@@ -278,19 +279,18 @@ class MainWindow(QMainWindow):
         if message:
             self.statusBar().showMessage(message)
 
-    def _on_run_finished(self, reply: dict[str, Any]) -> None:
+    def _on_run_finished(self, reply: RunReply) -> None:
         self.progress.hide()
         self.action_run.setEnabled(True)
         self.action_stop.setEnabled(False)
         self.results.show_reply(reply)
-        if reply.get("error_line"):
-            self.editor.mark_error_line(int(reply["error_line"]))
-        for highlight in reply.get("highlights") or []:
+        if reply.error_line:
+            self.editor.mark_error_line(reply.error_line)
+        for highlight in reply.highlights:
             self.tree.highlight(highlight.get("ids") or [], highlight.get("color") or "#ffd54f")
-        duration = reply.get("duration_s")
-        took = f" in {duration:.2f} s" if isinstance(duration, (int, float)) else ""
-        error = f": {reply['error']}" if reply.get("error") else ""
-        self.statusBar().showMessage(f"Run #{reply['execution_id']} {reply.get('status')}{took}{error}")
+        took = f" in {reply.duration_s:.2f} s" if reply.duration_s is not None else ""
+        error = f": {reply.error}" if reply.error else ""
+        self.statusBar().showMessage(f"Run #{reply.execution_id} {reply.status}{took}{error}")
         self.history.refresh()
 
     def _on_run_refused(self, sentence: str, line: int) -> None:

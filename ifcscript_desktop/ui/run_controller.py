@@ -1,34 +1,27 @@
-"""Running the editor's script on the active model: record it, stream it, show it, stop it."""
+"""Running the editor's script on the active model: check it, start it, stream it, stop it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from ifcscript_desktop.core import library
-from ifcscript_desktop.core.execute import Limits, begin_run, record_reply, source_from_text
+from ifcscript_desktop.core.execute import Limits, source_from_text
 from ifcscript_desktop.core.lastparams import remember_params
 from ifcscript_desktop.core.params import ParamError, coerce_params
-from ifcscript_desktop.core.scriptfile import ScriptFileError
+from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.core.runs import get_execution
+from ifcscript_desktop.core.scriptfile import ScriptFileError
+from ifcscript_desktop.core.session import RunSession
 from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import Script, ScriptExecution, Store
 from ifcscript_desktop.ui.models import OpenModel, OpenModels
 from ifcscript_desktop.ui.params.form import refuse_suggested
 
 
-@dataclass(eq=False)
-class ActiveRun:
-    request_id: int
-    execution: ScriptExecution
-    model: OpenModel
-    output: list[str] = field(default_factory=list)
-
-
 class RunController(QObject):
-    """One run at a time from the window; every run recorded like the command's."""
+    """One run at a time from the window, through the same `RunSession` as the command."""
 
     #: A run started (execution id).
     run_started = Signal(int)
@@ -36,7 +29,7 @@ class RunController(QObject):
     output_arrived = Signal(str)
     #: Progress of the current run: fraction, message.
     progress_changed = Signal(float, str)
-    #: The run ended: the worker's reply plus `execution_id` and `output_dir` (its folder).
+    #: The run ended and is recorded: its `RunReply`.
     run_finished = Signal(object)
     #: The run could not start: a sentence (and the script line at fault, or 0).
     run_refused = Signal(str, int)
@@ -44,7 +37,7 @@ class RunController(QObject):
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        self.current: ActiveRun | None = None
+        self.current: RunSession | None = None
 
     @property
     def running(self) -> bool:
@@ -70,15 +63,11 @@ class RunController(QObject):
             self.run_refused.emit(str(exc), 0)
             return False
         limits = Limits.from_settings(load_settings(self.store))
-        execution, fields = begin_run(self.store, source, model.path, model.info, params, limits,
-                                      "gui", model_sha256=model.sha256, selection=selection)
+        session = self.current = RunSession(self.store, source, params, limits, model.path, "gui")
         remember_params(self.store, name, raw_params)
-        handle = model.handle
-        request_id = handle.run(fields)
-        self.current = ActiveRun(request_id, execution, model)
-        handle.run_event.connect(self._on_event)
-        handle.run_finished.connect(self._on_finished)
-        self.run_started.emit(execution.id)
+        session.start(model.handle.client, selection=selection, model_sha256=model.sha256,
+                      on_event=self._on_event, on_done=self._on_finished)
+        self.run_started.emit(session.execution.id)
         return True
 
     def rerun(self, execution_id: int, models: OpenModels) -> None:
@@ -101,31 +90,15 @@ class RunController(QObject):
 
     def stop(self) -> None:
         if self.current is not None:
-            self.current.model.handle.cancel(self.current.request_id)
+            self.current.cancel()
 
-    def _on_event(self, request_id: int, message: dict[str, Any]) -> None:
-        run = self.current
-        if run is None or request_id != run.request_id:
-            return
+    def _on_event(self, message: dict[str, Any]) -> None:
         if message.get("event") == "output":
-            text = str(message.get("data", ""))
-            run.output.append(text)
-            self.output_arrived.emit(text)
+            self.output_arrived.emit(str(message.get("data", "")))
         elif message.get("event") == "progress":
             self.progress_changed.emit(float(message.get("fraction") or 0.0),
                                        str(message.get("message") or ""))
 
-    def _on_finished(self, request_id: int, reply: dict[str, Any]) -> None:
-        run = self.current
-        if run is None or request_id != run.request_id:
-            return
-        handle = run.model.handle
-        handle.run_event.disconnect(self._on_event)
-        handle.run_finished.disconnect(self._on_finished)
+    def _on_finished(self, reply: RunReply) -> None:
         self.current = None
-        output = reply.get("output") if isinstance(reply.get("output"), str) else "".join(run.output)
-        record_reply(run.execution, reply, output or "")
-        # The output was streamed into the pane already: without it the pane is not redrawn.
-        shown = {k: v for k, v in reply.items() if k != "output"}
-        self.run_finished.emit({**shown, "execution_id": run.execution.id,
-                                "output_dir": run.execution.output_dir})
+        self.run_finished.emit(reply)

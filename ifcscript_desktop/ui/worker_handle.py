@@ -18,22 +18,13 @@ from ifcscript_desktop.ui.qprocess_transport import QProcessTransport
 
 QueryCallback = Callable[[dict[str, Any]], None]
 
-# The worker names the exception class of a query it could not answer; users need only the sentence.
-_ERROR_PREFIXES = ("QueryError: ", "RuntimeError: ")
-
 
 def _reply_of(request: Request) -> dict[str, Any]:
-    reply = dict(request.reply or {"ok": False, "error": "The worker gave no answer."})
-    error = reply.get("error")
-    if isinstance(error, str):
-        for prefix in _ERROR_PREFIXES:
-            error = error.removeprefix(prefix)
-        reply["error"] = error
-    return reply
+    return dict(request.reply or {"ok": False, "error": "The worker gave no answer."})
 
 
 class WorkerHandle(QObject):
-    """A model opened in its own worker: open, query, run scripts, cancel, close.
+    """A model opened in its own worker: open, query, close; runs go through `client`.
 
     Signals carrying a dict are declared `object`: a `dict` signal argument is deep-copied
     through a QVariantMap on every emit (0.7 s for a reply holding a 100k-row table).
@@ -45,10 +36,6 @@ class WorkerHandle(QObject):
     open_failed = Signal(str)
     #: Opening progresses: fraction 0..1 and what the worker is doing.
     open_progress = Signal(float, str)
-    #: A run streamed a message (`event`: `started`, `output` with `data`, `progress`).
-    run_event = Signal(int, object)
-    #: A run ended; the worker's final reply plus `output`, the text the run printed.
-    run_finished = Signal(int, object)
     #: The worker process ended (exit code or None after a crash, last lines of its log).
     worker_exited = Signal(object, str)
 
@@ -59,14 +46,13 @@ class WorkerHandle(QObject):
         self._client = WorkerClient(self._new_transport)
         self._open_request: Request | None = None
         self._opening_path: str | None = None
-        self._runs: dict[int, Request] = {}
         self.info: dict[str, Any] | None = None
         self.path: str | None = None
 
     # -- state -------------------------------------------------------------------------------
     @property
     def client(self) -> WorkerClient:
-        """The core client of this worker, for code that borrows the open model (workflows)."""
+        """The core client of this worker: runs (`core.session`) and borrowed models (workflows)."""
         return self._client
 
     @property
@@ -120,29 +106,6 @@ class WorkerHandle(QObject):
             self.model_opened.emit(self.info)
         else:
             self.open_failed.emit(str(reply.get("error") or "The model could not be opened."))
-
-    # -- runs --------------------------------------------------------------------------------
-    def run(self, fields: dict[str, Any]) -> int:
-        """Start a script run (fields as the worker's `run` op); returns its request id."""
-        request = self._client.run(fields, on_event=self._on_run_event, on_done=self._on_run_done)
-        if not request.done:
-            self._runs[request.id] = request
-        return request.id
-
-    def cancel(self, request_id: int) -> None:
-        """Stop a run; it still ends with `run_finished` (status `cancelled`)."""
-        request = self._runs.get(request_id)
-        if request is not None:
-            self._client.cancel(request)
-
-    def _on_run_event(self, request: Request, message: dict[str, Any]) -> None:
-        self.run_event.emit(request.id, message)
-
-    def _on_run_done(self, request: Request) -> None:
-        self._runs.pop(request.id, None)
-        reply = _reply_of(request)
-        reply.setdefault("output", request.output_text)
-        self.run_finished.emit(request.id, reply)
 
     # -- queries -----------------------------------------------------------------------------
     def query(self, op: str, fields: dict[str, Any], callback: QueryCallback) -> None:

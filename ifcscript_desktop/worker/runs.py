@@ -12,14 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ifcscript_desktop.core import tablefile
-from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError
+from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError, run_reply
 from ifcscript_desktop.worker import outputs as run_outputs
 from ifcscript_desktop.worker.child import EXIT_REFUSED, EXIT_REPORTED
 from ifcscript_desktop.worker.template import Template, TemplateGone
 
-DEFAULT_OUTPUT_CAP = 10 * 1024 * 1024
-DEFAULT_OUTPUTS_MAX_BYTES = 1 << 30
-DEFAULT_OUTPUTS_MAX_FILES = 10_000
 #: More than this from a child's event pipe (tables, charts, result) stops the run: the worker
 #: decodes it all and the window holds it all.
 MAX_EVENT_BYTES = 256 << 20
@@ -118,9 +115,8 @@ class Run:
     timeout_s: float | None
     output_cap: int
     send: Callable[[dict[str, Any]], None]
+    quota: run_outputs.Quota
     output_dir: str | None = None
-    quota: run_outputs.Quota = field(default_factory=lambda: run_outputs.Quota(
-        DEFAULT_OUTPUTS_MAX_BYTES, DEFAULT_OUTPUTS_MAX_FILES))
     started: float = field(default_factory=time.monotonic)
     output_bytes: int = 0
     dropped_bytes: int = 0
@@ -383,17 +379,14 @@ class Run:
             self.send({"id": self.request_id, "event": "output", "data": note})
         scripted = status == "error" and not self.refusals and error == done.get("error")
         outputs = run_outputs.ordered(found, self.reported_outputs, self.quota.max_files)
-        return {
-            "id": self.request_id, "done": True, "ok": True,
-            "status": status, "error": error,
-            "traceback": done.get("traceback") if scripted else None,
-            "error_line": done.get("error_line") if status == "error" else None,
-            "result": self._result(done.get("result")) if status == "success" else None,
-            "tables": self.tables, "charts": self.charts, "highlights": self.highlights,
-            "outputs": outputs, "output_truncated": bool(self.dropped_bytes),
-            "refusals": self.refusals,
-            "duration_s": round(time.monotonic() - self.started, 4),
-        }
+        return run_reply(
+            self.request_id, status, error,
+            traceback=done.get("traceback") if scripted else None,
+            error_line=done.get("error_line") if status == "error" else None,
+            result=self._result(done.get("result")) if status == "success" else None,
+            tables=self.tables, charts=self.charts, highlights=self.highlights,
+            outputs=outputs, output_truncated=bool(self.dropped_bytes), refusals=self.refusals,
+            duration_s=round(time.monotonic() - self.started, 4))
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
@@ -408,14 +401,6 @@ def _deeper_than(value: Any, limit: int) -> bool:
             pending.extend((child, depth + 1) for child in children
                            if isinstance(child, (list, dict)))
     return False
-
-
-def unstarted_reply(request_id: int, status: str, error: str) -> dict[str, Any]:
-    """The final reply of a run that never started (cancelled while queued, or no child)."""
-    return {"id": request_id, "done": True, "ok": True, "status": status, "error": error,
-            "traceback": None, "error_line": None, "result": None, "tables": [], "charts": [],
-            "highlights": [], "outputs": [], "output_truncated": False, "refusals": [],
-            "duration_s": 0.0}
 
 
 def _exit_code(status: int | None) -> int | None:

@@ -14,16 +14,14 @@ import sys
 import time
 from typing import Any
 
-from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError, encode
+from ifcscript_desktop.core.protocol import RUN_LIMITS, FrameDecoder, ProtocolError, encode, run_reply
 from ifcscript_desktop.core.scriptfile import names_properties
 from ifcscript_desktop.worker import queries, sandbox
 from ifcscript_desktop.worker.modelindex import ModelIndex
 from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open_model
 from ifcscript_desktop.worker.preload import mark_loaded, preloaded, wanted
 from ifcscript_desktop.worker.outputs import Quota
-from ifcscript_desktop.worker.runs import (DEFAULT_OUTPUT_CAP, DEFAULT_OUTPUTS_MAX_BYTES,
-                                           DEFAULT_OUTPUTS_MAX_FILES, Run, SpareChild,
-                                           unstarted_reply)
+from ifcscript_desktop.worker.runs import Run, SpareChild
 from ifcscript_desktop.worker.template import Template, TemplateGone
 
 log = logging.getLogger("ifcscript.worker")
@@ -128,9 +126,11 @@ class Worker:
             return
         try:
             handler(request)
+        except queries.QueryError as exc:  # a sentence for the user
+            self.fail(request, str(exc))
         except Exception as exc:  # a bug in a query must not take the model down with it
             log.exception("request %s failed", op)
-            self.fail(request, f"{type(exc).__name__}: {exc}")
+            self.fail(request, f"The worker could not answer {op!r}: {exc or type(exc).__name__}.")
 
     def _op_ping(self, request: dict[str, Any]) -> None:
         self.reply(request, pid=os.getpid(), **self.stats, preloaded=preloaded(),
@@ -189,8 +189,13 @@ class Worker:
     def _start_run(self, request: dict[str, Any]) -> None:
         assert self.opened is not None
         limits = request.get("limits") or {}
-        quota = Quota(int(limits.get("outputs_max_bytes") or DEFAULT_OUTPUTS_MAX_BYTES),
-                      int(limits.get("outputs_max_files") or DEFAULT_OUTPUTS_MAX_FILES))
+        missing = [key for key in RUN_LIMITS if not isinstance(limits.get(key), (int, float))
+                   or limits[key] <= 0]
+        if missing:  # the client sends the user's settings; the worker has no defaults of its own
+            self.send(run_reply(request["id"], "error", "The run was not started: its request "
+                                f"lacks the limit(s) {', '.join(missing)}."))
+            return
+        quota = Quota(int(limits["outputs_max_bytes"]), int(limits["outputs_max_files"]))
         job = {k: request.get(k) for k in ("code", "filename", "params", "granted", "selection",
                                              "previous", "output_dir")}
         job["limits"] = {**limits, "outputs_max_bytes": quota.max_bytes}
@@ -208,14 +213,14 @@ class Worker:
             self._close_template()
             self.running = False
             # `retire`: the client starts a fresh worker (and opens the model) for what follows.
-            self.send({**unstarted_reply(request["id"], "error",
-                                         "The worker's run process ended (out of memory, or "
-                                         "stopped from outside); the run did not start. Run it "
-                                         "again."), "retire": True})
+            self.send({**run_reply(request["id"], "error",
+                                   "The worker's run process ended (out of memory, or stopped "
+                                   "from outside); the run did not start. Run it again."),
+                       "retire": True})
             return
         self.run_memory_mb = limits.get("memory_mb")
         self.run = Run(request_id=request["id"], child=child, timeout_s=limits.get("timeout_s"),
-                       output_cap=int(limits.get("output_cap") or DEFAULT_OUTPUT_CAP), send=self.send,
+                       output_cap=int(limits["output_cap"]), send=self.send,
                        output_dir=job.get("output_dir"), quota=quota)
         self.stats["runs"] += 1
         self.send({"id": request["id"], "event": "started", "pid": pid})
@@ -227,8 +232,8 @@ class Worker:
         waiting = [r for r in self.queue if r.get("id") == target]
         for queued in waiting:
             self.queue.remove(queued)
-            self.send(unstarted_reply(queued["id"], "cancelled",
-                                      "The run was cancelled before it started."))
+            self.send(run_reply(queued["id"], "cancelled",
+                                "The run was cancelled before it started."))
         self.reply(request)
 
     def _op_tree(self, request: dict[str, Any]) -> None:

@@ -79,13 +79,13 @@ def test_run_a_builtin_see_rows_history_and_select_from_a_row(qtbot, window: Mai
     with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.run_script()
     reply = finished.args[0]
-    assert reply["status"] == "success", reply
-    assert reply["result"]["rows"] == 13
+    assert reply.status == "success", reply
+    assert reply.result["rows"] == 13
     runs = list_executions(window.store, limit=5)
-    assert runs[0].id == reply["execution_id"] and runs[0].source == "gui"
+    assert runs[0].id == reply.execution_id and runs[0].source == "gui"
     qtbot.waitUntil(lambda: window.history.model.rowCount() >= 1, timeout=10_000)
     # Clicking a result row that carries a GlobalId selects that element in the tree.
-    guid = reply["tables"][0]["rows"][0]["GlobalId"]
+    guid = reply.tables[0].rows()[0]["GlobalId"]
     with qtbot.waitSignal(window.tree.elements_revealed, timeout=30_000) as revealed:
         window.results.elements_activated.emit([guid])
     assert len(revealed.args[0]) == 1
@@ -98,7 +98,7 @@ def test_stop_an_infinite_loop(qtbot, window: MainWindow, house: Path) -> None: 
         window.run_script()
     with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.action_stop.trigger()
-    assert finished.args[0]["status"] == "cancelled"
+    assert finished.args[0].status == "cancelled"
     assert window.action_run.isEnabled()
 
 
@@ -129,7 +129,7 @@ def test_a_run_error_marks_the_line(qtbot, window: MainWindow, house: Path) -> N
     window.scripts.show_code("x = 1\ny = undefined_name\n", "Broken")
     with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.run_script()
-    assert finished.args[0]["status"] == "error"
+    assert finished.args[0].status == "error"
     assert window.editor.error_line() == 2
 
 
@@ -169,9 +169,9 @@ def test_rerun_a_past_run_from_history(qtbot, window: MainWindow, house: Path) -
     with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as first:
         window.run_script()
     with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as again:
-        window.history.rerun_requested.emit(first.args[0]["execution_id"])
-    assert again.args[0]["execution_id"] != first.args[0]["execution_id"]
-    assert again.args[0]["result"] == first.args[0]["result"] == "none"
+        window.history.rerun_requested.emit(first.args[0].execution_id)
+    assert again.args[0].execution_id != first.args[0].execution_id
+    assert again.args[0].result == first.args[0].result == "none"
 
 
 def test_cancel_an_open_in_progress(qtbot, window: MainWindow, house: Path) -> None:  # type: ignore[no-untyped-def]
@@ -196,12 +196,12 @@ def test_a_large_table_comes_from_its_file_sorted_and_counted(qtbot, window: Mai
     with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.run_script()
     reply = finished.args[0]
-    assert reply["status"] == "success", reply
-    assert "rows" not in reply["tables"][0]  # the window got a file to page through, not 5080 rows
+    assert reply.status == "success", reply
+    assert reply.tables[0].file is not None  # the window got a file to page through, not 5080 rows
     result, view = window.results.tables
     assert result.title == "Result" and result.count_label.text() == "5,080 rows"
     assert view.count_label.text() == "5,080 rows"
     view.table.sortByColumn(view.model.columns.index("n"), Qt.SortOrder.DescendingOrder)
     assert view.model.index(0, view.model.columns.index("n")).data() == "5079"
-    qtbot.waitUntil(lambda: window.history.select_run(reply["execution_id"]), timeout=10_000)
+    qtbot.waitUntil(lambda: window.history.select_run(reply.execution_id), timeout=10_000)
     assert "5080 rows" in window.history.detail.result.toPlainText()

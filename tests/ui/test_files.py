@@ -139,7 +139,7 @@ def test_a_run_in_the_window_offers_open_for_its_report_not_its_script(
     with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
         window.run_script()
     reply = finished.args[0]
-    assert reply["status"] == "success", reply
+    assert reply.status == "success", reply
     pane = window.results.files
     by_name = {Path(p).name: p for p in pane.paths()}
     assert set(by_name) == {"report.csv", "install.sh"}

@@ -391,8 +391,8 @@ def test_the_window_runs_a_suggested_file_only_once_confirmed(
         with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
             window.run_script()
         reply = finished.args[0]
-        assert reply["status"] == "success", reply
-        assert reply["result"] == [secret.read_text(), secret.read_text(), "other"]
+        assert reply.status == "success", reply
+        assert reply.result == [secret.read_text(), secret.read_text(), "other"]
     finally:
         window.close()
         window.store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QUr
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel
 
+from ifcscript_desktop.core.protocol import run_reply
+from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.ui.results import OutputPane, ResultsPane, TableModel, TableView
 from ifcscript_desktop.ui.results.output import DROPPED_NOTE
 
@@ -24,13 +27,12 @@ def _rows(count: int) -> list[dict[str, Any]]:
             for i in range(count)]
 
 
-def _reply(**fields: Any) -> dict[str, Any]:
-    reply: dict[str, Any] = {"status": "success", "error": None, "traceback": None,
-                             "error_line": None, "result": None, "tables": [], "charts": [],
-                             "highlights": [], "outputs": [], "output_truncated": False,
-                             "duration_s": 0.5}
-    reply.update(fields)
-    return reply
+def _reply(output: str = "", output_dir: str | None = None, **fields: Any) -> RunReply:
+    """A reply as the worker's final message gives it (`core.protocol.run_reply`)."""
+    status = fields.pop("status", "success")
+    message = run_reply(1, status, fields.pop("error", None), duration_s=fields.pop("duration_s", 0.5),
+                        **fields)
+    return replace(RunReply.from_message(message, output), output_dir=output_dir)
 
 
 def _pane(qtbot: Any) -> ResultsPane:
@@ -277,7 +279,7 @@ def test_a_cancelled_run_is_noted_not_shown_as_an_error(qtbot: Any) -> None:
 def test_a_stored_run_brings_its_own_output_and_start_run_clears(qtbot: Any) -> None:
     pane = _pane(qtbot)
     pane.show_reply(_reply(result={"walls": 3, "missing": [1, 2]}, output="stored log\n",
-                           highlights=[{"ids": [5, 6], "color": "#FF0000"}]))
+                           highlights=[{"ids": [5, 6], "color": "#FF0000"}]), stored=True)
     assert pane.output.text().startswith("stored log\nFinished after 0.50 s")
     assert pane.result_tree is not None
     root = pane.result_tree.topLevelItem(0)

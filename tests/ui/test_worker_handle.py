@@ -10,11 +10,16 @@ from typing import Any, Iterator
 
 import pytest
 
+from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QApplication
+
+from ifcscript_desktop.core.client import Request
 from ifcscript_desktop.ui.qprocess_transport import QProcessTransport
 from ifcscript_desktop.ui.worker_handle import WorkerHandle
 
 OPEN_MS = 60_000
-LIMITS = {"timeout_s": 60, "memory_mb": 2048, "output_cap": 10 * 1024 * 1024}
+LIMITS = {"timeout_s": 60, "memory_mb": 2048, "output_cap": 10 * 1024 * 1024,
+          "outputs_max_bytes": 1 << 30, "outputs_max_files": 10_000}
 
 
 def run_fields(code: str, out: Path) -> dict[str, Any]:
@@ -82,30 +87,34 @@ def test_opening_can_be_cancelled_and_the_next_open_starts_a_new_worker(
     assert handle.worker_pid != first_pid
 
 
-def test_a_run_streams_output_and_finishes(opened: WorkerHandle, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
-    events: list[tuple[int, dict[str, Any]]] = []
-    opened.run_event.connect(lambda request_id, message: events.append((request_id, message)))
+def test_a_run_streams_output_on_the_gui_thread_and_finishes(opened: WorkerHandle, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Runs go through the handle's client (core.session does in the window): events and the
+    reply arrive on the GUI thread, as they stream."""
+    events: list[dict[str, Any]] = []
+    threads: set[object] = set()
+
+    def on_event(request: Request, message: dict[str, Any]) -> None:
+        events.append(message)
+        threads.add(QThread.currentThread())
+
     code = "print('walls:', len(model.by_type('IfcWall')), flush=True)\nresult = {'n': len(entities)}"
-    with qtbot.waitSignal(opened.run_finished, timeout=OPEN_MS) as finished:
-        request_id = opened.run(run_fields(code, tmp_path / "out"))
-    assert finished.args[0] == request_id
-    reply = finished.args[1]
-    assert reply["status"] == "success" and reply["result"] == {"n": 127}
-    assert "walls: 13" in reply["output"]
-    kinds = [m.get("event") for rid, m in events if rid == request_id]
+    request = opened.client.run(run_fields(code, tmp_path / "out"), on_event=on_event)
+    qtbot.waitUntil(lambda: request.done, timeout=OPEN_MS)
+    assert request.reply is not None
+    assert request.reply["status"] == "success" and request.reply["result"] == {"n": 127}
+    assert "walls: 13" in request.output_text
+    kinds = [m.get("event") for m in events]
     assert kinds[0] == "started" and "output" in kinds
-    streamed = "".join(m.get("data", "") for rid, m in events if m.get("event") == "output")
-    assert "walls: 13" in streamed
+    assert threads == {QApplication.instance().thread()}
 
 
 def test_cancelling_a_run_ends_it_as_cancelled(opened: WorkerHandle, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
-    outputs: list[int] = []
-    opened.run_event.connect(lambda rid, m: m.get("event") == "output" and outputs.append(rid))
-    request_id = opened.run(run_fields("print('going', flush=True)\nwhile True:\n    pass\n", tmp_path / "c"))
-    qtbot.waitUntil(lambda: request_id in outputs, timeout=OPEN_MS)
-    with qtbot.waitSignal(opened.run_finished, timeout=OPEN_MS) as finished:
-        opened.cancel(request_id)
-    assert finished.args[1]["status"] == "cancelled"
+    request = opened.client.run(run_fields("print('going', flush=True)\nwhile True:\n    pass\n",
+                                           tmp_path / "c"))
+    qtbot.waitUntil(lambda: "going" in request.output_text, timeout=OPEN_MS)
+    opened.client.cancel(request)
+    qtbot.waitUntil(lambda: request.done, timeout=OPEN_MS)
+    assert request.reply is not None and request.reply["status"] == "cancelled"
 
 
 def test_query_errors_are_replies_with_a_sentence(opened: WorkerHandle, qtbot) -> None:  # type: ignore[no-untyped-def]

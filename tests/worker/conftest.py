@@ -10,7 +10,8 @@ import pytest
 
 from ifcscript_desktop.core.client import Request, WorkerClient
 
-LIMITS = {"timeout_s": 60, "memory_mb": 2048, "output_cap": 10 * 1024 * 1024}
+LIMITS = {"timeout_s": 60, "memory_mb": 2048, "output_cap": 10 * 1024 * 1024,
+          "outputs_max_bytes": 1 << 30, "outputs_max_files": 10_000}
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from ifcscript_desktop.core.client import WorkerClient
-from tests.worker.conftest import run
+from tests.worker.conftest import LIMITS, run
 
 
 def test_a_dead_worker_is_restarted_with_its_model(house: Path, tmp_path: Path) -> None:
@@ -18,7 +18,7 @@ def test_a_dead_worker_is_restarted_with_its_model(house: Path, tmp_path: Path) 
         first_pid = client.worker_pid
         printed = threading.Event()
         request = client.run({"code": "print('in', flush=True)\nwhile True:\n    pass", "filename": "<t>",
-                              "params": {}, "output_dir": str(tmp_path / "a"), "limits": {"timeout_s": 60}},
+                              "params": {}, "output_dir": str(tmp_path / "a"), "limits": LIMITS},
                              on_event=lambda r, m: m.get("event") == "output" and printed.set())
         assert printed.wait(60)
         os.kill(first_pid, signal.SIGKILL)
@@ -48,7 +48,7 @@ def test_a_model_that_cannot_be_opened_leaves_the_worker_usable(house: Path, ill
 
 
 def test_runs_queue_behind_each_other(worker: WorkerClient, tmp_path: Path) -> None:
-    fields = {"filename": "<t>", "params": {}, "limits": {"timeout_s": 60}}
+    fields = {"filename": "<t>", "params": {}, "limits": LIMITS}
     first = worker.run({**fields, "code": "result = 'first'", "output_dir": str(tmp_path / "1")})
     second = worker.run({**fields, "code": "result = 'second'", "output_dir": str(tmp_path / "2")})
     assert second.wait(60) and first.done

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from ifcscript_desktop.core.client import WorkerClient
-from tests.worker.conftest import run
+from tests.worker.conftest import LIMITS, run
 
 
 def test_a_run_streams_output_and_returns_its_result(worker: WorkerClient, tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_cancel_stops_a_running_script(worker: WorkerClient, tmp_path: Path) -> 
     printed = threading.Event()
     request = worker.run({"code": "print('going', flush=True)\nwhile True:\n    pass\n", "filename": "<t>",
                           "params": {}, "granted": [], "selection": [], "previous": {},
-                          "output_dir": str(tmp_path / "c"), "limits": {"timeout_s": 60}},
+                          "output_dir": str(tmp_path / "c"), "limits": LIMITS},
                          on_event=lambda r, m: m.get("event") == "output" and printed.set())
     assert printed.wait(30), "the script never started"
     worker.cancel(request)
@@ -146,7 +146,7 @@ def test_a_crashed_run_child_is_that_runs_error_only(worker: WorkerClient, tmp_p
             ready.set()
 
     request = worker.run({"code": "print('ready', flush=True)\nwhile True:\n    pass", "filename": "<t>",
-                          "params": {}, "output_dir": str(tmp_path / "crash"), "limits": {"timeout_s": 60}},
+                          "params": {}, "output_dir": str(tmp_path / "crash"), "limits": LIMITS},
                          on_event=on_event)
     assert ready.wait(30)
     os.kill(started["pid"], signal.SIGSEGV)  # what a native crash in a library looks like
@@ -184,10 +184,11 @@ def test_a_large_table_is_kept_in_a_file_of_the_runs_folder(worker: WorkerClient
 def test_a_forged_table_file_outside_the_runs_folder_is_ignored(tmp_path: Path) -> None:
     # What a script that got past the Python layer could write into its event pipe: the worker
     # keeps only a bare table-N.jsonl name and resolves it inside the run's own folder.
+    from ifcscript_desktop.worker.outputs import Quota
     from ifcscript_desktop.worker.runs import Run
     sent: list[dict] = []
     in_flight = Run(request_id=1, child=None, timeout_s=None, output_cap=1000,  # type: ignore[arg-type]
-                    send=sent.append, output_dir=str(tmp_path))
+                    send=sent.append, quota=Quota(1 << 30, 10_000), output_dir=str(tmp_path))
     for name in ("../../../etc/passwd", "/etc/passwd", "table-1.jsonl/../../x", None):
         in_flight._on_event({"event": "table", "table": {"columns": ["a"], "row_count": 5, "file": name}})
     in_flight._on_event({"event": "table", "table": {"columns": ["a"], "row_count": "5", "file": "table-1.jsonl"}})

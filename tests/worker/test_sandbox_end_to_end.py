@@ -18,7 +18,7 @@ import pytest
 from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.transport import SubprocessTransport
 from tests.conftest import FIXTURES
-from tests.worker.conftest import run
+from tests.worker.conftest import LIMITS, run
 from tests.worker.test_sandbox_layers import ATTACKS, SECRET, SECRET_VAR, attempt
 
 
@@ -62,7 +62,7 @@ def test_attack_through_the_worker(code: str, expected: str, secret_worker: Work
     request = secret_worker.run({
         "code": source, "filename": "<attack>", "params": {}, "selection": [], "previous": {},
         "granted": [str(tmp_path / "granted.csv"), str(tmp_path / "granted.ifc")],
-        "output_dir": str(out), "limits": {"timeout_s": 60, "memory_mb": 2048}})
+        "output_dir": str(out), "limits": LIMITS})
     assert request.wait(120)
     reply = request.reply
     assert reply["status"] == "error", (reply, request.output_text)

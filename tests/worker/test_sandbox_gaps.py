@@ -22,6 +22,7 @@ import pytest
 from ifcscript_desktop.core.client import Request, WorkerClient
 from tests.worker.test_sandbox_end_to_end import secret_worker  # noqa: F401 - a fixture
 from tests.worker.test_sandbox_layers import SECRET, SECRET_VAR, attempt
+from tests.worker.conftest import LIMITS
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the run sandbox forks (Linux)")
 
@@ -175,7 +176,7 @@ def _run(client: WorkerClient, code: str, root: Path) -> tuple[Request, Path]:
     request = client.run({
         "code": prelude + code, "filename": "<attack>", "params": {}, "selection": [],
         "previous": {}, "granted": [], "output_dir": str(out),
-        "limits": {"timeout_s": 60, "memory_mb": 2048}})
+        "limits": LIMITS})
     assert request.wait(120), "the run did not finish"
     return request, out
 

@@ -21,7 +21,6 @@ import concurrent.futures
 import os
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,15 +29,14 @@ from typing import Any, Callable
 from ifcscript_desktop.core import runs
 from ifcscript_desktop.core.client import Request, WorkerClient
 from ifcscript_desktop.core.transport import SubprocessTransport
-from ifcscript_desktop.core.execute import (Limits, ScriptSource, UsageError, fail_execution,
-                                            finish_from_reply, model_key, resolve_script,
-                                            run_fields, start_execution)
+from ifcscript_desktop.core.execute import Limits, ScriptSource, UsageError, model_key, resolve_script
 from ifcscript_desktop.core.outputfiles import readable_outputs
 from ifcscript_desktop.core.params import ParamError, coerce_params, suggested_files
 from ifcscript_desktop.core.scriptfile import ScriptFileError
 from ifcscript_desktop.core.store import (AutomationWorkflow, RunStatus, ScriptExecution, Store,
                                           WorkflowExecution, utcnow)
-from ifcscript_desktop.core.tablefile import read_result
+from ifcscript_desktop.core.reply import RunReply
+from ifcscript_desktop.core.session import RunSession
 from ifcscript_desktop.core.workflows.report import report_row
 from ifcscript_desktop.core.workflows import spec_of
 
@@ -153,8 +151,9 @@ class WorkflowBatch:
 
     def _start_ready(self) -> None:
         with self._lock:
-            if self._ready is not None or not self._prestart:
-                return
+            wanted = self._ready is None and self._prestart
+        if not wanted:
+            return
         client = WorkerClient()
         client.send("ping", {})  # starts the process: it imports while nothing waits for it
         with self._lock:
@@ -253,10 +252,10 @@ class WorkflowBatch:
                     # The window closed the model (or lost its worker): go on in a worker of
                     # our own; a lent worker is never restarted from this thread.
                     borrowed, client = None, self._client()
-                line = self._run_step(client, outcome, step, previous, grants)
-                if line["status"] != RunStatus.SUCCESS and failed is None:
+                reply = self._run_step(client, outcome, step, previous, grants)
+                if reply.status != RunStatus.SUCCESS and failed is None:
                     failed = ('Not run: the model could not be opened.' if not outcome.opened
-                              else f'Not run: step "{step.name}" ended {line["status"]}.')
+                              else f'Not run: step "{step.name}" ended {reply.status}.')
         finally:
             if borrowed is None:
                 client.close()
@@ -266,40 +265,27 @@ class WorkflowBatch:
         return outcome
 
     def _run_step(self, client: WorkerClient, outcome: ModelOutcome, step: StepPlan,
-                  previous: dict[str, Any], grants: list[str]) -> dict[str, Any]:
+                  previous: dict[str, Any], grants: list[str]) -> RunReply:
         model = outcome.model
-        run = start_execution(self.store, step.source, model, step.params, "workflow",
-                              workflow_execution=outcome.execution)
+        session = RunSession(self.store, step.source, step.params, self.limits, model, "workflow",
+                             workflow_execution=outcome.execution)
         lent = self._is_lent(client)
-        holds_model = client.model_path is not None and model_key(client.model_path) == model
-        if lent and not holds_model:
-            line = fail_execution(run, "The model was closed in the window during the workflow.",
-                                  label=step.source.label)
-            return self._record(outcome, step, run, line)
-        if not holds_model:
-            opened = client.open_model(model)
-            if not self._wait(client, opened):
-                line = fail_execution(run, "The run was cancelled.", status="cancelled",
-                                      label=step.source.label)
-                return self._record(outcome, step, run, line)
-            if not opened.ok:
-                outcome.opened = False
-                line = fail_execution(run, opened.error or "The model could not be opened.",
-                                      label=step.source.label)
-                return self._record(outcome, step, run, line)
-        info = client.model_info or {}
-        runs.mark_running(run, model_sha256=self._sha256(outcome), model_schema=info.get("schema"))
-        started = time.monotonic()
-        request = client.run(run_fields(step.source, run, step.params, self.limits,
-                                        previous=previous, extra_grants=grants), start=not lent)
-        self._wait(client, request)
-        if request.reply and request.reply.get("duration_s") is None:
-            request.reply["duration_s"] = round(time.monotonic() - started, 4)
-        line = finish_from_reply(run, request, step.source.label)
-        outputs = readable_outputs(line["outputs"], run.output_dir)
-        previous[step.name] = {"result": line["result"], "outputs": outputs, "status": line["status"]}
-        grants.extend(outputs)
-        return self._record(outcome, step, run, line)
+        if lent and not (client.model_path and model_key(client.model_path) == model):
+            reply = session.fail("The model was closed in the window during the workflow.")
+        else:
+            reply = session.run(client, wait=lambda request: self._wait(client, request),
+                                previous=previous, extra_grants=grants,
+                                model_sha256=self._sha256(outcome), start_worker=not lent)
+        outcome.opened = outcome.opened and session.model_opened
+        if session.model_opened and session.request is not None:
+            outputs = readable_outputs(list(reply.outputs), reply.output_dir)
+            result, _ = reply.result_value()
+            previous[step.name] = {"result": result, "outputs": outputs, "status": reply.status}
+            grants.extend(outputs)
+        row = report_row(model, step.name, reply.status, reply.duration_s, reply.error,
+                         reply.execution_id, reply.result)
+        self._add(outcome, row, reused=False)
+        return reply
 
     def _wait(self, client: WorkerClient, request: Request) -> bool:
         """Wait for `request`; on cancel stop it (the worker is killed if it must be)."""
@@ -323,21 +309,14 @@ class WorkflowBatch:
                 report["model_sha256"] = runs.sha256_of(outcome.model)
             except OSError:
                 report["model_sha256"] = None
-        return report["model_sha256"]  # type: ignore[no-any-return]
+        return report["model_sha256"]
 
     # -- recording -------------------------------------------------------------------------------
-    def _record(self, outcome: ModelOutcome, step: StepPlan, run: ScriptExecution,
-                line: dict[str, Any]) -> dict[str, Any]:
-        row = report_row(outcome.model, step.name, line["status"], line["duration_s"],
-                         line["error"], run.id, line["result"])
-        self._add(outcome, row, reused=False)
-        return line
-
     def _reuse(self, outcome: ModelOutcome, step: StepPlan, old: ScriptExecution,
                previous: dict[str, Any], grants: list[str]) -> None:
         outputs = readable_outputs(old.outputs, old.output_dir)
-        previous[step.name] = {"result": read_result(old.result)[0], "outputs": outputs,
-                               "status": str(old.status)}
+        previous[step.name] = {"result": RunReply.from_execution(old).result_value()[0],
+                               "outputs": outputs, "status": str(old.status)}
         grants.extend(outputs)
         row = report_row(outcome.model, step.name, str(old.status), old.duration_s, old.error,
                          old.id, old.result)

@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from ifcscript_desktop.core.tablefile import TableFileError, is_records, result_table, table_rows
+from ifcscript_desktop.core.reply import RunReply, Table
+from ifcscript_desktop.core.tablefile import TableFileError, is_records
 from ifcscript_desktop.ui.results.chart import ChartPane
 from ifcscript_desktop.ui.results.files import FilesPane
 from ifcscript_desktop.ui.results.output import OutputPane
@@ -32,7 +33,6 @@ class ResultsPane(QTabWidget):
     a STEP id emits `elements_activated` with those ids."""
 
     elements_activated = Signal(list)  # list[int | str]
-    rows_activated = Signal(list)  # list[dict]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,16 +49,14 @@ class ResultsPane(QTabWidget):
         self.addTab(self.files, "Files")
         self.tables: list[TableView] = []
         self.result_tree: ResultTree | None = None
-        self._reply: dict[str, Any] = {}
-        self._streamed = False
+        self._reply = RunReply(status="")
         self._show_result_widgets([])
 
     # --- API ----------------------------------------------------------------------------
     def start_run(self) -> None:
         """Clear every tab for a new run and show the Output tab."""
         self.output.clear()
-        self._reply = {}
-        self._streamed = False
+        self._reply = RunReply(status="")
         self._show_result_widgets([])
         self.chart.set_charts([])
         self.files.set_files([])
@@ -67,39 +65,37 @@ class ResultsPane(QTabWidget):
 
     def append_output(self, text: str) -> None:
         """Add streamed stdout/stderr text (drawn in batches, capped)."""
-        self._streamed = self._streamed or bool(text)
         self.output.append_output(text)
 
-    def show_reply(self, reply: dict[str, Any]) -> None:
-        """Fill every tab from a run's final reply (or a stored run with its `output`)."""
-        self._reply = dict(reply)
-        if isinstance(reply.get("output"), str):  # a stored run: its whole (capped) log
+    def show_reply(self, reply: RunReply, stored: bool = False) -> None:
+        """Fill every tab from a run's reply; `stored`: a past run, whose log is shown from
+        the reply (a live run's log streamed in already)."""
+        self._reply = reply
+        if stored:
             self.output.clear()
-            self.output.append_output(reply["output"])
+            self.output.append_output(reply.output)
         self.output.flush()
-        status = str(reply.get("status") or "")
-        error = reply.get("error")
-        if status != "cancelled" and (error or status in _FAILED):  # the user stopped: no red
-            self.output.show_error(str(error or _FAILED[status]), reply.get("traceback"))
-        duration = reply.get("duration_s")
+        status = reply.status
+        if status != "cancelled" and (reply.error or status in _FAILED):  # the user stopped: no red
+            self.output.show_error(reply.error or _FAILED[status], reply.traceback)
         if status:
-            took = f" after {duration:.2f} s" if isinstance(duration, (int, float)) else ""
+            took = f" after {reply.duration_s:.2f} s" if reply.duration_s is not None else ""
             self.output.show_note(f"{_ENDINGS.get(status, status.capitalize())}{took}")
         self._show_result_widgets(self._result_widgets(reply))
-        self.chart.set_charts(reply.get("charts") or [])
-        self.files.set_files(reply.get("outputs") or [], reply.get("output_dir"))
+        self.chart.set_charts(list(reply.charts))
+        self.files.set_files(list(reply.outputs), reply.output_dir)
         self._update_titles()
-        self.setCurrentWidget(self._best_tab(status))
+        self.setCurrentWidget(self._best_tab())
 
     def highlights(self) -> list[dict[str, Any]]:
         """The run's `highlight()` calls: `[{ids: [STEP ids], color: "#RRGGBB"}]`."""
-        return list(self._reply.get("highlights") or [])
+        return list(self._reply.highlights)
 
     # --- internals ----------------------------------------------------------------------
-    def _result_widgets(self, reply: dict[str, Any]) -> list[QWidget]:
+    def _result_widgets(self, reply: RunReply) -> list[QWidget]:
         widgets: list[QWidget] = []
-        result = reply.get("result")
-        spilled = result_table(result)
+        result = reply.result
+        spilled = reply.result_table
         if spilled is not None:
             widgets.append(self._table_from(spilled, "Result"))
         elif is_records(result):
@@ -113,23 +109,22 @@ class ResultsPane(QTabWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
             widgets.append(label)
-        for number, table in enumerate(reply.get("tables") or [], 1):
-            widgets.append(self._table_from(table, table.get("title") or f"Table {number}"))
+        for number, table in enumerate(reply.tables, 1):
+            widgets.append(self._table_from(table, table.title or f"Table {number}"))
         return widgets
 
-    def _table_from(self, table: dict[str, Any], title: str) -> QWidget:
+    def _table_from(self, table: Table, title: str) -> QWidget:
         """A table of the reply, its rows inline or in a table file (a sentence if it is gone)."""
         try:
-            rows = table_rows(table)
+            rows = table.rows()
         except TableFileError as exc:
             return placeholder(f"{title}: {exc}")
-        return self._table(rows, table.get("columns"), title)
+        return self._table(rows, table.columns or None, title)
 
     def _table(self, rows: Sequence[dict[str, Any]], columns: list[str] | None,
                title: str) -> TableView:
         view = TableView(rows, columns, title)
         view.elements_activated.connect(self.elements_activated)
-        view.rows_activated.connect(self.rows_activated)
         self.tables.append(view)
         return view
 
@@ -169,25 +164,26 @@ class ResultsPane(QTabWidget):
 
     def _update_titles(self) -> None:
         reply = self._reply
-        counted = ((self.result_page, "Result", len(reply.get("tables") or [])
-                    + (reply.get("result") is not None)),
-                   (self.chart, "Chart", len(reply.get("charts") or [])),
-                   (self.files, "Files", len(reply.get("outputs") or [])))
+        counted = ((self.result_page, "Result", len(reply.tables) + (reply.result is not None)),
+                   (self.chart, "Chart", len(reply.charts)),
+                   (self.files, "Files", len(reply.outputs)))
         for widget, name, count in counted:
             self.setTabText(self.indexOf(widget), f"{name} ({count})" if count else name)
-        status = reply.get("status")
-        failed = status in _FAILED or (bool(reply.get("error")) and status != "cancelled")
         self.tabBar().setTabTextColor(self.indexOf(self.output),
-                                      QColor("#D0312D") if failed else QColor())
+                                      QColor("#D0312D") if self._failed() else QColor())
 
-    def _best_tab(self, status: str) -> QWidget:
+    def _failed(self) -> bool:
+        status = self._reply.status
+        return status in _FAILED or (bool(self._reply.error) and status != "cancelled")
+
+    def _best_tab(self) -> QWidget:
         reply = self._reply
-        if status in _FAILED or (reply.get("error") and status != "cancelled"):
+        if self._failed():
             return self.output
-        if reply.get("tables") or reply.get("result") is not None:
+        if reply.tables or reply.result is not None:
             return self.result_page
-        if reply.get("charts"):
+        if reply.charts:
             return self.chart
-        if reply.get("outputs"):
+        if reply.outputs:
             return self.files
         return self.output
