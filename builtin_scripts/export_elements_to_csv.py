@@ -82,6 +82,8 @@
 #               with the columns entity_id, ifc_guid, pset, name, value, kind, source
 #   params      the parameters declared above, already typed and defaulted
 #   pd, np      pandas and numpy
+#   select      select("IfcWall, IfcSlab"): the elements an IFC class or selector query
+#               chooses, by STEP id; a misspelt class or a bad query is a clear error
 #   save_output, show_table, progress, result: see below
 
 import re
@@ -101,37 +103,11 @@ def split_list(text):
 
 
 # --- 1. The elements ----------------------------------------------------------------------
-# A plain class ("IfcWall") is model.by_type: its instances, subclasses included. Anything else
-# goes to IfcOpenShell's selector, which understands the full query syntax. Only rooted
-# entities (IfcRoot) have a GlobalId, so anything else a query returns is skipped.
+# select() takes a plain class ("IfcWall": its instances, subclasses included) or any query
+# IfcOpenShell's selector understands. Only rooted entities (IfcRoot) have a GlobalId, so
+# anything else a query returns is skipped.
 progress(0.0, "Selecting elements")
-query = params["query"].strip()
-
-
-def instances(class_name):
-    """model.by_type(class_name), with a clear sentence for a class the schema does not have."""
-    try:
-        return model.by_type(class_name)
-    except RuntimeError:
-        raise ValueError(f"{class_name} is not a class of the model's schema "
-                         f"{model.schema}") from None
-
-
-if re.fullmatch(r"Ifc[A-Za-z0-9]+", query):
-    selected = instances(query)
-else:
-    # The selector quietly returns nothing for a misspelt class, so check class names first.
-    for class_name in re.findall(r"(?<![\w/.\"'])Ifc[A-Za-z0-9]+", query):
-        instances(class_name)
-    import ifcopenshell.util.selector  # imported only here: it takes a moment to load
-
-    try:
-        selected = ifcopenshell.util.selector.filter_elements(model, query)
-    except Exception as error:  # the selector's parser reports mistakes in several ways
-        reason = " ".join(str(error).split())[:300] or type(error).__name__
-        raise ValueError(f"{query!r} is not an IFC class or selector query the model "
-                         f"understands: {reason}") from None
-elements = sorted((e for e in selected if e.is_a("IfcRoot")), key=lambda e: e.id())
+elements = [e for e in select(params["query"]) if e.is_a("IfcRoot")]
 element_ids = [e.id() for e in elements]
 
 # Which attribute columns, in the user's order. Names are matched without regard to case.

@@ -13,8 +13,8 @@
 # ///
 
 # Names provided by the app (no import needed): model, schema, entities, properties, types,
-# materials, systems, show_table, show_chart, progress, result, pd. See the "Export Elements to
-# CSV" built-in for the full list.
+# materials, systems, unit_symbol, show_table, show_chart, progress, result, pd. See the
+# "Export Elements to CSV" built-in for the full list.
 
 import collections
 
@@ -73,32 +73,8 @@ overview = [
 ]
 
 # --- 2. Units -------------------------------------------------------------------------------
-# The project's unit assignment: one row per unit type (length, area, volume, angle...).
-
-
-def unit_symbol(unit):
-    """A short name for a unit: "mm", "m2", "kg/m3"; the unit's name where ifcopenshell has no
-    symbol for it (degree, kelvin, watt...)."""
-    if unit.is_a("IfcDerivedUnit"):
-        numerator, denominator = [], []
-        for element in unit.Elements:
-            symbol = unit_symbol(element.Unit)
-            power = abs(element.Exponent)
-            symbol += str(power) if power != 1 else ""
-            (numerator if element.Exponent > 0 else denominator).append(symbol)
-        return ".".join(numerator or ["1"]) + ("/" + ".".join(denominator) if denominator else "")
-    try:
-        symbol = ifcopenshell.util.unit.get_unit_symbol(unit)
-    except Exception:  # an unusual unit ifcopenshell cannot write a symbol for
-        symbol = None
-    if not symbol or "?" in symbol:
-        try:
-            symbol = ifcopenshell.util.unit.get_full_unit_name(unit).lower()
-        except Exception:
-            symbol = str(getattr(unit, "Name", None) or "").lower() or None
-    return symbol
-
-
+# The project's unit assignment: one row per unit type (length, area, volume, angle...), each
+# with unit_symbol(unit): "mm", "m2", "kg/m3", or the unit's name where it has no symbol.
 unit_rows = []
 # (util.unit.get_unit_assignment expects a project; a model may have none.)
 assignment = ifcopenshell.util.unit.get_unit_assignment(model) if projects else None

@@ -27,13 +27,10 @@
 # ///
 
 # Names provided by the app (no import needed): model, entities, types, properties, params,
-# show_table, show_chart, highlight, progress, result, pd. See the "Export Elements to CSV"
-# built-in for the full list.
-
-import re
+# select, unit_symbol, show_table, show_chart, highlight, progress, result, pd. See the
+# "Export Elements to CSV" built-in for the full list.
 
 import ifcopenshell.util.element
-import ifcopenshell.util.selector
 import ifcopenshell.util.unit
 
 group_by = params["group_by"]
@@ -52,38 +49,9 @@ KINDS = {
 }
 
 
-def unit_symbol(unit):
-    """A short name for a unit ("mm", "m2", "kg"), its full name where there is no symbol."""
-    if unit is None:
-        return None
-    try:
-        symbol = ifcopenshell.util.unit.get_unit_symbol(unit)
-    except Exception:
-        symbol = None
-    if not symbol or "?" in symbol:
-        try:
-            symbol = ifcopenshell.util.unit.get_full_unit_name(unit).lower()
-        except Exception:
-            symbol = getattr(unit, "Name", None)
-    return symbol
-
-
 # --- 1. The elements ----------------------------------------------------------------------
 progress(0.0, "Selecting elements")
-# The selector quietly returns nothing for a misspelt class, so check class names first.
-for class_name in re.findall(r"(?<![\w/.\"'])Ifc[A-Za-z0-9]+", params["query"]):
-    try:
-        model.by_type(class_name)
-    except RuntimeError:
-        raise ValueError(f"{class_name} is not a class of the model's schema "
-                         f"{model.schema}") from None
-try:
-    selected = ifcopenshell.util.selector.filter_elements(model, params["query"])
-except Exception as error:  # the selector's parser reports mistakes in several ways
-    reason = " ".join(str(error).split())[:300] or type(error).__name__
-    raise ValueError(f"{params['query']!r} is not an IFC class or selector query the model "
-                     f"understands: {reason}") from None
-elements = sorted((e for e in selected if e.is_a("IfcRoot")), key=lambda e: e.id())
+elements = [e for e in select(params["query"]) if e.is_a("IfcRoot")]
 element_ids = [e.id() for e in elements]
 
 # --- 2. The group of each element ---------------------------------------------------------

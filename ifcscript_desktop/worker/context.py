@@ -105,6 +105,10 @@ def build_globals(index: ModelIndex, model: ifcopenshell.file, *, sink: RunSink,
         ids = list(dict.fromkeys(resolver.step_id(r, "highlight") for r in refs))
         sink.highlight(ids, color.upper())
 
+    def select(query: str) -> list[ifcopenshell.entity_instance]:
+        """The elements an IFC class or selector query chooses, by STEP id."""
+        return _select(model, query)
+
     def progress(fraction: float, message: str = "") -> None:
         """Report progress (0 to 1) to the window's progress bar."""
         try:
@@ -122,9 +126,70 @@ def build_globals(index: ModelIndex, model: ifcopenshell.file, *, sink: RunSink,
         "get_properties": get_properties, "get_geometry": get_geometry,
         "save_output": save_output, "params": params, "selection": selected,
         "previous": previous, "progress": progress, "result": None, "show_table": show_table,
-        "show_chart": show_chart, "highlight": highlight,
-        "np": np, "numpy": np, "pd": pd, "pandas": pd, "ifcopenshell": ifcopenshell,
+        "show_chart": show_chart, "highlight": highlight, "select": select,
+        "unit_symbol": unit_symbol, "np": np, "numpy": np, "pd": pd, "pandas": pd, "ifcopenshell": ifcopenshell,
     }
+
+
+_CLASS_NAME = re.compile(r"Ifc[A-Za-z0-9]+")
+#: A class name inside a selector query (not part of a longer word, a path or quoted text).
+_CLASS_IN_QUERY = re.compile(r"(?<![\w/.\"'])Ifc[A-Za-z0-9]+")
+
+
+def _select(model: ifcopenshell.file, query: Any) -> list[ifcopenshell.entity_instance]:
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError(f"select: give an IFC class (IfcWall) or a selector query "
+                         f"(IfcWall, IfcSlab), not {query!r}")
+    query = query.strip()
+    found: Sequence[ifcopenshell.entity_instance] = ()
+    # The selector quietly returns nothing for a misspelt class, so class names are checked.
+    for class_name in _CLASS_IN_QUERY.findall(query):
+        try:
+            found = model.by_type(class_name)
+        except RuntimeError:
+            raise ValueError(f"select: {class_name} is not a class of the model's schema "
+                             f"{model.schema}") from None
+    selected: Iterable[ifcopenshell.entity_instance] = found  # a single class: by_type's
+    if not _CLASS_NAME.fullmatch(query):
+        import ifcopenshell.util.selector  # only here: it takes a moment to load
+
+        try:
+            selected = ifcopenshell.util.selector.filter_elements(model, query)
+        except Exception as error:  # the selector's parser reports mistakes in several ways
+            reason = " ".join(str(error).split())[:300] or type(error).__name__
+            raise ValueError(f"select: {query!r} is not an IFC class or selector query the "
+                             f"model understands: {reason}") from None
+    return sorted(selected, key=lambda element: element.id())
+
+
+def unit_symbol(unit: ifcopenshell.entity_instance | None) -> str | None:
+    """A short name for an IFC unit: "mm", "m2", "kg/m3"; its name where there is no symbol."""
+    import ifcopenshell.util.unit as ifc_unit  # only here: most scripts never need it
+
+    if unit is None:
+        return None
+    if not isinstance(unit, ifcopenshell.entity_instance):
+        raise TypeError(f"unit_symbol: expected an IFC unit (e.g. quantity.Unit), not {unit!r}")
+    if unit.is_a("IfcDerivedUnit"):
+        numerator: list[str] = []
+        denominator: list[str] = []
+        for element in unit.Elements:
+            part = unit_symbol(element.Unit) or "?"
+            power = abs(element.Exponent)
+            part += str(power) if power != 1 else ""
+            (numerator if element.Exponent > 0 else denominator).append(part)
+        return ".".join(numerator or ["1"]) + ("/" + ".".join(denominator) if denominator else "")
+    symbol: str | None
+    try:
+        symbol = ifc_unit.get_unit_symbol(unit)
+    except Exception:  # an unusual unit ifcopenshell cannot write a symbol for
+        symbol = None
+    if not symbol or "?" in symbol:
+        try:
+            symbol = ifc_unit.get_full_unit_name(unit).lower()
+        except Exception:
+            symbol = str(getattr(unit, "Name", None) or "").lower() or None
+    return symbol
 
 
 class _Elements:

@@ -12,6 +12,7 @@ import ifcopenshell
 import ifcopenshell.geom
 import ifcopenshell.guid
 import ifcopenshell.util.element as ue
+import ifcopenshell.util.unit
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,7 +25,9 @@ DESIGN_NAMES = {
     "model", "model_path", "model_name", "schema", "entities", "properties", "systems",
     "materials", "types", "get_properties", "get_geometry", "save_output", "params", "selection",
     "previous", "progress", "result", "show_table", "show_chart", "highlight", "np", "numpy",
-    "pd", "pandas", "ifcopenshell"}
+    "pd", "pandas", "ifcopenshell",
+    # Offered beyond the design card (issue 10): the built-ins' selection and unit helpers.
+    "select", "unit_symbol"}
 
 
 class MemorySink:
@@ -255,6 +258,43 @@ def test_highlight_accepts_every_kind_of_reference(ctx: Any, house: Any) -> None
         names["highlight"]([walls[0]], color="red")
     with pytest.raises(KeyError, match="highlight: there is no element #987654321"):
         names["highlight"]([987654321])
+
+
+def test_select_takes_a_class_or_a_query_and_names_a_misspelt_class(ctx: Any,
+                                                                     house: Any) -> None:
+    names, _ = ctx
+    model, _ = house
+    select = names["select"]
+    walls = select(" IfcWall ")
+    assert walls == sorted(model.by_type("IfcWall"), key=lambda e: e.id())  # subclasses too
+    both = select("IfcWall, IfcSlab")
+    assert {e.id() for e in both} == {e.id() for e in model.by_type("IfcWall")
+                                      + model.by_type("IfcSlab")}
+    assert [e.id() for e in both] == sorted(e.id() for e in both)
+    with pytest.raises(ValueError, match="select: IfcWal is not a class of the model's schema"):
+        select("IfcWall, IfcWal")  # the selector alone would quietly give nothing
+    with pytest.raises(ValueError, match="is not an IFC class or selector query"):
+        select("IfcWall, [[[")
+    with pytest.raises(ValueError, match="select: give an IFC class"):
+        select("")
+
+
+def test_unit_symbol_gives_short_names_and_names_without_symbols(ctx: Any, house: Any) -> None:
+    names, _ = ctx
+    model, _ = house
+    unit_symbol = names["unit_symbol"]
+    assert unit_symbol(ifcopenshell.util.unit.get_project_unit(model, "LENGTHUNIT")) == "m"
+    assert unit_symbol(ifcopenshell.util.unit.get_project_unit(model, "AREAUNIT")) == "m2"
+    assert unit_symbol(None) is None
+    scratch = ifcopenshell.file(schema="IFC4")
+    metre = scratch.createIfcSIUnit(None, "LENGTHUNIT", None, "METRE")
+    kilogram = scratch.createIfcSIUnit(None, "MASSUNIT", "KILO", "GRAM")
+    density = scratch.createIfcDerivedUnit(
+        [scratch.createIfcDerivedUnitElement(kilogram, 1),
+         scratch.createIfcDerivedUnitElement(metre, -3)], "MASSDENSITYUNIT")
+    assert unit_symbol(density) == "kg/m3"
+    with pytest.raises(TypeError, match="unit_symbol: expected an IFC unit"):
+        unit_symbol("mm")
 
 
 def test_progress_is_clamped(ctx: Any) -> None:
