@@ -10,7 +10,6 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 
 from ifcscript_desktop.core import runs
 from ifcscript_desktop.core.settings import save_setting
@@ -154,7 +153,6 @@ def test_keep_and_unkeep_say_what_is_wrong(data_dir: Path) -> None:
     assert no_id.returncode == 2 and "history unkeep ID" in no_id.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="needs batch wiring")
 def test_resume_runs_again_the_reused_steps_whose_files_were_pruned(
         data_dir: Path, tmp_path: Path, house: Path) -> None:
     _script(tmp_path, "Writer", WRITER)

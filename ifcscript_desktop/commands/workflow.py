@@ -12,7 +12,8 @@ from typing import Any
 
 from ifcscript_desktop.commands import (add_limit_options, error, limit_problem, limits_for,
                                        print_json, store_for)
-from ifcscript_desktop.core.workflows.batch import ModelOutcome, WorkflowBatch, new_report_dir, resume_target
+from ifcscript_desktop.core.workflows.batch import (ModelOutcome, WorkflowBatch, new_report_dir,
+                                                   resume_notes, resume_target)
 from ifcscript_desktop.core.execute import UsageError, model_key
 from ifcscript_desktop.core.store import AutomationWorkflow, Store, StoreError, WorkflowExecution
 from ifcscript_desktop.core.workflows.folderwatch import FolderWatcher, WatchFolderGone, watch
@@ -179,6 +180,9 @@ def _run(store: Store, args: argparse.Namespace) -> int:
     if not models:
         raise UsageError("Give at least one MODEL (or --resume ID).")
     batch = _batch(store, args, workflow, trigger="manual")
+    for target in resume.values():
+        for note in resume_notes(target, [step.name for step in batch.plan]):
+            print(note, file=sys.stderr, flush=True)
     outcomes = _run_batch(store, batch, args, models, resume)
     if outcomes and not any(outcome.opened for outcome in outcomes):
         return EXIT_USAGE  # no given model could be opened

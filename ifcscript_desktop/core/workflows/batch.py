@@ -354,20 +354,42 @@ class WorkflowBatch:
 
 def _reusable_steps(resume_from: WorkflowExecution | None,
                     names: list[str]) -> dict[str, ScriptExecution]:
-    """The successful step runs of `resume_from` before its first failed step, by step name."""
+    """The successful step runs of `resume_from` before its first failed step (or first step
+    whose files retention removed: later steps may read them), by step name."""
     if resume_from is None:
         return {}
     done: dict[str, ScriptExecution] = {}
-    recorded = {entry["step"]: entry for entry in (resume_from.report or {}).get("steps", [])}
-    for name in names:
-        entry = recorded.get(name)
-        # A step the resumed run reused itself points at an older run: that run is taken.
-        run = ScriptExecution.get_or_none(ScriptExecution.id == entry["execution_id"]) \
-            if entry and entry.get("execution_id") else None
-        if run is None or run.status != RunStatus.SUCCESS:
+    for name, run in _recorded_steps(resume_from, names):
+        if run is None or run.status != RunStatus.SUCCESS or runs.outputs_removed(run):
             break
         done[name] = run
     return done
+
+
+def _recorded_steps(resume_from: WorkflowExecution,
+                    names: list[str]) -> list[tuple[str, ScriptExecution | None]]:
+    """Each step name with the run `resume_from` recorded for it (None when there is none)."""
+    recorded = {entry["step"]: entry for entry in (resume_from.report or {}).get("steps", [])}
+    found = []
+    for name in names:
+        entry = recorded.get(name)
+        # A step the resumed run reused itself points at an older run: that run is taken.
+        found.append((name, ScriptExecution.get_or_none(ScriptExecution.id == entry["execution_id"])
+                      if entry and entry.get("execution_id") else None))
+    return found
+
+
+def resume_notes(resume_from: WorkflowExecution, names: list[str]) -> list[str]:
+    """Sentences for the successful steps a resume runs again because their files are gone."""
+    notes = []
+    for name, run in _recorded_steps(resume_from, names):
+        if run is None or run.status != RunStatus.SUCCESS:
+            break
+        if runs.outputs_removed(run):
+            why = runs.outputs_note(run) or "Its output files are gone."
+            notes.append(f'Step "{name}" of workflow run #{resume_from.id} runs again: {why}')
+            break
+    return notes
 
 
 def resume_target(store: Store, workflow: AutomationWorkflow, execution_id: int) -> WorkflowExecution:
