@@ -10,7 +10,6 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-
 from ifcscript_desktop.core import runs
 from ifcscript_desktop.core.settings import save_setting
 from ifcscript_desktop.core.store import (ScriptExecution, Setting, WorkflowExecution,
