@@ -42,7 +42,7 @@ def chart_points(chart: dict[str, Any]) -> tuple[list[float], list[float], list[
 def _category_axis(labels: Sequence[str]) -> Any:
     import pyqtgraph as pg
 
-    class CategoryAxis(pg.AxisItem):  # type: ignore[misc]
+    class CategoryAxis(pg.AxisItem):
         """Bottom axis naming categories; labels are thinned so they never overlap."""
 
         def __init__(self) -> None:

@@ -109,7 +109,9 @@ class WorkflowsPane(QWidget):
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([300, 1000])
         # Scrolls sideways rather than making the whole window wider on a small screen.
-        scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroller = QScrollArea()
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
         scroller.setWidget(splitter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
