@@ -78,7 +78,7 @@ def _keep(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _show(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def _show(store: Store, args: argparse.Namespace) -> int:
     if args.id is None:
         error("which run? write `ifcscript history show ID`.")
         return EXIT_USAGE

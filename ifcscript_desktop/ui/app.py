@@ -1,16 +1,22 @@
-"""Starting the window: the store, the built-ins, the models given on the command line."""
+"""Starting the window: the store, the built-ins, retention, the models given on the command line."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ifcscript_desktop.core.runs import Pruned
+    from ifcscript_desktop.ui.background import BackgroundRunner
     from ifcscript_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
 
 SUPPORTED = "Linux x86_64 (glibc 2.34+), Windows x86_64 and macOS 13+ (the editor's binary wheels)"
 
@@ -34,21 +40,51 @@ def editor_problem() -> str | None:
     return f"{problem} It ships for {SUPPORTED}." if problem else None
 
 
-def build_main_window(data_dir: str | None, models: list[str]) -> "MainWindow":
-    """The window on the store of `data_dir`, opening `models`."""
+def build_main_window(data_dir: str | None, models: list[str],
+                      background: "BackgroundRunner | None" = None) -> "MainWindow":
+    """The window on the store of `data_dir`, opening `models`; retention starts off the GUI
+    thread (through `background`)."""
     from ifcscript_desktop.core.datadir import resolve_data_dir
     from ifcscript_desktop.core.library import ensure_builtins
     from ifcscript_desktop.core.store import open_store
+    from ifcscript_desktop.ui.background import BackgroundRunner
     from ifcscript_desktop.ui.main_window import MainWindow
 
     store = open_store(resolve_data_dir(data_dir))
     ensure_builtins(store)
-    window = MainWindow(store)
+    background = background or BackgroundRunner()
+    window = MainWindow(store, background)
     problem = editor_problem()
     if problem:
         window.statusBar().showMessage(problem)
+    start_retention(window, background)
     window.open_models(models)
     return window
+
+
+def start_retention(window: "MainWindow", background: "BackgroundRunner") -> None:
+    """Remove old runs' output files if a day has passed since the last time (core.runs); the
+    History shows the runs again when it did."""
+    from ifcscript_desktop.core.runs import prune_if_due
+
+    store = window.store
+
+    def prune() -> "Pruned | None":
+        try:
+            return prune_if_due(store)
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                store.close()  # this thread's connection
+
+    def done(pruned: "Pruned | None") -> None:
+        if pruned:
+            try:
+                window.history.reload()
+            except RuntimeError:  # the window closed while the files were being removed
+                pass
+
+    background.submit(prune, done,
+                      lambda exc: log.warning("Old run files were not removed: %s", exc))
 
 
 def start(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFontMetrics
 
+from ifcscript_desktop.core import runs
 from ifcscript_desktop.core.runs import create_execution, finish_execution, mark_running
-from ifcscript_desktop.core.store import ScriptExecution, Store, open_store
+from ifcscript_desktop.core.store import ScriptExecution, Setting, Store, open_store, utcnow
+from ifcscript_desktop.ui.app import build_main_window
 from ifcscript_desktop.ui.history import HistoryModel, HistoryPane
-from ifcscript_desktop.ui.history.detail import ERROR
-from ifcscript_desktop.ui.history.model import MODEL, SCRIPT, STATUS
+from ifcscript_desktop.ui.history.detail import ERROR, FILES as FILES_TAB
+from ifcscript_desktop.ui.history.model import FILES, MODEL, SCRIPT, STATUS
 
 CODE = 'print("hello from the script")\nresult = {"walls": 3}\n'
 
@@ -242,3 +245,62 @@ def test_rerun_and_open_code_emit_the_id(qtbot: Any, store: Store) -> None:
     with qtbot.waitSignal(pane.open_code_requested, timeout=1000) as opened:
         qtbot.mouseClick(pane.detail.open_code_button, Qt.MouseButton.LeftButton)
     assert opened.args == [run.id]
+
+
+def files_of(pane: HistoryPane, run_id: int) -> str:
+    return pane.model.index(pane.model.row_of(run_id), FILES).data()
+
+
+def test_keep_from_the_detail_and_the_context_menu(qtbot: Any, store: Store) -> None:
+    run, other = record(store), record(store)
+    pane = make_pane(qtbot, store)
+    pane.select_run(run.id)
+    assert files_of(pane, run.id) == "" and not pane.detail.keep_button.isChecked()
+    qtbot.mouseClick(pane.detail.keep_button, Qt.MouseButton.LeftButton)
+    assert runs.get_execution(store, run.id).kept
+    assert files_of(pane, run.id) == "kept" and pane.detail.keep_button.isChecked()
+    assert pane.detail.keep_button.text() == "Kept" and "never removed" in pane.detail.title.text()
+    qtbot.mouseClick(pane.detail.keep_button, Qt.MouseButton.LeftButton)
+    assert not runs.get_execution(store, run.id).kept and files_of(pane, run.id) == ""
+
+    menu = pane.context_menu(other.id)
+    [keep] = [a for a in menu.actions() if a.text() == "Keep output files"]
+    assert not keep.isChecked()
+    keep.trigger()
+    assert runs.get_execution(store, other.id).kept and files_of(pane, other.id) == "kept"
+    assert [a for a in pane.context_menu(other.id).actions() if a.isCheckable()][0].isChecked()
+
+
+def saved_a_file(store: Store, script: str) -> ScriptExecution:
+    run = create_execution(store, script=None, script_name=script, script_path=None, code=CODE,
+                           model_path="/models/house.ifc", parameters={}, source="gui")
+    saved = Path(run.output_dir) / "walls.csv"
+    saved.write_text("GlobalId\n")
+    finish_execution(run, status="success", outputs=[saved])
+    return run
+
+
+def test_the_window_prunes_old_runs_off_the_gui_thread_and_history_says_so(
+        qtbot: Any, data_dir: Path) -> None:
+    with open_store(data_dir) as store:
+        old, kept, recent = (saved_a_file(store, name) for name in ("Old", "Kept", "Recent"))
+        runs.set_kept(store, kept.id)
+        ScriptExecution.update(finished_at=utcnow() - timedelta(days=45)).where(
+            ScriptExecution.id.in_([old.id, kept.id])).execute()
+        Setting.replace(key=runs.LAST_PRUNED_KEY,
+                        value=(utcnow() - timedelta(days=3)).isoformat()).execute()
+    window = build_main_window(str(data_dir), [])
+    qtbot.addWidget(window)
+    try:
+        pane = window.history
+        pane.select_run(old.id)
+        qtbot.waitUntil(lambda: files_of(pane, old.id) == "removed", timeout=20_000)
+        assert not Path(old.output_dir).exists()
+        assert (Path(kept.output_dir) / "walls.csv").is_file() and files_of(pane, kept.id) == "kept"
+        assert (Path(recent.output_dir) / "walls.csv").is_file() and files_of(pane, recent.id) == ""
+        assert "Output files removed after 45 days" in pane.detail.title.text()
+        assert pane.detail.tabs.tabText(FILES_TAB) == "Files (1 removed)"
+        assert runs.last_pruned(window.store) > utcnow() - timedelta(minutes=5)
+    finally:
+        window.close()
+        window.store.close()

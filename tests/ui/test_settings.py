@@ -91,3 +91,17 @@ def test_cancel_saves_nothing(qtbot: Any, store: Store) -> None:
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel),
                      Qt.MouseButton.LeftButton)
     assert load_settings(store).timeout_s == 300
+
+
+def test_retention_of_0_days_says_keep_forever_and_is_saved(qtbot: Any, store: Store) -> None:
+    dialog = make_dialog(qtbot, store)
+    field = dialog.fields["retention_days"]
+    assert "0: keep forever" in field.toolTip() and dialog.unit_labels["retention_days"].text() == "days"
+    field.clear()
+    qtbot.keyClicks(field, "0")
+    assert dialog.unit_labels["retention_days"].text() == "days: keep forever"
+    click_ok(qtbot, dialog)
+    assert not dialog.isVisible() and load_settings(store).retention_days == 0
+    again = make_dialog(qtbot, store)
+    assert again.fields["retention_days"].text() == "0"
+    assert again.unit_labels["retention_days"].text() == "days: keep forever"

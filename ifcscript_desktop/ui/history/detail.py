@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ifcscript_desktop.core.tablefile import result_table, row_count
-from ifcscript_desktop.ui.history.rows import STATUS_COLORS, STATUS_HELP, duration_text, local_time
+from ifcscript_desktop.ui.history.rows import (KEPT_HELP, STATUS_COLORS, STATUS_HELP, duration_text,
+                                               local_time)
 from ifcscript_desktop.ui.results.files import FilesPane
 
 PARAMETERS, CODE, OUTPUT, RESULT, FILES, ERROR = range(6)
@@ -78,6 +79,8 @@ class RunDetail(QWidget):
     rerun_requested = Signal(int)
     #: The user wants the exact code of this run in the editor.
     open_code_requested = Signal(int)
+    #: The user pressed Keep: keep this run's output files (True) or stop keeping them.
+    keep_toggled = Signal(int, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,6 +97,15 @@ class RunDetail(QWidget):
         self.open_code_button = QPushButton("Open code in editor")
         self.open_code_button.setToolTip("Open the exact code of this run in the editor")
         self.open_code_button.clicked.connect(lambda: self._emit(self.open_code_requested))
+        self.keep_button = QPushButton("Keep")
+        self.keep_button.setCheckable(True)
+        self.keep_button.setToolTip("Keep this run's output files: retention (Settings) never "
+                                    "removes them")
+        self.keep_button.clicked.connect(self._on_keep_clicked)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet(f"color: {STATUS_COLORS['error']};")
+        self.problem.hide()
 
         self.parameters = QTreeWidget()
         self.parameters.setColumnCount(2)
@@ -127,9 +139,11 @@ class RunDetail(QWidget):
         header.addWidget(self.title, 1)
         header.addWidget(self.rerun_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.open_code_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.keep_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
+        layout.addWidget(self.problem)
         layout.addWidget(self.tabs, 1)
         self.clear()
 
@@ -154,6 +168,14 @@ class RunDetail(QWidget):
         self.tabs.setEnabled(False)
         self.rerun_button.setEnabled(False)
         self.open_code_button.setEnabled(False)
+        self.keep_button.setChecked(False)
+        self.keep_button.setEnabled(False)
+        self.show_problem("")
+
+    def show_problem(self, message: str) -> None:
+        """Say what went wrong with an action on the run shown ("" hides it)."""
+        self.problem.setText(message)
+        self.problem.setVisible(bool(message))
 
     def show_run(self, run: dict[str, Any]) -> None:
         """Show a run given as `execution_as_dict` data."""
@@ -178,6 +200,10 @@ class RunDetail(QWidget):
         self.tabs.setEnabled(True)
         self.rerun_button.setEnabled(True)
         self.open_code_button.setEnabled(bool(run.get("code")))
+        self.keep_button.setChecked(bool(run.get("kept")))
+        self.keep_button.setText("Kept" if run.get("kept") else "Keep")
+        self.keep_button.setEnabled(True)
+        self.show_problem("")
         if error and status in _FAILED:
             self.tabs.setCurrentIndex(ERROR)
         elif self.tabs.currentIndex() == ERROR and not error:
@@ -187,6 +213,10 @@ class RunDetail(QWidget):
     def _emit(self, signal: Any) -> None:
         if self._id is not None:
             signal.emit(self._id)
+
+    def _on_keep_clicked(self, checked: bool) -> None:
+        if self._id is not None:
+            self.keep_toggled.emit(self._id, checked)
 
     @staticmethod
     def _title(run: dict[str, Any], status: str) -> str:
@@ -206,6 +236,11 @@ class RunDetail(QWidget):
         note = ""
         if status == "interrupted":
             note = f"<br><span style='color:{color}'>{e(STATUS_HELP['interrupted'])}</span>"
+        if run.get("kept"):
+            note += f"<br><b>{e(KEPT_HELP)}</b>"
+        elif run.get("outputs_note"):
+            note += f"<br><span style='color:{STATUS_COLORS['timeout']}'>" \
+                    f"{e(run['outputs_note'])}</span>"
         return (f"{first}<br><span style='color:gray'>{second}</span>{note}"
                 f"<br><span style='color:gray'>{e(model)}</span>")
 
@@ -228,7 +263,8 @@ class RunDetail(QWidget):
         count = len(run.get("parameters") or {})
         files = len(run.get("outputs") or [])
         self.tabs.setTabText(PARAMETERS, f"Parameters ({count})" if count else "Parameters")
-        self.tabs.setTabText(FILES, f"Files ({files})" if files else "Files")
+        removed = " removed" if run.get("outputs_note") else ""
+        self.tabs.setTabText(FILES, f"Files ({files}{removed})" if files else "Files")
         self.tabs.setTabEnabled(ERROR, bool(error or run.get("traceback")))
         # An invalid colour gives the tab back its normal (or disabled) look.
         self.tabs.tabBar().setTabTextColor(

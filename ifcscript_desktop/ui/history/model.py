@@ -16,15 +16,15 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 from ifcscript_desktop.core.runs import ExecutionNotFoundError, get_execution, list_executions
 from ifcscript_desktop.core.store import Store
 from ifcscript_desktop.ui.history.rows import (
-    STATUS_COLORS, STATUS_HELP, RunRow, duration_text, local_time)
+    KEPT_HELP, REMOVED_HELP, STATUS_COLORS, STATUS_HELP, RunRow, duration_text, local_time)
 
 _Index = QModelIndex | QPersistentModelIndex
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 #: The run's id (int) in every column.
 EXECUTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-COLUMNS = ("ID", "When", "Script", "Model", "Status", "Duration", "Source")
-ID, WHEN, SCRIPT, MODEL, STATUS, DURATION, SOURCE = range(len(COLUMNS))
+COLUMNS = ("ID", "When", "Script", "Model", "Status", "Duration", "Source", "Files")
+ID, WHEN, SCRIPT, MODEL, STATUS, DURATION, SOURCE, FILES = range(len(COLUMNS))
 
 
 class HistoryModel(QAbstractTableModel):
@@ -93,9 +93,11 @@ class HistoryModel(QAbstractTableModel):
             return QBrush(QColor(STATUS_COLORS.get(row.status, "#808080")))
         if role == Qt.ItemDataRole.DecorationRole and column == STATUS:
             return self._icon(row.status)
-        if role == Qt.ItemDataRole.FontRole and (column == STATUS or row.status == "interrupted"):
+        kept = column == FILES and row.kept
+        if role == Qt.ItemDataRole.FontRole and (column == STATUS or kept
+                                                  or row.status == "interrupted"):
             font = QFont()
-            font.setBold(column == STATUS)
+            font.setBold(column == STATUS or kept)
             font.setItalic(row.status == "interrupted")
             return font
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (ID, DURATION):
@@ -150,6 +152,12 @@ class HistoryModel(QAbstractTableModel):
                 return i
         return None
 
+    def reread(self, execution_id: int) -> None:
+        """Read one loaded run again (kept or unkept, say)."""
+        row = self.row_of(execution_id)
+        if row is not None:
+            self._reread_row(row)
+
     def has_active_rows(self) -> bool:
         """Whether a loaded run is still queued or running."""
         return any(row.is_active for row in self._rows)
@@ -176,15 +184,18 @@ class HistoryModel(QAbstractTableModel):
 
     def _reread_active(self) -> None:
         for i, row in enumerate(self._rows):
-            if not row.is_active:
-                continue
-            try:
-                fresh = RunRow.of(get_execution(self._store, row.id, summary=True))
-            except ExecutionNotFoundError:
-                continue
-            if fresh != row:
-                self._rows[i] = fresh
-                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+            if row.is_active:
+                self._reread_row(i)
+
+    def _reread_row(self, i: int) -> None:
+        row = self._rows[i]
+        try:
+            fresh = RunRow.of(get_execution(self._store, row.id, summary=True))
+        except ExecutionNotFoundError:
+            return
+        if fresh != row:
+            self._rows[i] = fresh
+            self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
 
     @staticmethod
     def _text(row: RunRow, column: int) -> str:
@@ -200,7 +211,9 @@ class HistoryModel(QAbstractTableModel):
             return row.status
         if column == DURATION:
             return duration_text(row.duration_s, row.status)
-        return row.source
+        if column == SOURCE:
+            return row.source
+        return "kept" if row.kept else "removed" if row.outputs_removed else ""
 
     @staticmethod
     def _tooltip(row: RunRow, column: int) -> str | None:
@@ -213,6 +226,8 @@ class HistoryModel(QAbstractTableModel):
             return f"{help_text}\n{row.error}" if row.error else help_text
         if column == WHEN and row.queued_at is not None:
             return f"Queued {local_time(row.queued_at)} (local time)"
+        if column == FILES and (row.kept or row.outputs_removed):
+            return KEPT_HELP if row.kept else REMOVED_HELP
         return None
 
     def _icon(self, status: str) -> QIcon:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import os
 
-import peewee
 from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QMenu, QSplitter, QTableView, QVBoxLayout, QWidget)
 
-from ifcscript_desktop.core.runs import execution_as_dict, get_execution
+from ifcscript_desktop.core.runs import execution_as_dict, get_execution, set_kept
 from ifcscript_desktop.core.store import RunStatus, Store, StoreError, mark_interrupted_runs
 from ifcscript_desktop.ui.history.detail import RunDetail
 from ifcscript_desktop.ui.history.model import EXECUTION_ID_ROLE, HistoryModel
@@ -86,6 +85,7 @@ class HistoryPane(QWidget):
         self.detail = RunDetail()
         self.detail.rerun_requested.connect(self.rerun_requested)
         self.detail.open_code_requested.connect(self.open_code_requested)
+        self.detail.keep_toggled.connect(self.keep_run)
 
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Filter:"))
@@ -111,7 +111,7 @@ class HistoryPane(QWidget):
         self.model.modelReset.connect(self._on_reset)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         self._on_reset()
-        for column, width in ((0, 56), (1, 150), (2, 220), (3, 180), (4, 110), (5, 80)):
+        for column, width in ((0, 56), (1, 150), (2, 220), (3, 180), (4, 110), (5, 80), (6, 70)):
             self.table.setColumnWidth(column, width)
 
         self._version = self._read_version()
@@ -125,6 +125,40 @@ class HistoryPane(QWidget):
         self._version = self._read_version()
         self.model.refresh()
         self._reshow_selected()
+
+    def reload(self) -> None:
+        """Read every loaded run again (retention or Keep changed old runs, not only new ones)."""
+        self._version = self._read_version()
+        self.model.reload(at_least=self.model.rowCount())
+        if self._selected is not None and self.detail.execution_id == self._selected:
+            self._show(self._selected)
+
+    def keep_run(self, execution_id: int, kept: bool = True) -> None:
+        """Keep a run's output files from retention (or stop keeping them)."""
+        problem = ""
+        try:
+            set_kept(self._store, execution_id, kept)
+        except StoreError as exc:
+            problem = str(exc)
+            log.warning("%s", problem)
+        self.model.reread(execution_id)
+        if self.detail.execution_id == execution_id:
+            self._show(execution_id)
+            self.detail.show_problem(problem)
+
+    def context_menu(self, execution_id: int) -> QMenu:
+        """The actions offered on a run (right click on its row)."""
+        menu = QMenu(self)
+        menu.addAction("Run again", lambda: self.rerun_requested.emit(execution_id))
+        menu.addAction("Open code in editor", lambda: self.open_code_requested.emit(execution_id))
+        menu.addSeparator()
+        row = self.model.row_of(execution_id)
+        keep = menu.addAction("Keep output files")
+        keep.setCheckable(True)
+        keep.setChecked(row is not None and self.model.row(row).kept)
+        keep.setToolTip("Retention (Settings) never removes the output files of a kept run")
+        keep.toggled.connect(lambda checked: self.keep_run(execution_id, checked))
+        return menu
 
     def set_filters(self, script: str | None = None, model: str | None = None,
                     status: str | None = None) -> None:
@@ -172,7 +206,7 @@ class HistoryPane(QWidget):
             # not at the next start. Our own write does not move data_version: refresh below.
             try:
                 changed = mark_interrupted_runs(self._store) > 0 or changed
-            except (StoreError, peewee.PeeweeException) as exc:
+            except StoreError as exc:
                 log.warning("Cannot check for interrupted runs: %s", exc)
         if changed:
             self.model.refresh()
@@ -182,7 +216,7 @@ class HistoryPane(QWidget):
     def _read_version(self) -> int | None:
         try:
             return self._store.data_version()
-        except (StoreError, peewee.PeeweeException) as exc:
+        except StoreError as exc:
             log.warning("Cannot check the history for new runs: %s", exc)
             return None
 
@@ -244,8 +278,6 @@ class HistoryPane(QWidget):
         index = self.table.indexAt(pos)
         if not index.isValid():
             return
-        execution_id = int(index.data(EXECUTION_ID_ROLE))
-        menu = QMenu(self)
-        menu.addAction("Run again", lambda: self.rerun_requested.emit(execution_id))
-        menu.addAction("Open code in editor", lambda: self.open_code_requested.emit(execution_id))
+        menu = self.context_menu(int(index.data(EXECUTION_ID_ROLE)))
         menu.exec(self.table.viewport().mapToGlobal(pos))
+        menu.deleteLater()

@@ -35,6 +35,10 @@ STATUS_HELP = {
 
 ACTIVE = frozenset({"queued", "running"})
 
+#: What the Files column says of a kept run and of one whose files retention removed.
+KEPT_HELP = "Kept: its output files are never removed by retention (Settings)."
+REMOVED_HELP = "Its output files were removed by retention (Settings); the record stays."
+
 
 @dataclass(frozen=True, slots=True)
 class RunRow:
@@ -49,6 +53,8 @@ class RunRow:
     duration_s: float | None
     source: str
     error: str | None
+    kept: bool = False
+    outputs_removed: bool = False
 
     @classmethod
     def of(cls, execution: ScriptExecution) -> RunRow:
@@ -62,6 +68,8 @@ class RunRow:
             duration_s=execution.duration_s,
             source=execution.source or "",
             error=execution.error,
+            kept=bool(execution.kept),
+            outputs_removed=execution.outputs_removed_at is not None,
         )
 
     @property

@@ -53,8 +53,9 @@ class SettingsDialog(QDialog):
         self.unit_labels: dict[str, QLabel] = {}
 
         intro = QLabel("These limits apply to every run, from the window and from the "
-                       "<code>ifcscript</code> command. Output files of older runs are deleted; "
-                       "the runs themselves stay in the history.")
+                       "<code>ifcscript</code> command. Output files of older runs are deleted "
+                       "once a day (0 days keeps them forever; a run kept in History is never "
+                       "pruned); the runs themselves stay in the history.")
         intro.setWordWrap(True)
         form = QFormLayout()
         for spec in fields(Settings):
@@ -119,12 +120,13 @@ class SettingsDialog(QDialog):
         default = getattr(self._defaults, spec.name)
         edit = QLineEdit(str(getattr(self._current, spec.name)))
         edit.setObjectName(spec.name)
-        edit.setToolTip(f"At least {meta['min']} {meta['unit']}; default {default} "
+        zero = f" (0: {meta['zero']})" if meta.get("zero") else ""
+        edit.setToolTip(f"At least {meta['min']} {meta['unit']}{zero}; default {default} "
                         f"{meta['unit']}.")
         edit.textEdited.connect(lambda _text: self._show_message(""))
         hint = QLabel(meta["unit"])
         hint.setMinimumWidth(hint.fontMetrics().horizontalAdvance("bytes (1023.9 MB)"))
-        if meta["unit"] == "bytes":
+        if meta["unit"] == "bytes" or meta.get("zero"):
             edit.textChanged.connect(lambda text, name=spec.name: self._update_hint(name, text))
         self.fields[spec.name] = edit
         self.unit_labels[spec.name] = hint
@@ -137,9 +139,12 @@ class SettingsDialog(QDialog):
         return row
 
     def _update_hint(self, name: str, text: str) -> None:
-        unit = next(f.metadata["unit"] for f in fields(Settings) if f.name == name)
+        meta = next(f.metadata for f in fields(Settings) if f.name == name)
+        unit = meta["unit"]
         value = parse_number(text)
-        if unit == "bytes" and isinstance(value, int) and value >= 1024:
+        if value == 0 and meta.get("zero"):
+            self.unit_labels[name].setText(f"{unit}: {meta['zero']}")
+        elif unit == "bytes" and isinstance(value, int) and value >= 1024:
             self.unit_labels[name].setText(f"bytes ({readable_size(value)})")
         else:
             self.unit_labels[name].setText(unit)
