@@ -71,10 +71,10 @@ def _check_tables(tables: list[dict], hazards: list[str]) -> None:
 
 def test_a_100k_row_table_in_json_lines_is_what_json_dumps_gives(data_dir: Path, tmp_path: Path,
                                                                   house: Path) -> None:
-    from ifcscript_desktop.core.execute import run_line
+    from ifcscript_desktop.core.reply import RunReply
     from ifcscript_desktop.core.runs import get_execution
     from ifcscript_desktop.core.store import open_store
-    from ifcscript_desktop.core.tablefile import expand_tables
+    from tests.core.test_tablefile import expand_tables
 
     script = tmp_path / "big.py"
     script.write_text("show_table([{'n': i, 'name': f'Wand {i} ü', 'area': i / 8} for i in range(100_000)],"
@@ -84,7 +84,7 @@ def test_a_100k_row_table_in_json_lines_is_what_json_dumps_gives(data_dir: Path,
     [line] = json_lines(done.stdout)
     with open_store(data_dir) as store:
         execution = get_execution(store, line["execution_id"])
-        expected = run_line(execution, str(script))
+        expected = RunReply.from_execution(execution, str(script)).json_line()
         expected["tables"] = expand_tables(execution.tables)
     assert len(expected["tables"][0]["rows"]) == 100_000
     assert done.stdout == json.dumps(expected, ensure_ascii=False, default=str) + "\n"

@@ -2,7 +2,7 @@
 
 `write_json_line(line, stream)` writes exactly what `json.dumps(line, ensure_ascii=False,
 default=str)` would, plus a newline; values that are `Streamed` (a table kept in a file, see
-`core.tablefile.FileTable`) write themselves a block at a time. They may stand as a value of
+`core.reply.Table`) write themselves a block at a time. They may stand as a value of
 the line or as an item of a list value (a run's `tables`), which is where runs hold them.
 """
 

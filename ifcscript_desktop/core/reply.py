@@ -15,7 +15,7 @@ from typing import Any
 
 from ifcscript_desktop.core.jsonline import Streamed, encode
 from ifcscript_desktop.core.store import ScriptExecution
-from ifcscript_desktop.core.tablefile import DAMAGED, RESULT_KEY, TableFileError, TableRows
+from ifcscript_desktop.core.tablefile import DAMAGED, TableFileError, TableRows, result_table
 
 #: The keys of a run's JSON line (DESIGN.md: every key always present).
 RUN_KEYS = ("execution_id", "script", "model", "status", "duration_s", "result", "output", "error",
@@ -154,9 +154,7 @@ class RunReply:
     @property
     def result_table(self) -> Table | None:
         """The table file a long list of rows set as `result` was kept in, or None."""
-        if isinstance(self.result, dict) and len(self.result) == 1:
-            return Table.from_record(self.result.get(RESULT_KEY))
-        return None
+        return Table.from_record(result_table(self.result))
 
     def result_value(self) -> tuple[Any, str | None]:
         """The `result` as the script set it (rows kept in a file read back whole), and a

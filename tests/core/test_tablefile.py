@@ -9,18 +9,51 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from ifcscript_desktop.core.jsonline import write_json_line
-from ifcscript_desktop.core.tablefile import (BLOCK_ROWS, DAMAGED, RESULT_KEY, TableFileError, TableRows, expand_tables,
-                                              is_table_file_name, max_file_bytes, read_result,
-                                              row_count, spill_result, stream_tables,
-                                              table_file_path, table_rows, write_table_file)
+from ifcscript_desktop.core.reply import RunReply, Table
+from ifcscript_desktop.core.tablefile import (BLOCK_ROWS, DAMAGED, RESULT_KEY, TableFileError, TableRows,
+                                              is_table_file_name, max_file_bytes, spill_result,
+                                              table_file_path, write_table_file)
 
 COLUMNS = ["GlobalId", "name", "area", "tags"]
+
+
+def table_rows(record: dict) -> Sequence[dict]:
+    """The rows of a table as a reply or run record holds it."""
+    table = Table.from_record(record)
+    assert table is not None
+    return table.rows()
+
+
+def read_result(value: object) -> tuple[object, str | None]:
+    return RunReply(status="success", result=value).result_value()
+
+
+def expand_tables(tables: list[dict]) -> list[dict]:
+    """Tables with their rows inline, as `--json` writes them (an `error` when they cannot be)."""
+    expanded = []
+    for record in tables:
+        table = Table.from_record(record)
+        assert table is not None
+        head = {k: v for k, v in table.record().items() if k != "rows"}
+        try:
+            rows = table.rows()
+            expanded.append({**head, "rows": list(rows)})
+        except TableFileError as exc:
+            expanded.append({**head, "rows": [], "error": str(exc)})
+            continue
+        if getattr(rows, "damaged", False):
+            expanded[-1]["error"] = DAMAGED
+    return expanded
+
+
+def stream_tables(tables: list[dict]) -> list[Table]:
+    return [table for table in map(Table.from_record, tables) if table is not None]
 
 
 def _rows(count: int) -> list[dict]:
@@ -68,7 +101,7 @@ def test_a_damaged_block_reads_as_empty_rows_and_says_so(tmp_path: Path) -> None
     assert back[0]["GlobalId"] == "g000000" and not back.damaged
     assert back[BLOCK_ROWS] == {} and back.damaged
     assert len(list(back)) == 2 * BLOCK_ROWS
-    [table] = expand_tables([{"columns": COLUMNS, "row_count": 2 * BLOCK_ROWS, "file": str(path)}]) or []
+    [table] = expand_tables([{"columns": COLUMNS, "row_count": 2 * BLOCK_ROWS, "file": str(path)}])
     assert len(table["rows"]) == 2 * BLOCK_ROWS and "damaged" in table["error"]
 
 
@@ -114,14 +147,17 @@ def test_inline_tables_and_file_tables_read_the_same_way(tmp_path: Path) -> None
     path = tmp_path / "table-1.jsonl"
     write_table_file(path, COLUMNS, rows)
     spilled = {"title": "Walls", "columns": COLUMNS, "row_count": 3000, "file": str(path)}
-    inline = {"title": "Few", "columns": ["a", "b"], "rows": [[1, 2], [3, 4]]}
-    assert list(table_rows(spilled)) == rows and row_count(spilled) == 3000
-    assert table_rows(inline) == [{"a": 1, "b": 2}, {"a": 3, "b": 4}] and row_count(inline) == 2
+    inline = {"title": "Few", "columns": ["a", "b"], "rows": [{"a": 1, "b": 2}, {"a": 3, "b": 4}]}
+    big, few = Table.from_record(spilled), Table.from_record(inline)
+    assert big is not None and few is not None
+    assert list(big.rows()) == rows and big.row_count == 3000 and big.page(2999, 3005) == rows[2999:]
+    assert few.rows() == inline["rows"] and few.row_count == 2 and few.columns == ["a", "b"]
+    assert big.record() == spilled and few.record() == inline
     expanded = expand_tables([spilled, inline])
-    assert expanded is not None and expanded[0]["rows"] == rows and expanded[1] is inline
+    assert expanded[0]["rows"] == rows and expanded[1] == inline
     path.unlink()
     gone = expand_tables([spilled])
-    assert gone is not None and gone[0]["rows"] == [] and "gone" in gone[0]["error"]
+    assert gone[0]["rows"] == [] and "gone" in gone[0]["error"]
 
 
 def test_only_the_names_the_run_child_gives_are_trusted() -> None:
