@@ -14,7 +14,8 @@ INDENT = "    "
 # The names in a script's globals (DESIGN.md, "Script context").
 CONTEXT_NAMES: tuple[str, ...] = (
     "model", "model_path", "model_name", "schema", "entities", "properties", "systems",
-    "materials", "types", "get_properties", "get_geometry", "save_output", "params",
+    "materials", "types", "select", "unit_symbol", "get_properties", "get_geometry",
+    "save_output", "params",
     "selection", "previous", "progress", "result", "show_table", "show_chart", "highlight",
     "np", "numpy", "pd", "pandas", "ifcopenshell",
 )

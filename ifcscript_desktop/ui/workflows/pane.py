@@ -160,7 +160,11 @@ class WorkflowsPane(QWidget):
 
     def model_opened(self, path: str) -> list[JobInfo]:
         """The on-open trigger: every enabled on-open workflow runs on the model just opened."""
-        jobs = run_on_open(self._store, self.runner, path)
+        try:
+            jobs = run_on_open(self._store, self.runner, path)
+        except StoreError as exc:  # the model stays open; its on-open workflows did not start
+            self._say(str(exc))
+            return []
         if jobs:
             names = ", ".join(f'"{info.workflow}"' for info in jobs)
             self._say(f"{os.path.basename(path)} opened: running workflow(s) {names}…")
