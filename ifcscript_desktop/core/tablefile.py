@@ -4,8 +4,8 @@ A table of more than `SPILL_ROWS` rows does not travel inside the run's reply: t
 writes it to `<output folder>/.tables/table-N.jsonl` and the reply (and the run record) carry
 `{"title", "columns", "row_count", "file"}` instead of `"rows"`. The window then decodes only the
 blocks of rows it shows, so a 100k-row table never stalls it; the command's `--json` writes the
-rows out a block at a time (`FileTable`). Every reader treats the file as written by the script
-(see `TableRows`).
+rows out a block at a time (`core.reply.Table`). Every reader treats the file as written by the
+script (see `TableRows`).
 
 File format: JSON Lines. The first line is `{"columns": [...], "rows": N, "block": B}`; each next
 line is a JSON array of up to B rows, each row an array of cells in column order.
@@ -20,7 +20,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, overload
 
-from ifcscript_desktop.core.jsonline import Streamed, encode
 from ifcscript_desktop.core.runfiles import RunFileError, open_run_file, read_at, size_text
 
 #: Tables with more rows than this are written to a file instead of the reply.
@@ -138,20 +137,6 @@ def result_table(value: Any) -> dict[str, Any] | None:
     if isinstance(value, dict) and len(value) == 1 and isinstance(value.get(RESULT_KEY), dict):
         return value[RESULT_KEY]
     return None
-
-
-def read_result(value: Any) -> tuple[Any, str | None]:
-    """A `result` as the script set it (a spilled table read back into its rows), and a
-    sentence when its rows cannot be read (the value is then None)."""
-    table = result_table(value)
-    if table is None:
-        return value, None
-    try:
-        rows = table_rows(table)
-        value = list(rows)
-    except TableFileError as exc:
-        return None, str(exc)
-    return value, DAMAGED if getattr(rows, "damaged", False) else None
 
 
 def is_table_file_name(name: Any) -> bool:
@@ -344,78 +329,3 @@ def max_file_bytes(rows: int) -> int:
     """The largest a table file of `rows` rows may be: MAX_ROW_BYTES a row, at most MAX_FILE_BYTES."""
     blocks = -(-rows // BLOCK_ROWS)  # each block adds its brackets and a newline
     return min(MAX_FILE_BYTES, MAX_HEADER_BYTES + 1 + rows * MAX_ROW_BYTES + 3 * blocks)
-
-
-def table_rows(table: dict[str, Any]) -> Sequence[dict[str, Any]]:
-    """The rows of a table as the reply or the run record holds it: inline or in its file."""
-    if table.get("file"):
-        count = table.get("row_count")
-        return TableRows(table["file"], count if type(count) is int else None)
-    rows = table.get("rows") or []
-    columns = table.get("columns")
-    if columns and rows and isinstance(rows[0], list):  # rows given as lists of cells
-        return [dict(zip(columns, row)) for row in rows]
-    return rows
-
-
-def row_count(table: dict[str, Any]) -> int:
-    """How many rows a table has, without reading its file."""
-    if table.get("file"):
-        return int(table.get("row_count") or 0)
-    return len(table.get("rows") or [])
-
-
-class FileTable(Streamed):
-    """A table kept in a file, as a run's JSON line holds it: `write_json_line` writes it as
-    `expand_tables` would give it (its `rows` inline, an `error` when they cannot be read)
-    while reading its rows a block at a time."""
-
-    def __init__(self, table: dict[str, Any]) -> None:
-        self.table = table
-
-    def json_chunks(self) -> Iterator[str]:
-        table = {key: value for key, value in self.table.items() if key not in ("rows", "error")}
-        try:
-            rows = table_rows(self.table)
-        except TableFileError as exc:
-            yield encode({**table, "rows": [], "error": str(exc)})
-            return
-        head = encode(table)[:-1]  # the keys before the rows, without the closing brace
-        yield f"{head}{', ' if table else ''}\"rows\": ["
-        first = True
-        for block in rows.blocks() if isinstance(rows, TableRows) else [list(rows)]:
-            if block:
-                yield ("" if first else ", ") + encode(block)[1:-1]
-                first = False
-        yield "]"
-        if getattr(rows, "damaged", False):
-            yield f", \"error\": {encode(DAMAGED)}"
-        yield "}"
-
-
-def stream_tables(tables: list[Any] | None) -> list[Any] | None:
-    """A run's tables for its JSON line: each kept in a file becomes a `FileTable`, read only
-    as the line is written."""
-    if not tables:
-        return tables
-    return [FileTable(t) if isinstance(t, dict) and t.get("file") else t for t in tables]
-
-
-def expand_tables(tables: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    """Tables with their rows inline (for printing a run); a vanished file gives no rows and a note."""
-    if not tables:
-        return tables
-    expanded = []
-    for table in tables:
-        if isinstance(table, dict) and table.get("file"):
-            table = dict(table)
-            try:
-                rows = table_rows(table)
-                table["rows"] = list(rows)
-            except TableFileError as exc:
-                table["rows"], table["error"] = [], str(exc)
-            else:
-                if getattr(rows, "damaged", False):
-                    table["error"] = DAMAGED
-        expanded.append(table)
-    return expanded

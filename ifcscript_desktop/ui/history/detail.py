@@ -13,7 +13,8 @@ from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QTabWidget,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from ifcscript_desktop.core.tablefile import result_table, row_count
+from ifcscript_desktop.core.reply import Table
+from ifcscript_desktop.core.tablefile import result_table
 from ifcscript_desktop.ui.history.rows import (KEPT_HELP, STATUS_COLORS, STATUS_HELP, duration_text,
                                                local_time)
 from ifcscript_desktop.ui.results.files import FilesPane
@@ -31,7 +32,8 @@ def _summary(kind: str, item: Any) -> str:
     title = f" {item['title']!r}" if item.get("title") else ""
     if kind == "tables":
         columns = item.get("columns") or []
-        return f"# Table{title}: {_count(row_count(item), 'row')}, columns " \
+        table = Table.from_record(item)
+        return f"# Table{title}: {_count(table.row_count if table else 0, 'row')}, columns " \
                f"{', '.join(map(str, columns))}"
     if kind == "charts":
         return f"# {str(item.get('kind') or '').title()} chart{title}: " \
