@@ -11,7 +11,6 @@ from ifcscript_desktop import __version__
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SUBCOMMANDS = ("run", "history", "scripts", "workflow")
 
 
@@ -75,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list[:1] == ["--worker"]:
         from ifcscript_desktop.worker.server import main as worker_main
         return worker_main()
+    from ifcscript_desktop.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
     if args_list[:1] and args_list[0] in SUBCOMMANDS or args_list[:1] in (["-h"], ["--help"]):
         parser = build_parser()
         try:

@@ -13,6 +13,9 @@ from ifcscript_desktop.core.library import ensure_builtins
 from ifcscript_desktop.core.settings import Settings, load_settings
 from ifcscript_desktop.core.store import Store, open_store
 
+#: The command's exit codes (DESIGN.md): done; a run failed; the command was asked something it
+#: cannot do (or no model opened); Ctrl+C.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: The options every running command takes, with what they limit.
 LIMIT_OPTIONS = ("timeout", "memory_mb", "outputs_max_mb", "outputs_max_files")
 

@@ -9,15 +9,13 @@ import argparse
 import json
 import sys
 
-from ifcscript_desktop.commands import error, store_for
-from ifcscript_desktop.core.execute import run_line
+from ifcscript_desktop.commands import EXIT_OK, EXIT_USAGE, error, store_for
+from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.core.jsonline import write_json_line
 from ifcscript_desktop.core.runs import (ExecutionNotFoundError, execution_as_dict, get_execution,
                                          list_executions, set_kept)
 from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import ScriptExecution, Store
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def main(args: argparse.Namespace) -> int:
@@ -36,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
         executions = list_executions(store, limit=args.limit)
         if args.json:
             for execution in executions:
-                write_json_line(run_line(execution), sys.stdout)
+                write_json_line(RunReply.from_execution(execution).json_line(), sys.stdout)
             return EXIT_OK
         if not executions:
             print("No runs yet. Try: ifcscript run \"GUID Validation Check\" MODEL.ifc")
@@ -87,7 +85,7 @@ def _show(store: Store, args: argparse.Namespace) -> int:
     except ExecutionNotFoundError:
         error(f"there is no run #{args.id}.")
         return EXIT_USAGE
-    line = run_line(execution)
+    line = RunReply.from_execution(execution).json_line()
     record = execution_as_dict(execution)
     if args.json:
         line["code"] = execution.code

@@ -7,14 +7,13 @@ import json
 import sys
 from typing import Any
 
-from ifcscript_desktop.commands import error, limit_problem, limits_for, store_for
+from ifcscript_desktop.commands import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error,
+                                        limit_problem, limits_for, store_for)
 from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.execute import UsageError, coerce, model_key, resolve_script
 from ifcscript_desktop.core.jsonline import write_json_line
 from ifcscript_desktop.core.scriptfile import ScriptFileError, names_properties
 from ifcscript_desktop.core.session import RunSession
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:

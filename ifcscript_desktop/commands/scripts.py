@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from ifcscript_desktop.commands import error, print_json, store_for
+from ifcscript_desktop.commands import EXIT_OK, EXIT_USAGE, error, print_json, store_for
 from ifcscript_desktop.core import library
 from ifcscript_desktop.core.scriptfile import ScriptFileError
 from ifcscript_desktop.core.store import StoreError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ARITY = {"list": 0, "load-builtins": 0, "import": 1, "export": 2}
 USAGE = {"import": "ifcscript scripts import FILE.py", "export": "ifcscript scripts export NAME FILE.py"}
 

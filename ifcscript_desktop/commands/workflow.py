@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ifcscript_desktop.commands import (add_limit_options, error, limit_problem, limits_for,
-                                       print_json, store_for)
+from ifcscript_desktop.commands import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,
+                                        add_limit_options, error, limit_problem, limits_for,
+                                        print_json, store_for)
 from ifcscript_desktop.core.workflows.batch import (ModelOutcome, WorkflowBatch, new_report_dir,
                                                    resume_notes, resume_target)
 from ifcscript_desktop.core.execute import UsageError, model_key
@@ -20,8 +21,6 @@ from ifcscript_desktop.core.workflows.folderwatch import FolderWatcher, WatchFol
 from ifcscript_desktop.core.workflows.file import WorkflowFileError
 from ifcscript_desktop.core.workflows.report import write_report
 from ifcscript_desktop.core import workflows
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def add_parser(commands: Any, data_dir_option: Any) -> None:

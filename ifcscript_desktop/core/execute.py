@@ -8,10 +8,9 @@ from typing import Any
 
 from ifcscript_desktop.core.library import get_script
 from ifcscript_desktop.core.params import coerce_params, suggested_files, suggestion_for_command_line
-from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.core.scriptfile import ScriptMeta, parse_script
 from ifcscript_desktop.core.settings import Settings
-from ifcscript_desktop.core.store import Script, ScriptExecution, Store
+from ifcscript_desktop.core.store import Script, Store
 
 
 class UsageError(ValueError):
@@ -78,11 +77,6 @@ def resolve_script(store: Store, ref: str) -> ScriptSource:
 def source_from_text(code: str, name: str, script: Script | None = None) -> ScriptSource:
     """The editor's text as a runnable source (raises ScriptFileError for a broken block)."""
     return ScriptSource(label=name, code=code, meta=parse_script(code, default_name=name), script=script)
-
-
-def run_line(execution: ScriptExecution, label: str | None = None) -> dict[str, Any]:
-    """The DESIGN.md JSON object of a recorded run (`RunReply.json_line`)."""
-    return RunReply.from_execution(execution, label).json_line()
 
 
 def model_key(model_path: str) -> str:
