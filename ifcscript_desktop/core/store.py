@@ -12,45 +12,22 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import peewee
 
 from ifcscript_desktop.core.migrations import MIGRATIONS, SCHEMA_VERSION
+from ifcscript_desktop.core.storeerrors import BUSY_TIMEOUT_S, StoreError, store_errors
 
 log = logging.getLogger(__name__)
 
 DB_FILENAME = "ifcscript.sqlite3"
-#: Seconds a writer waits for another process's write to finish before giving up.
-BUSY_TIMEOUT_S = 30
-
 database_proxy = peewee.DatabaseProxy()
-
-
-class StoreError(Exception):
-    """The store cannot do what was asked; the message is a sentence for the user."""
-
-
-@contextmanager
-def _database_errors(doing: str) -> Iterator[None]:
-    """Turn a database error while `doing` something into a :class:`StoreError` sentence.
-
-    For this module's own polling; other core modules use :mod:`.storeerrors`, which imports
-    this one.
-    """
-    try:
-        yield
-    except (peewee.PeeweeException, sqlite3.Error) as exc:
-        raise StoreError(f"The history database could not be read or written while {doing}:"
-                         f" {exc}.") from exc
 
 
 class RunStatus(StrEnum):
@@ -366,7 +343,7 @@ def mark_interrupted_runs(store: Store) -> int:
     script runs were marked. :class:`StoreError` when the database cannot be read or written.
     """
     store.activate()
-    with _database_errors("looking for interrupted runs"):
+    with store_errors("The history database could not be checked for interrupted runs"):
         runs = _interrupt_orphans(store, ScriptExecution, error=INTERRUPTED_MESSAGE)
         workflows = _interrupt_orphans(store, WorkflowExecution)
     if runs or workflows:
@@ -413,7 +390,7 @@ class Store:
 
     def data_version(self) -> int:
         """A number that changes whenever another connection commits (cheap to poll)."""
-        with _database_errors("checking for new runs"):
+        with store_errors("The history database could not be checked for new runs"):
             return int(self.db.data_version)
 
     def close(self) -> None:

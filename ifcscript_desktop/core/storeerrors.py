@@ -1,7 +1,8 @@
 """A database failure as a sentence: peewee's errors never leave the core.
 
-Core functions that read or write the store wrap their work in :func:`store_errors`, so the
-window and the command catch one exception, :class:`~ifcscript_desktop.core.store.StoreError`,
+Core functions that read or write the store (`core.store` itself included) wrap their work in
+:func:`store_errors`, so the window and the command catch one exception, :class:`StoreError`
+(re-exported by `core.store`),
 whose message a user can act on ("the database file is read-only"), never a raw
 ``peewee.OperationalError``.
 """
@@ -11,9 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import sqlite3
+
 import peewee
 
-from ifcscript_desktop.core.store import BUSY_TIMEOUT_S, StoreError
+#: Seconds a writer waits for another process's write to finish before giving up.
+BUSY_TIMEOUT_S = 30
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; the message is a sentence for the user."""
 
 
 class DatabaseFailure(StoreError):
@@ -29,7 +37,7 @@ def store_errors(what_failed: str) -> Iterator[None]:
     """
     try:
         yield
-    except peewee.PeeweeException as exc:
+    except (peewee.PeeweeException, sqlite3.Error) as exc:
         raise DatabaseFailure(f"{what_failed}: {database_reason(exc)}.") from exc
 
 

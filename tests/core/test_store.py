@@ -172,11 +172,11 @@ def test_a_store_of_schema_1_gains_keep_and_removed_columns_and_keeps_its_runs(
 
 def test_database_errors_while_polling_are_store_errors_with_a_sentence(store: Store) -> None:
     store.db.execute_sql("DROP TABLE script_execution")
-    with pytest.raises(StoreError, match="looking for interrupted runs"):
+    with pytest.raises(StoreError, match="checked for interrupted runs"):
         store_module.mark_interrupted_runs(store)
     store.db.close()
     store.db.init(str(store.data_dir / "missing folder" / "x.sqlite3"))
-    with pytest.raises(StoreError, match="checking for new runs"):
+    with pytest.raises(StoreError, match="checked for new runs"):
         store.data_version()
 
 
