@@ -16,6 +16,7 @@ from ifcscript_desktop.commands import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, 
 from ifcscript_desktop.core.workflows.batch import (ModelOutcome, WorkflowBatch, new_report_dir,
                                                    resume_notes, resume_target)
 from ifcscript_desktop.core.execute import UsageError, model_key
+from ifcscript_desktop.core.runs import prune_if_due
 from ifcscript_desktop.core.store import AutomationWorkflow, Store, StoreError, WorkflowExecution
 from ifcscript_desktop.core.workflows.folderwatch import FolderWatcher, WatchFolderGone, watch
 from ifcscript_desktop.core.workflows.file import WorkflowFileError
@@ -242,6 +243,10 @@ def _watch(store: Store, args: argparse.Namespace) -> int:
             print(f"[{stamp}] {path.name} is complete: running {workflow.name!r}", file=say, flush=True)
         outcomes = _run_batch(store, batch, args, [str(path) for path in paths])
         statuses.extend(outcome.status for outcome in outcomes)
+        try:  # a watch runs for days: retention once a day, after the models that arrived
+            prune_if_due(store)
+        except StoreError as exc:
+            error(str(exc))
 
     print(f"Watching {watcher.folder} for .ifc/.ifczip files (Ctrl+C stops).", file=say, flush=True)
     if not args.once:
