@@ -452,3 +452,25 @@ def test_a_file_a_step_script_suggests_is_stored_only_once_confirmed(  # type: i
     assert editor.save(), editor.problem.text()
     [stored] = workflows.list_workflows(window.store)
     assert stored.steps[0]["params"] == {"key": str(secret)}
+
+
+def test_resume_runs_again_a_step_whose_files_are_gone_and_says_so(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, tmp_path: Path, house: Path) -> None:
+    pane = window.workflows
+    library.save_script(window.store, "Writer", WRITER)
+    library.save_script(window.store, "Reader",
+                        READER.format(body='raise RuntimeError("the reader is not ready")'))
+    _import(pane, tmp_path, CHAIN)
+    pane.run_on_files([str(house)])
+    first = _wait_job(qtbot, pane)
+    written = ScriptExecution.get_by_id(first.rows[0]["execution_id"])
+    shutil.rmtree(written.output_dir)  # as retention (or the user) removed it
+    library.save_script(window.store, "Reader", READER.format(body=""))
+    said: list[str] = []
+    pane.message.connect(said.append)
+    with qtbot.waitSignal(pane.runner.job_finished, timeout=JOB_TIMEOUT) as finished:
+        pane.resume(first.execution_ids[0])
+    again = finished.args[1]
+    assert [row["status"] for row in again.rows] == ["success", "success"]
+    assert again.rows[0]["execution_id"] != written.id  # run again: the reader needs its file
+    assert any('Step "Write" of workflow run' in text and "runs again" in text for text in said), said

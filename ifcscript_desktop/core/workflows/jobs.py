@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ifcscript_desktop.core.workflows.batch import (ModelOutcome, StepCallback, WorkflowBatch,
-                                          new_report_dir, resume_target)
+                                          new_report_dir, resume_notes, resume_target)
 from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.execute import Limits, UsageError, model_key
 from ifcscript_desktop.core.settings import load_settings
@@ -70,6 +70,11 @@ class WorkflowJob:
     @property
     def workflow(self) -> str:
         return str(self.batch.workflow.name)
+
+    def resume_notes(self) -> list[str]:
+        """Sentences for the steps a resume runs again because their files are gone."""
+        names = [step.name for step in self.batch.plan]
+        return [note for target in self.resume.values() for note in resume_notes(target, names)]
 
     @property
     def trigger(self) -> str:

@@ -252,6 +252,9 @@ class WorkflowsPane(QWidget):
         info = self.runner.resume(execution_id)
         if info is not None:
             self.tabs.setCurrentIndex(REPORT)
+            notes = info.job.resume_notes()
+            if notes:
+                self._say(" ".join(notes))
         return info
 
     def shutdown(self) -> None:
