@@ -67,7 +67,7 @@ class RunSession:
         `model_sha256`: the model file's hash when the caller has it (None: not recorded).
 
         `on_done(reply)` runs once the run is recorded, on the client's thread; without it the
-        caller records by `wait()`/`finish()`. `start_worker` False: a worker that is not
+        caller records with `finish()` once the request is done. `start_worker` False: a worker that is not
         running fails the run at once rather than being started (a lent worker).
         """
         info = client.model_info or {}
@@ -84,11 +84,15 @@ class RunSession:
             self._client.cancel(self.request)
 
     # -- the command and workflow steps: blocking ------------------------------------------------
-    def run(self, client: WorkerClient, wait: Waiter | None = None, **start: Any) -> RunReply:
+    def run(self, client: WorkerClient, wait: Waiter | None = None, *,
+            previous: dict[str, Any] | None = None, extra_grants: Sequence[str] = (),
+            model_sha256: str | None = None, on_event: EventCallback | None = None,
+            start_worker: bool = True) -> RunReply:
         """Open the model in `client` unless it holds it, run, record, return the reply.
 
         `wait` waits for each request (default: until done; Ctrl+C cancels the run, kills the
-        worker if it must, records the run `cancelled` and is raised again).
+        worker if it must, records the run `cancelled` and is raised again). The rest as for
+        `start`; `model_sha256` None: hashed here.
         """
         wait = wait or _interruptible(client)
         if not _holds(client, self.model):
@@ -104,9 +108,9 @@ class RunSession:
             if not opened.ok:
                 self.model_opened = False
                 return self.fail(opened.error or "The model could not be opened.")
-        if start.get("model_sha256") is None:
-            start["model_sha256"] = _sha256(self.model)
-        self.start(client, **start)
+        self.start(client, previous=previous, extra_grants=extra_grants,
+                   model_sha256=model_sha256 or _sha256(self.model), on_event=on_event,
+                   start_worker=start_worker)
         assert self.request is not None
         try:
             waited = wait(self.request)
