@@ -73,7 +73,8 @@ SIZE_SETS = {"tiny": ["tiny"], "small": ["2k", "20k"], "full": ["2k", "20k", "10
 LARGEST = "100k"
 IDLE_GAP_S = 0.3
 WAIT_S = 900.0
-LIMITS = {"timeout_s": 600, "memory_mb": 8192, "output_cap": 10 * 1024 * 1024}
+LIMITS = {"timeout_s": 600, "memory_mb": 8192, "output_cap": 10 * 1024 * 1024,
+          "outputs_max_bytes": 1 << 30, "outputs_max_files": 10_000}
 
 TOUCH_SCRIPT = "result = [len(entities), len(properties)]\n"
 TRIVIAL_SCRIPT = "result = 1\n"
