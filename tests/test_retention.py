@@ -15,7 +15,7 @@ from ifcscript_desktop.core.settings import save_setting
 from ifcscript_desktop.core.store import (ScriptExecution, Setting, WorkflowExecution,
                                           open_store, utcnow)
 from tests.test_cli import ifcscript, json_lines
-from tests.test_workflow_cli import READER, WRITER, _import, _script
+from tests.test_workflow_cli import READER, WRITE_READ, WRITER, _import, _script
 
 SAVER = """\
 save_output("walls.json", {"walls": len(model.by_type("IfcWall"))})
@@ -30,18 +30,6 @@ name = "Check"
 name = "Save"
 script = "Saver"
 """
-
-WRITE_READ = """\
-name = "Write then read"
-stop_on_error = true
-[[steps]]
-name = "Write"
-script = "Writer"
-[[steps]]
-name = "Read"
-script = "Reader"
-"""
-
 
 def make_old(data_dir: Path, run_ids: list[int] = (), workflow_ids: list[int] = (),
              days: float = 40, last_pruned_days_ago: float | None = 2) -> None:

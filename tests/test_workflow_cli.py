@@ -39,6 +39,18 @@ result = {{"status": "read", "seen_steps": len(previous), "walls": saved["walls"
           "guid_status": previous["GUIDs"]["result"]["status"]}}
 """
 
+#: Two steps: the reader needs the writer's file (the window's tests and retention's use it).
+WRITE_READ = """\
+name = "Write then read"
+stop_on_error = true
+[[steps]]
+name = "Write"
+script = "Writer"
+[[steps]]
+name = "Read"
+script = "Reader"
+"""
+
 CHAIN = """\
 name = "Chain"
 stop_on_error = true

@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from PySide6.QtCore import Qt
@@ -19,7 +19,7 @@ from ifcscript_desktop.ui.app import build_main_window
 from ifcscript_desktop.ui.main_window import MainWindow
 from ifcscript_desktop.ui.workflows import WorkflowsPane
 from tests.conftest import FIXTURES
-from tests.test_workflow_cli import WRITER
+from tests.test_workflow_cli import WRITE_READ, WRITER
 from tests.ui.test_app import OPEN_TIMEOUT, drop
 
 JOB_TIMEOUT = 240_000
@@ -32,17 +32,6 @@ import json
 {body}
 with open(previous["Write"]["outputs"][0]) as stream:
     result = {{"status": "read", "walls": json.load(stream)["walls"]}}
-"""
-
-CHAIN = """\
-name = "Chain"
-stop_on_error = true
-[[steps]]
-name = "Write"
-script = "Writer"
-[[steps]]
-name = "Read"
-script = "Reader"
 """
 
 ON_OPEN = """\
@@ -203,15 +192,20 @@ def test_an_enabled_on_open_workflow_runs_when_a_model_opens(qtbot, window: Main
     assert '"On open" (on open) success' in window.statusBar().currentMessage()
 
 
-def test_resume_a_failed_run_from_its_failed_step(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                  house: Path) -> None:
-    pane = window.workflows
+def _run_failing_chain(qtbot, window: MainWindow, tmp_path: Path, house: Path) -> Any:  # type: ignore[no-untyped-def]
+    """Write then read on the house from the Workflows pane, the reader failing; the job's result."""
     library.save_script(window.store, "Writer", WRITER)
     library.save_script(window.store, "Reader",
                         READER.format(body='raise RuntimeError("the reader is not ready")'))
-    _import(pane, tmp_path, CHAIN)
-    pane.run_on_files([str(house)])
-    first = _wait_job(qtbot, pane)
+    _import(window.workflows, tmp_path, WRITE_READ)
+    window.workflows.run_on_files([str(house)])
+    return _wait_job(qtbot, window.workflows)
+
+
+def test_resume_a_failed_run_from_its_failed_step(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                  house: Path) -> None:
+    pane = window.workflows
+    first = _run_failing_chain(qtbot, window, tmp_path, house)
     assert [row["status"] for row in first.rows] == ["success", "error"]
     failed_id = first.execution_ids[0]
     pane.tabs.setCurrentWidget(pane.runs)
@@ -457,12 +451,7 @@ def test_a_file_a_step_script_suggests_is_stored_only_once_confirmed(  # type: i
 def test_resume_runs_again_a_step_whose_files_are_gone_and_says_so(  # type: ignore[no-untyped-def]
         qtbot, window: MainWindow, tmp_path: Path, house: Path) -> None:
     pane = window.workflows
-    library.save_script(window.store, "Writer", WRITER)
-    library.save_script(window.store, "Reader",
-                        READER.format(body='raise RuntimeError("the reader is not ready")'))
-    _import(pane, tmp_path, CHAIN)
-    pane.run_on_files([str(house)])
-    first = _wait_job(qtbot, pane)
+    first = _run_failing_chain(qtbot, window, tmp_path, house)
     written = ScriptExecution.get_by_id(first.rows[0]["execution_id"])
     shutil.rmtree(written.output_dir)  # as retention (or the user) removed it
     library.save_script(window.store, "Reader", READER.format(body=""))
