@@ -76,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return worker_main()
     from ifcscript_desktop.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
+    args_list = _data_dir_after_command(args_list)
     if args_list[:1] and args_list[0] in SUBCOMMANDS or args_list[:1] in (["-h"], ["--help"]):
         parser = build_parser()
         try:
@@ -94,6 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if exc.code else EXIT_OK
     from ifcscript_desktop.ui.app import start
     return start(window_args)
+
+
+def _data_dir_after_command(args: list[str]) -> list[str]:
+    """`ifcscript --data-dir DIR run ...` as `ifcscript run --data-dir DIR ...`: the option
+    belongs to every command, and users write it first as often as last."""
+    if args[:1] == ["--data-dir"] and len(args) > 2 and args[2] in SUBCOMMANDS:
+        return [args[2], *args[:2], *args[3:]]
+    if args[:1] and args[0].startswith("--data-dir=") and len(args) > 1 and args[1] in SUBCOMMANDS:
+        return [args[1], args[0], *args[2:]]
+    return args
 
 
 def _housekeeping(args: argparse.Namespace) -> None:

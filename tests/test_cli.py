@@ -222,3 +222,13 @@ def test_a_script_cannot_grant_itself_a_file_through_its_default(data_dir: Path,
     [line] = json_lines(allowed.stdout)
     assert line["status"] == "success"
     assert line["result"] == {"text": canary, "extra": None}  # no default: None, as before
+
+
+def test_data_dir_may_come_before_the_command(tmp_path: Path, house: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    done = ifcscript("--data-dir", str(elsewhere), "run", "Model Summary", str(house), "--json")
+    assert done.returncode == 0, done.stderr
+    listed = ifcscript(f"--data-dir={elsewhere}", "history", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [run["script"] for run in json_lines(listed.stdout)] == ["Model Summary"]
+    assert (elsewhere / "ifcscript.sqlite3").is_file()
