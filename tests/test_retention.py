@@ -64,7 +64,8 @@ def test_a_command_removes_old_runs_files_once_a_day_but_never_kept_runs_or_a_us
 
     _script(tmp_path, "Saver", SAVER)
     _import(tmp_path, ONE_STEP)
-    users_report = tmp_path / "my reports"
+    # The user's own --report folder, even inside the app's and named like its folders.
+    users_report = data_dir / "workflow-runs" / "20240101-120000-mine"
     assert ifcscript("workflow", "run", "Check", str(house)).returncode == 0
     assert ifcscript("workflow", "run", "Check", str(house),
                      "--report", str(users_report)).returncode == 0

@@ -13,7 +13,7 @@ from typing import Any
 from ifcscript_desktop.commands import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,
                                         add_limit_options, error, limit_problem, limits_for,
                                         print_json, store_for)
-from ifcscript_desktop.core.workflows.batch import (ModelOutcome, WorkflowBatch, new_report_dir,
+from ifcscript_desktop.core.workflows.batch import (ModelOutcome, WorkflowBatch,
                                                    resume_notes, resume_target)
 from ifcscript_desktop.core.execute import UsageError, model_key
 from ifcscript_desktop.core.runs import prune_if_due
@@ -191,8 +191,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
 
 def _run_batch(store: Store, batch: WorkflowBatch, args: argparse.Namespace, models: list[str],
                resume: dict[str, WorkflowExecution] | None = None) -> list[ModelOutcome]:
-    folder = Path(args.report).absolute() if args.report else new_report_dir(store, batch.workflow.name)
-    batch.report_dir = str(folder)
+    folder = batch.choose_report_dir(args.report)
     print(f"Workflow {batch.workflow.name!r} on {len(models)} model(s); output folder: {folder}",
           file=sys.stderr if args.json else sys.stdout, flush=True)
     outcomes = batch.run(models, jobs=args.jobs, resume=resume)

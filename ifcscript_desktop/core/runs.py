@@ -1,7 +1,7 @@
 """Run records: every script run, from the window, the command or a workflow, is kept here.
 
-Retention lives here too: once a day (:func:`prune_if_due`, called when the window and every
-`ifcscript` command start) the output folders of finished runs older than the
+Retention lives here too: once a day (:func:`prune_if_due`, called when the window starts and
+after every `ifcscript` command's own work) the output folders of finished runs older than the
 `retention_days` setting are removed, and so are the report folders the app made for workflow
 runs under the data folder. The records stay and say when their files went; a run the user
 kept (:func:`set_kept`) is never pruned.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -266,6 +267,8 @@ PRUNE_INTERVAL = timedelta(days=1)
 #: The folder under the data folder where the app makes workflow report folders
 #: (`core.workflows.batch.new_report_dir`); a `--report DIR` the user chose is never pruned.
 WORKFLOW_REPORTS = "workflow-runs"
+#: How `core.workflows.batch.new_report_dir` names a report folder: `<YYYYmmdd-HHMMSS>-<slug>[-N]`.
+_REPORT_NAME = re.compile(r"\d{8}-\d{6}-[A-Za-z0-9_-]+")
 _CHUNK = 200
 
 
@@ -383,10 +386,11 @@ def _prune_runs(store: Store, cutoff: datetime, now: datetime) -> int:
         ScriptExecution.outputs_removed_at.is_null(),
         ScriptExecution.output_dir.is_null(False),
     )
-    # Only folders the store made: never follow a record somewhere else on the disk.
+    # Only the folder the store made for the run (`runs/<id>`), named exactly so: never a
+    # record pointing somewhere else on the disk, or `runs/..`.
     candidates: list[tuple[int, Path]] = [
-        (int(run.id), Path(run.output_dir)) for run in old
-        if run.output_dir and Path(run.output_dir).parent == store.runs_dir]
+        (int(run.id), store.runs_dir / str(run.id)) for run in old
+        if run.output_dir == str(store.runs_dir / str(run.id))]
     removed = 0
     for start in range(0, len(candidates), _CHUNK):
         chunk = candidates[start:start + _CHUNK]
@@ -419,8 +423,12 @@ def _prune_reports(store: Store, cutoff: datetime, now: datetime) -> int:
         WorkflowExecution.id, WorkflowExecution.status, WorkflowExecution.finished_at,
         WorkflowExecution.report).where(WorkflowExecution.outputs_removed_at.is_null())
     for row in rows:
-        folder = (row.report or {}).get("report_dir") if isinstance(row.report, dict) else None
-        if folder and Path(folder).parent == root:
+        report = row.report if isinstance(row.report, dict) else {}
+        folder = report.get("report_dir")
+        # Only a folder the app made (never a `--report DIR` the user chose, even one in
+        # there), named as it names them: `workflow-runs/<time>-<workflow>`.
+        if isinstance(folder, str) and report.get("report_made", True) is True \
+                and Path(folder).parent == root and _REPORT_NAME.fullmatch(Path(folder).name):
             by_folder.setdefault(Path(folder), []).append(row)
     removed = 0
     for folder, sharing in by_folder.items():

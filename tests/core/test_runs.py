@@ -236,14 +236,30 @@ def test_running_runs_and_folders_elsewhere_are_left_alone(store: Store, tmp_pat
     assert Path(running.output_dir).is_dir() and foreign.is_dir()
 
 
-def workflow_run(store: Store, report_dir: Path, days_old: float,
-                 status: str = "success") -> WorkflowExecution:
-    report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "report.csv").write_text("model,step\n")
+def test_a_record_pointing_at_the_runs_folders_parent_never_removes_the_data_folder(
+        store: Store) -> None:
+    """A record edited to `runs/..` (or `runs/<another id>`) is not the folder the store made."""
+    victim, other = finished_with_a_file(store, 90), finished_with_a_file(store)
+    for run_id, folder in ((victim.id, f"{store.runs_dir}/.."), (other.id, victim.output_dir)):
+        ScriptExecution.update(output_dir=folder).where(ScriptExecution.id == run_id).execute()
+    age(other, 90)
+    assert not runs.prune_run_outputs(store, retention_days=1)
+    assert (store.data_dir / "ifcscript.sqlite3").is_file()
+    assert (Path(victim.output_dir) / "out.txt").is_file()
+
+
+def workflow_run(store: Store, report_dir: Path | str, days_old: float,
+                 status: str = "success", made: bool | None = None) -> WorkflowExecution:
+    """A finished workflow run whose combined report is in `report_dir`; `made`: whether the
+    app made that folder (None: a record from before the flag)."""
+    Path(report_dir).mkdir(parents=True, exist_ok=True)
+    (Path(report_dir) / "report.csv").write_text("model,step\n")
+    report = {"steps": [], "report_dir": str(report_dir)}
+    if made is not None:
+        report["report_made"] = made
     return WorkflowExecution.create(
         workflow_name="Checks", model_path="/m/house.ifc", status=status,
-        finished_at=utcnow() - timedelta(days=days_old),
-        report={"steps": [], "report_dir": str(report_dir)})
+        finished_at=utcnow() - timedelta(days=days_old), report=report)
 
 
 def test_pruning_removes_the_apps_workflow_report_folders_never_the_users(
@@ -272,3 +288,15 @@ def test_retention_runs_at_most_once_a_day_and_0_days_keeps_everything(store: St
     assert runs.prune_if_due(store) is None  # the same day
     assert Path(older.output_dir).is_dir()
     assert runs.prune_if_due(store, now=utcnow() + timedelta(hours=25)) == runs.Pruned(runs=1)
+
+
+def test_a_report_folder_the_user_chose_inside_the_apps_folder_is_never_removed(
+        store: Store) -> None:
+    root = store.data_dir / "workflow-runs"
+    chosen = root / "20240101-120000-mine"  # `--report` there, named like the app's
+    workflow_run(store, chosen, 60, made=False)
+    workflow_run(store, f"{root}/..", 60)  # a record edited to the data folder itself
+    workflow_run(store, root / "notes", 60)  # not a name the app gives
+    assert runs.prune_run_outputs(store, retention_days=30) == runs.Pruned()
+    assert (chosen / "report.csv").is_file() and (root / "notes" / "report.csv").is_file()
+    assert (store.data_dir / "ifcscript.sqlite3").is_file()

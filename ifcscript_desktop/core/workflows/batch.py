@@ -97,7 +97,7 @@ def plan_steps(store: Store, workflow: AutomationWorkflow) -> list[StepPlan]:
 def new_report_dir(store: Store, workflow_name: str) -> Path:
     """A fresh folder for a batch's combined report, under the data folder."""
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", workflow_name).strip("-")[:40] or "workflow"
-    base = store.data_dir / "workflow-runs" / f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
+    base = store.data_dir / runs.WORKFLOW_REPORTS / f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
     folder, number = base, 1
     while True:
         try:
@@ -121,6 +121,7 @@ class WorkflowBatch:
         self.limits = limits
         self.trigger = trigger
         self.report_dir = report_dir
+        self.report_made = False  # the app made `report_dir` (retention may remove it)
         self.on_step = on_step
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
@@ -133,6 +134,16 @@ class WorkflowBatch:
 
     def cancel(self) -> None:
         self._cancelled.set()
+
+    def choose_report_dir(self, chosen: str | None = None) -> Path:
+        """The folder of the batch's combined report: `chosen` (the user's `--report DIR`, never
+        removed by retention) or a fresh one the app makes under the data folder."""
+        if chosen:
+            folder, self.report_made = Path(chosen).absolute(), False
+        else:
+            folder, self.report_made = new_report_dir(self.store, self.workflow.name), True
+        self.report_dir = str(folder)
+        return folder
 
     # -- workers ---------------------------------------------------------------------------------
     def prestart(self) -> None:
@@ -229,7 +240,7 @@ class WorkflowBatch:
                 workflow=self.workflow, workflow_name=self.workflow.name, model_path=model,
                 trigger=self.trigger, status=RunStatus.RUNNING, started_at=utcnow(),
                 report={"steps": [], "resumed_from": resume_from.id if resume_from else None,
-                        "report_dir": self.report_dir})
+                        "report_dir": self.report_dir, "report_made": self.report_made})
         outcome = ModelOutcome(model, execution)
         borrowed = self._borrowed(model)
         client = borrowed or self._client()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ifcscript_desktop.core.workflows.batch import (ModelOutcome, StepCallback, WorkflowBatch,
-                                          new_report_dir, resume_notes, resume_target)
+                                          resume_notes, resume_target)
 from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.execute import Limits, UsageError, model_key
 from ifcscript_desktop.core.settings import load_settings
@@ -87,8 +87,7 @@ class WorkflowJob:
 
     def run(self) -> JobResult:
         """Run on every model, write report.csv and report.json; blocking."""
-        folder = new_report_dir(self.store, self.workflow)
-        self.batch.report_dir = str(folder)
+        folder = self.batch.choose_report_dir()
         try:
             outcomes = self.batch.run(self.models, jobs=self.jobs, resume=self.resume)
         finally:
