@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -87,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = importlib.import_module(f"ifcscript_desktop.commands.{args.command}")
         code = int(command.main(args))
         if code != EXIT_INTERRUPTED:
-            _housekeeping(args)
+            _housekeeping(args, release_stdout=argv is None)
         return code
     try:
         window_args = build_window_parser().parse_args(args_list)
@@ -107,11 +108,13 @@ def _data_dir_after_command(args: list[str]) -> list[str]:
     return args
 
 
-def _housekeeping(args: argparse.Namespace) -> None:
+def _housekeeping(args: argparse.Namespace, release_stdout: bool = False) -> None:
     """Retention, once a day, after the command's own work so it never waits for it.
 
-    Only on a data folder that already holds a store (the command itself made it). A failure
-    is logged; it never changes the command's exit code.
+    `release_stdout` (a process of its own): the command's output is closed first, so whoever
+    reads it (`| jq`) has all of it at once. Only on a data folder that already holds a store
+    (the command itself made it). A failure is logged and Ctrl+C stops it quietly; neither
+    changes the command's exit code.
     """
     from ifcscript_desktop.core.datadir import resolve_data_dir
     from ifcscript_desktop.core.runs import prune_if_due
@@ -119,6 +122,8 @@ def _housekeeping(args: argparse.Namespace) -> None:
 
     try:
         sys.stdout.flush()
+        if release_stdout:
+            _close_stdout()
         data_dir = resolve_data_dir(getattr(args, "data_dir", None))
         if not (data_dir / DB_FILENAME).is_file():
             return
@@ -126,3 +131,18 @@ def _housekeeping(args: argparse.Namespace) -> None:
             prune_if_due(store)
     except (StoreError, OSError) as exc:
         log.warning("Old run files were not removed: %s", exc)
+    except KeyboardInterrupt:
+        pass  # what is left goes another day
+
+
+def _close_stdout() -> None:
+    """Point fd 1 at /dev/null: a pipe reading the command's output reaches its end."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)

@@ -7,6 +7,9 @@ store, and "a day since retention last ran" by setting the store's timestamp.
 from __future__ import annotations
 
 import json
+import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -162,3 +165,22 @@ def test_resume_runs_again_the_reused_steps_whose_files_were_pruned(
     assert [row["status"] for row in again] == ["success", "success"]
     assert again[0]["execution_id"] != write["execution_id"]  # run again, not reused
     assert "removed" in resumed.stdout + resumed.stderr  # and the command says why
+
+
+def test_the_commands_output_ends_before_retention_runs(data_dir: Path) -> None:
+    """A reader of the command's output (`| jq`) never waits for pruning."""
+    assert ifcscript("history").returncode == 0  # makes the store; today's pruning is done
+    with sqlite3.connect(data_dir / "ifcscript.sqlite3", isolation_level=None) as other:
+        other.execute("DELETE FROM setting WHERE key = ?", (runs.LAST_PRUNED_KEY,))
+        other.execute("BEGIN IMMEDIATE")  # pruning's claim of the day waits for this lock
+        command = subprocess.Popen([sys.executable, "-m", "ifcscript_desktop", "history", "--json"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert command.stdout is not None
+            assert command.stdout.read() == ""  # the end of the output: no runs, and EOF
+            assert command.poll() is None  # still pruning (waiting for the lock)
+        finally:
+            other.execute("ROLLBACK")
+        assert command.wait(60) == 0
+    with open_store(data_dir):
+        assert Setting.get_or_none(Setting.key == runs.LAST_PRUNED_KEY) is not None

@@ -84,7 +84,7 @@ def create_execution(
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     store.activate()
     owner = Owner.current()
-    with store.db.atomic():
+    with store_errors("The run could not be recorded"), store.db.atomic():
         execution = ScriptExecution.create(
             script=script,
             script_name=script_name,
@@ -120,7 +120,8 @@ def mark_running(
     if model_schema is not None:
         execution.model_schema = model_schema
         only.append(ScriptExecution.model_schema)
-    execution.save(only=only)
+    with store_errors(f"Run {execution.id} could not be recorded as running"):
+        execution.save(only=only)
 
 
 def finish_execution(
@@ -157,7 +158,8 @@ def finish_execution(
     execution.charts = charts
     execution.highlights = highlights
     execution.outputs = [os.path.abspath(p) for p in outputs]
-    execution.save(only=_FINISH_FIELDS)
+    with store_errors(f"How run {execution.id} ended could not be recorded"):
+        execution.save(only=_FINISH_FIELDS)
 
 
 SUMMARY_FIELDS = (

@@ -9,14 +9,16 @@ or, in the window, where nothing may wait::
 
 A session records the run `queued` when it is made, `running` once the worker holds the model,
 and finished with the worker's reply, or with why it never reached the script (the model could
-not be opened, the run was cancelled, the worker died). Nothing else writes a run record.
-Qt-free.
+not be opened, the run was cancelled, the worker died). Nothing else creates or finishes a run
+record (`core.runs` only marks finished ones kept, or their files removed, and runs of a dead
+process `interrupted`). Qt-free.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ifcscript_desktop.core import runs
@@ -26,7 +28,7 @@ from ifcscript_desktop.core.params import granted_paths
 from ifcscript_desktop.core.protocol import run_reply
 from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.core.scriptfile import names_properties
-from ifcscript_desktop.core.store import Store, WorkflowExecution
+from ifcscript_desktop.core.store import Store, StoreError, WorkflowExecution
 
 #: Streamed messages of a run (`event`: `started`, `output` with `data`, `progress`).
 EventCallback = Callable[[dict[str, Any]], None]
@@ -74,7 +76,7 @@ class RunSession:
         runs.mark_running(self.execution, model_sha256=model_sha256, model_schema=info.get("schema"))
         self._client, self._on_event = client, on_event
         self._started = time.monotonic()
-        done = None if on_done is None else (lambda request: on_done(self.finish()))
+        done = None if on_done is None else (lambda request: on_done(self._finish_or_say()))
         self.request = client.run(self._fields(selection, previous, extra_grants),
                                   on_event=self._event, on_done=done, start=start_worker)
 
@@ -133,11 +135,24 @@ class RunSession:
             message["duration_s"] = round(time.monotonic() - self._started, 4)
         return self._record(message)
 
+    def _finish_or_say(self) -> RunReply:
+        """`finish()`, or when the store refuses the record, the reply saying so (the window
+        still shows what the run did)."""
+        try:
+            return self.finish()
+        except StoreError as exc:
+            assert self.request is not None and self.request.reply is not None
+            reply = RunReply.from_message(self.request.reply, self.request.output_text,
+                                          self.execution, self.source.label)
+            return replace(reply, error=f"The run ended but is not in the history: {exc}")
+
     def fail(self, error: str, status: str = "error") -> RunReply:
-        """Record a run that never reached the script (or was given up) with this sentence."""
+        """Record a run that never reached the script, or was given up, with this sentence
+        (and, once it was sent, the time it took)."""
         if self.reply is not None:
             return self.reply
-        return self._record(run_reply(0, status, error))
+        took = 0.0 if self.request is None else round(time.monotonic() - self._started, 4)
+        return self._record(run_reply(0, status, error, duration_s=took))
 
     def _record(self, message: dict[str, Any]) -> RunReply:
         output = self.request.output_text if self.request is not None else ""

@@ -15,7 +15,7 @@ from ifcscript_desktop.core.runs import get_execution
 from ifcscript_desktop.core.scriptfile import ScriptFileError
 from ifcscript_desktop.core.session import RunSession
 from ifcscript_desktop.core.settings import load_settings
-from ifcscript_desktop.core.store import Script, ScriptExecution, Store
+from ifcscript_desktop.core.store import Script, ScriptExecution, Store, StoreError
 from ifcscript_desktop.ui.models import OpenModel, OpenModels
 from ifcscript_desktop.ui.params.form import refuse_suggested
 
@@ -62,11 +62,17 @@ class RunController(QObject):
         except ParamError as exc:
             self.run_refused.emit(str(exc), 0)
             return False
-        limits = Limits.from_settings(load_settings(self.store))
-        session = self.current = RunSession(self.store, source, params, limits, model.path, "gui")
-        remember_params(self.store, name, raw_params)
-        session.start(model.handle.client, selection=selection, model_sha256=model.sha256,
-                      on_event=self._on_event, on_done=self._on_finished)
+        try:
+            limits = Limits.from_settings(load_settings(self.store))
+            session = self.current = RunSession(self.store, source, params, limits, model.path,
+                                                "gui")
+            remember_params(self.store, name, raw_params)
+            session.start(model.handle.client, selection=selection, model_sha256=model.sha256,
+                          on_event=self._on_event, on_done=self._on_finished)
+        except (StoreError, OSError) as exc:  # the history refused the record: nothing ran
+            self.current = None
+            self.run_refused.emit(f"The run could not start: {exc}", 0)
+            return False
         self.run_started.emit(session.execution.id)
         return True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -131,6 +132,28 @@ def test_a_run_error_marks_the_line(qtbot, window: MainWindow, house: Path) -> N
         window.run_script()
     assert finished.args[0].status == "error"
     assert window.editor.error_line() == 2
+
+
+def test_a_locked_history_refuses_the_run_with_a_sentence_and_the_next_run_goes(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, house: Path) -> None:
+    open_house(qtbot, window, house)
+    window.scripts.show_code("result = len(entities)\n", "Count")
+    # Another program holds the write lock; the window's connection gives up at once.
+    window.store.db.execute_sql("PRAGMA busy_timeout = 0")
+    other = sqlite3.connect(window.store.db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with qtbot.waitSignal(window.runs.run_refused) as refused:
+            window.run_script()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert refused.args[0].startswith("The run could not start: The run could not be recorded: "
+                                      "another program kept the database busy"), refused.args
+    assert not window.runs.running
+    with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
+        window.run_script()
+    assert finished.args[0].status == "success" and finished.args[0].result == 127
 
 
 def test_the_gui_process_never_imports_ifcopenshell(tmp_path: Path, house: Path) -> None:
