@@ -276,11 +276,13 @@ def test_a_cancelled_run_is_noted_not_shown_as_an_error(qtbot: Any) -> None:
     assert not pane.tabBar().tabTextColor(0).isValid()
 
 
-def test_a_stored_run_brings_its_own_output_and_start_run_clears(qtbot: Any) -> None:
+def test_a_result_value_shows_as_a_tree_and_start_run_clears(qtbot: Any) -> None:
     pane = _pane(qtbot)
-    pane.show_reply(_reply(result={"walls": 3, "missing": [1, 2]}, output="stored log\n",
-                           highlights=[{"ids": [5, 6], "color": "#FF0000"}]), stored=True)
-    assert pane.output.text().startswith("stored log\nFinished after 0.50 s")
+    pane.start_run()
+    pane.append_output("streamed log\n")
+    pane.show_reply(_reply(result={"walls": 3, "missing": [1, 2]}, output="streamed log\n",
+                           highlights=[{"ids": [5, 6], "color": "#FF0000"}]))
+    assert pane.output.text() == "streamed log\nFinished after 0.50 s\n"  # the log once
     assert pane.result_tree is not None
     root = pane.result_tree.topLevelItem(0)
     assert [root.child(i).text(0) for i in range(root.childCount())] == ["walls", "missing"]

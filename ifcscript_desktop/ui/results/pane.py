@@ -67,13 +67,9 @@ class ResultsPane(QTabWidget):
         """Add streamed stdout/stderr text (drawn in batches, capped)."""
         self.output.append_output(text)
 
-    def show_reply(self, reply: RunReply, stored: bool = False) -> None:
-        """Fill every tab from a run's reply; `stored`: a past run, whose log is shown from
-        the reply (a live run's log streamed in already)."""
+    def show_reply(self, reply: RunReply) -> None:
+        """Fill every tab from a run's reply (its log streamed in already)."""
         self._reply = reply
-        if stored:
-            self.output.clear()
-            self.output.append_output(reply.output)
         self.output.flush()
         status = reply.status
         if status != "cancelled" and (reply.error or status in _FAILED):  # the user stopped: no red
