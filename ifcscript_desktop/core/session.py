@@ -97,29 +97,23 @@ class RunSession:
         `start`; `model_sha256` None: hashed here.
         """
         wait = wait or _interruptible(client)
-        if not _holds(client, self.model):
-            opened = client.opening(self.model) or client.open_model(
-                self.model, properties=names_properties(self.source.code))
-            try:
-                waited = wait(opened)
-            except KeyboardInterrupt:
-                self.fail(CANCELLED, "cancelled")
-                raise
-            if not waited:
-                return self.fail(CANCELLED, "cancelled")
-            if not opened.ok:
-                self.model_opened = False
-                return self.fail(opened.error or "The model could not be opened.")
-        self.start(client, previous=previous, extra_grants=extra_grants,
-                   model_sha256=model_sha256 or _sha256(self.model), on_event=on_event,
-                   start_worker=start_worker)
-        assert self.request is not None
         try:
-            waited = wait(self.request)
+            if not _holds(client, self.model):
+                opened = client.opening(self.model) or client.open_model(
+                    self.model, properties=names_properties(self.source.code))
+                if not wait(opened):
+                    return self.fail(CANCELLED, "cancelled")
+                if not opened.ok:
+                    self.model_opened = False
+                    return self.fail(opened.error or "The model could not be opened.")
+            self.start(client, previous=previous, extra_grants=extra_grants,
+                       model_sha256=model_sha256 or _sha256(self.model), on_event=on_event,
+                       start_worker=start_worker)
+            assert self.request is not None
+            return self.finish() if wait(self.request) else self.fail(CANCELLED, "cancelled")
         except KeyboardInterrupt:
-            self.finish()
+            self.finish()  # the reply of a run stopped in time, else `cancelled`
             raise
-        return self.finish() if waited else self.fail(CANCELLED, "cancelled")
 
     # -- recording ---------------------------------------------------------------------------
     def finish(self) -> RunReply:
