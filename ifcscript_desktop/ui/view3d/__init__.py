@@ -1,0 +1,9 @@
+"""The 3D view: a scene of merged arrays (numpy only), ray picking and a camera; the GL widget draws them."""
+
+from ifcscript_desktop.ui.view3d.camera import Camera
+from ifcscript_desktop.ui.view3d.legend import Legend, LegendEntry
+from ifcscript_desktop.ui.view3d.picking import Hit, distance, pick, ray_through
+from ifcscript_desktop.ui.view3d.scene import Box, GeometryBatch, MeshChunk, Scene
+
+__all__ = ["Box", "Camera", "GeometryBatch", "Hit", "Legend", "LegendEntry", "MeshChunk", "Scene",
+           "distance", "pick", "ray_through"]

@@ -1,0 +1,563 @@
+"""The 3D view's scene: geometry batches merged into a few arrays, with colours and visibility.
+
+Numpy only (no Qt, no GL), so all of it is tested without a display: the GL widget draws what
+`Scene.merged()` returns and asks `picking.pick` what is under the cursor.
+
+Coordinates are in the scene frame: the mesher recentres the model in float64 and sends float32
+coordinates relative to `Scene.origin` (float64, kept for display). Matrices follow the maths
+convention (column vectors): an element's world point is `transform @ (x, y, z, 1)`, the
+translation in `transform[:3, 3]`.
+
+An element may come as several rows (one per surface colour: a window's frame and its glass);
+every operation takes STEP ids and acts on all rows of each id. Row numbers ("element index") are
+what the merged arrays carry per vertex; `Scene.step_id(row)` turns one back into an element.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from ifcscript_desktop.ui.view3d.legend import Legend, Rgba, colour_values, rgba
+
+FloatArray = npt.NDArray[np.float32]
+IndexArray = npt.NDArray[np.uint32]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: The most vertices a chunk takes before the next one starts (an element is never split, so a
+#: chunk may pass it by the size of its last element).
+CHUNK_VERTICES = 4_000_000
+#: Classes hidden until the user shows them.
+HIDDEN_CLASSES = frozenset({"IfcSpace", "IfcOpeningElement", "IfcOpeningStandardCase"})
+SELECTION_COLOR: Rgba = (0.16, 0.47, 1.0, 1.0)
+GHOST_COLOR: Rgba = (0.7, 0.7, 0.7, 0.12)
+
+
+@dataclass(frozen=True)
+class GeometryBatch:
+    """Meshes and the elements that place them, as the mesher sends them.
+
+    `meshes` are the batch's new geometries, each `(positions (V, 3) float32, triangles (T, 3)
+    uint32)` in a local frame. They are numbered after the scene's earlier ones (the first mesh
+    of a batch added to a scene holding 12 is geometry 12), and an element's `geometry` may name
+    one of an earlier batch. Per element: `step_ids`, `global_ids`, `classes`, `storeys` (STEP id
+    or None), `geometry`, `transforms` (N, 4, 4) and `colors` (N, 4) RGBA in 0..1, alpha < 1 for
+    glass.
+    """
+
+    meshes: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]]
+    step_ids: npt.ArrayLike
+    global_ids: Sequence[str]
+    classes: Sequence[str]
+    storeys: Sequence[int | None]
+    geometry: npt.ArrayLike
+    transforms: npt.ArrayLike
+    colors: npt.ArrayLike
+
+
+class Box(NamedTuple):
+    """An axis-aligned box in the scene frame (float64)."""
+
+    lo: npt.NDArray[np.float64]
+    hi: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class MeshChunk:
+    """One merged mesh to draw: views into the scene's arrays, valid until the next change.
+
+    `triangles` are all of the chunk's; `opaque_triangles` and `transparent_triangles` are the
+    visible ones split by their current alpha (draw the second with blending, after the first).
+    The revisions grow when the matching arrays change, so a widget re-uploads only those.
+    """
+
+    transparent: bool
+    positions: FloatArray
+    colors: FloatArray
+    elements: IndexArray
+    triangles: IndexArray
+    opaque_triangles: IndexArray
+    transparent_triangles: IndexArray
+    geometry_revision: int
+    color_revision: int
+    triangles_revision: int
+
+
+class _Grow:
+    """An array that grows at its end by doubling its capacity."""
+
+    def __init__(self, dtype: Any, shape: tuple[int, ...] = ()) -> None:
+        self.data = np.empty((16, *shape), dtype=dtype)
+        self.size = 0
+
+    def append(self, values: npt.NDArray[Any]) -> None:
+        end = self.size + len(values)
+        if end > len(self.data):
+            grown = np.empty((max(end, 2 * len(self.data)), *self.data.shape[1:]), self.data.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size:end] = values
+        self.size = end
+
+    @property
+    def view(self) -> npt.NDArray[Any]:
+        return self.data[: self.size]
+
+
+@dataclass(eq=False)
+class _Chunk:
+    transparent: bool
+    positions: _Grow = field(default_factory=lambda: _Grow(np.float32, (3,)))
+    colors: _Grow = field(default_factory=lambda: _Grow(np.float32, (4,)))
+    elements: _Grow = field(default_factory=lambda: _Grow(np.uint32))
+    triangles: _Grow = field(default_factory=lambda: _Grow(np.uint32, (3,)))
+    geometry_revision: int = 0
+    color_revision: int = 0
+    triangles_revision: int = 0
+    visible_upto: int = 0  # triangles sorted into the two lists below
+    opaque: IndexArray = field(default_factory=lambda: np.empty((0, 3), np.uint32))
+    see_through: IndexArray = field(default_factory=lambda: np.empty((0, 3), np.uint32))
+
+
+class Scene:
+    """What the 3D view shows: merged geometry, per-vertex colours and the visible triangles."""
+
+    def __init__(self, origin: Sequence[float] = (0.0, 0.0, 0.0), chunk_vertices: int = CHUNK_VERTICES) -> None:
+        #: The scene frame's origin in model coordinates (metres, float64).
+        self.origin = np.asarray(origin, dtype=np.float64)
+        self._chunk_vertices = chunk_vertices
+        self._revision = 0
+        # The per-geometry store: each mesh once, however many elements place it.
+        self._geo_positions = _Grow(np.float32, (3,))
+        self._geo_triangles = _Grow(np.uint32, (3,))
+        self._geo_ranges = _Grow(np.int64, (4,))  # vertex start, count, triangle start, count
+        # Per row.
+        self._step = _Grow(np.int64)
+        self._class = _Grow(np.int32)
+        self._storey = _Grow(np.int32)
+        self._geometry = _Grow(np.int32)
+        self._transforms = _Grow(np.float32, (4, 4))
+        self._base = _Grow(np.float32, (4,))
+        self._color = _Grow(np.float32, (4,))
+        self._place = _Grow(np.int64, (5,))  # chunk, vertex start, count, triangle start, count
+        self._lo = _Grow(np.float32, (3,))
+        self._hi = _Grow(np.float32, (3,))
+        self._user_hidden = _Grow(np.bool_)
+        self._visible = _Grow(np.bool_)
+        self._global_ids: list[str] = []
+        self._chunks: list[_Chunk] = []
+        self._open: dict[tuple[bool, int], int] = {}  # (transparent, k) -> chunk number
+        self._kind_vertices = {False: 0, True: 0}
+        # Names by code; code 0 of storeys is "no storey".
+        self._class_names: list[str] = []
+        self._class_codes: dict[str, int] = {}
+        self._class_visible = _Grow(np.bool_)
+        self._storey_ids: list[int | None] = [None]
+        self._storey_codes: dict[int | None, int] = {None: 0}
+        self._storey_visible = _Grow(np.bool_)
+        self._storey_visible.append(np.ones(1, np.bool_))
+        self._class_shown = {name: False for name in HIDDEN_CLASSES}
+        # State kept by STEP id, so that elements meshed later follow it too.
+        self._selected = np.empty(0, np.int64)
+        self._highlight_ids = np.empty(0, np.int64)
+        self._highlight_rgba = np.empty((0, 4), np.float32)
+        self._colored_ids = np.empty(0, np.int64)
+        self._colored_rgba = np.empty((0, 4), np.float32)
+        self._color_values: dict[int, Any] = {}
+        self._legend: Legend | None = None
+        self._ghost = False
+        self._hidden_ids = np.empty(0, np.int64)
+        self._isolated: IntArray | None = None
+        self._section: Box | None = None
+
+    # --- Adding geometry -------------------------------------------------------------------
+
+    @property
+    def geometry_count(self) -> int:
+        """Meshes held once each in the per-geometry store."""
+        return len(self._geo_ranges.view)
+
+    @property
+    def geometry_vertex_count(self) -> int:
+        """Vertices in the per-geometry store (shared meshes counted once)."""
+        return self._geo_positions.size
+
+    @property
+    def element_count(self) -> int:
+        """Rows in the scene (an element of several colours has several)."""
+        return self._step.size
+
+    def add_batch(self, batch: GeometryBatch) -> None:
+        """Append a batch: only its own vertices are transformed and merged."""
+        step = np.asarray(batch.step_ids, dtype=np.int64).reshape(-1)
+        count = len(step)
+        geometry = np.asarray(batch.geometry, dtype=np.int64).reshape(-1)
+        transforms = np.asarray(batch.transforms, dtype=np.float32).reshape(-1, 4, 4)
+        base = np.asarray(batch.colors, dtype=np.float32).reshape(-1, 4)
+        if not (len(geometry) == len(transforms) == len(base) == len(batch.global_ids)
+                == len(batch.classes) == len(batch.storeys) == count):
+            raise ValueError("a geometry batch gives a different number of values per element")
+        self._add_meshes(batch.meshes)
+        if count and (geometry.min() < 0 or geometry.max() >= self.geometry_count):
+            raise ValueError("a geometry batch places a mesh the scene does not have")
+        first = self._step.size
+        rows = np.arange(first, first + count)
+        self._step.append(step)
+        self._class.append(np.array([self._class_code(name) for name in batch.classes], np.int32))
+        self._storey.append(np.array([self._storey_code(s) for s in batch.storeys], np.int32))
+        self._geometry.append(geometry.astype(np.int32))
+        self._transforms.append(transforms)
+        self._base.append(np.clip(base, 0.0, 1.0))
+        self._global_ids.extend(batch.global_ids)
+        self._color.append(self._row_colors(rows))
+        self._user_hidden.append(self._row_user_hidden(rows))
+        self._place.append(np.zeros((count, 5), np.int64))
+        self._lo.append(np.full((count, 3), np.inf, np.float32))
+        self._hi.append(np.full((count, 3), -np.inf, np.float32))
+        transparent = self._base.view[rows, 3] < 1.0
+        for kind in (False, True):
+            kind_rows = rows[transparent == kind]
+            vcounts = self._geo_ranges.view[self._geometry.view[kind_rows], 1]
+            starts = self._kind_vertices[kind] + np.cumsum(vcounts) - vcounts
+            self._kind_vertices[kind] += int(vcounts.sum())
+            ks = starts // self._chunk_vertices
+            for k in np.unique(ks):
+                self._merge(self._chunk_for(kind, int(k)), kind_rows[ks == k])
+        self._visible.append(self._row_visible(rows))
+
+    def _add_meshes(self, meshes: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]]) -> None:
+        for positions, triangles in meshes:
+            p = np.asarray(positions, dtype=np.float32).reshape(-1, 3)
+            t = np.asarray(triangles, dtype=np.uint32).reshape(-1, 3)
+            if t.size and int(t.max()) >= len(p):
+                raise ValueError("a mesh of a geometry batch names a vertex it does not have")
+            ranges = [self._geo_positions.size, len(p), self._geo_triangles.size, len(t)]
+            self._geo_ranges.append(np.array([ranges], np.int64))
+            self._geo_positions.append(p)
+            self._geo_triangles.append(t)
+
+    def _chunk_for(self, transparent: bool, k: int) -> int:
+        if (transparent, k) not in self._open:
+            self._open[(transparent, k)] = len(self._chunks)
+            self._chunks.append(_Chunk(transparent))
+        return self._open[(transparent, k)]
+
+    def _merge(self, chunk_number: int, rows: IntArray) -> None:
+        """Transform the meshes of `rows` to the scene frame and append them to the chunk."""
+        chunk = self._chunks[chunk_number]
+        ranges = self._geo_ranges.view[self._geometry.view[rows]]
+        vertex_of, vcounts = _expand(ranges[:, 0], ranges[:, 1])
+        triangle_of, tcounts = _expand(ranges[:, 2], ranges[:, 3])
+        row_of_vertex = np.repeat(np.arange(len(rows)), vcounts)
+        row_of_triangle = np.repeat(np.arange(len(rows)), tcounts)
+        m = np.ascontiguousarray(self._transforms.view[rows, :3, :])[row_of_vertex]
+        world = np.einsum("vij,vj->vi", m[:, :, :3], self._geo_positions.view[vertex_of]) + m[:, :, 3]
+        vstart = chunk.positions.size + np.cumsum(vcounts) - vcounts
+        tstart = chunk.triangles.size + np.cumsum(tcounts) - tcounts
+        triangles = self._geo_triangles.view[triangle_of] + vstart[row_of_triangle, None].astype(np.uint32)
+        self._place.data[rows] = np.stack([np.full(len(rows), chunk_number), vstart, vcounts, tstart, tcounts], 1)
+        placed = vcounts > 0
+        if placed.any():
+            starts = (vstart - chunk.positions.size)[placed]
+            self._lo.data[rows[placed]] = np.minimum.reduceat(world, starts)
+            self._hi.data[rows[placed]] = np.maximum.reduceat(world, starts)
+        chunk.positions.append(world)
+        chunk.colors.append(self._color.view[rows][row_of_vertex])
+        chunk.elements.append(rows[row_of_vertex].astype(np.uint32))
+        chunk.triangles.append(triangles)
+        self._revision += 1
+        chunk.geometry_revision = chunk.color_revision = self._revision
+
+    def _class_code(self, name: str) -> int:
+        if name not in self._class_codes:
+            self._class_codes[name] = len(self._class_names)
+            self._class_names.append(name)
+            self._class_visible.append(np.array([self._class_shown.get(name, True)]))
+        return self._class_codes[name]
+
+    def _storey_code(self, storey: int | None) -> int:
+        if storey not in self._storey_codes:
+            self._storey_codes[storey] = len(self._storey_ids)
+            self._storey_ids.append(storey)
+            self._storey_visible.append(np.ones(1, np.bool_))
+        return self._storey_codes[storey]
+
+    # --- What the GL widget draws ----------------------------------------------------------
+
+    def merged(self) -> list[MeshChunk]:
+        """The merged meshes to draw (a handful: opaque and transparent, at most ~4M vertices each)."""
+        out = []
+        for chunk in self._chunks:
+            self._sort_visible(chunk)
+            out.append(MeshChunk(
+                chunk.transparent, chunk.positions.view, chunk.colors.view, chunk.elements.view,
+                chunk.triangles.view, chunk.opaque, chunk.see_through,
+                chunk.geometry_revision, chunk.color_revision, chunk.triangles_revision))
+        return out
+
+    def _sort_visible(self, chunk: _Chunk) -> None:
+        """Bring the chunk's visible triangle lists up to date (only new triangles when it can)."""
+        if chunk.visible_upto == chunk.triangles.size:
+            return
+        new = chunk.triangles.view[chunk.visible_upto:]
+        rows = chunk.elements.view[new[:, 0]]
+        shown = self._visible.view[rows]
+        if self._section is not None:
+            corners = chunk.positions.view[new]  # (T, 3 vertices, 3)
+            lo, hi = self._section
+            shown &= ~((corners < lo).all(axis=1).any(axis=1) | (corners > hi).all(axis=1).any(axis=1))
+        see_through = self._color.view[rows, 3] < 1.0
+        if chunk.visible_upto == 0:
+            chunk.opaque, chunk.see_through = new[shown & ~see_through], new[shown & see_through]
+        else:
+            chunk.opaque = np.concatenate([chunk.opaque, new[shown & ~see_through]])
+            chunk.see_through = np.concatenate([chunk.see_through, new[shown & see_through]])
+        chunk.visible_upto = chunk.triangles.size
+        self._revision += 1
+        chunk.triangles_revision = self._revision
+
+    def step_id(self, row: int) -> int:
+        """The STEP id of a row (the per-vertex `elements` value)."""
+        return int(self._step.view[row])
+
+    def global_id(self, row: int) -> str:
+        return self._global_ids[row]
+
+    def class_name(self, row: int) -> str:
+        return self._class_names[int(self._class.view[row])]
+
+    def rows_of(self, ids: Iterable[int]) -> IntArray:
+        """The rows of the given STEP ids that are in the scene."""
+        return np.flatnonzero(np.isin(self._step.view, _ids(ids)))
+
+    def step_ids_of_global_ids(self, global_ids: Iterable[str]) -> list[int]:
+        """STEP ids of the given GlobalIds that are in the scene (for a result table's column)."""
+        wanted = set(global_ids)
+        return sorted({int(s) for s, g in zip(self._step.view, self._global_ids) if g in wanted})
+
+    @property
+    def visible(self) -> BoolArray:
+        """Per row: drawn or not (read only)."""
+        return self._visible.view
+
+    @property
+    def element_bounds(self) -> tuple[FloatArray, FloatArray]:
+        """Per row: the world box `(lo, hi)`, each (N, 3); +inf/-inf for a row without a mesh."""
+        return self._lo.view, self._hi.view
+
+    @property
+    def section_box(self) -> Box | None:
+        return self._section
+
+    def triangles_of(self, rows: IntArray) -> tuple[FloatArray, IntArray]:
+        """The world triangles of `rows` as (T, 3 corners, 3) and the row of each."""
+        corners, owners = [], []
+        place = self._place.view[rows]
+        for number in np.unique(place[:, 0]):
+            mine = place[:, 0] == number
+            chunk = self._chunks[int(number)]
+            triangle_at, tcounts = _expand(place[mine, 3], place[mine, 4])
+            corners.append(chunk.positions.view[chunk.triangles.view[triangle_at]])
+            owners.append(np.repeat(rows[mine], tcounts))
+        if not corners:
+            return np.empty((0, 3, 3), np.float32), np.empty(0, np.int64)
+        return np.concatenate(corners), np.concatenate(owners)
+
+    def bounds(self, ids: Iterable[int] | None = None) -> Box | None:
+        """The box of the visible elements (inside the section box), or of the given ones."""
+        lo, hi = self.element_bounds
+        if ids is None:
+            rows = np.flatnonzero(self.visible)
+        else:
+            rows = self.rows_of(ids)
+        rows = rows[np.isfinite(lo[rows, 0])]
+        if not len(rows):
+            return None
+        box = Box(lo[rows].min(axis=0).astype(np.float64), hi[rows].max(axis=0).astype(np.float64))
+        if ids is None and self._section is not None:
+            box = Box(np.maximum(box.lo, self._section.lo), np.minimum(box.hi, self._section.hi))
+        return box
+
+    # --- Colours ---------------------------------------------------------------------------
+
+    def select(self, ids: Iterable[int], add: bool = False) -> None:
+        """Select the elements (in addition to the current selection with `add`)."""
+        new = _ids(ids)
+        self._selected = np.union1d(self._selected, new) if add else np.unique(new)
+        self._recolor()
+
+    @property
+    def selection(self) -> list[int]:
+        return [int(i) for i in self._selected]
+
+    def highlight(self, ids: Iterable[int], color: str | Sequence[float]) -> None:
+        """Colour the elements (a later highlight of the same element wins)."""
+        new = np.unique(_ids(ids))
+        keep = ~np.isin(self._highlight_ids, new)
+        self._highlight_ids = np.concatenate([self._highlight_ids[keep], new])
+        self._highlight_rgba = np.concatenate([self._highlight_rgba[keep], np.tile(rgba(color), (len(new), 1))])
+        order = np.argsort(self._highlight_ids)
+        self._highlight_ids, self._highlight_rgba = self._highlight_ids[order], self._highlight_rgba[order]
+        self._recolor()
+
+    def clear_highlights(self) -> None:
+        self._highlight_ids = np.empty(0, np.int64)
+        self._highlight_rgba = np.empty((0, 4), np.float32)
+        self._recolor()
+
+    def color_by(self, values: Mapping[int, Any]) -> Legend:
+        """Colour elements by value (categories or numbers) and say which colour means what."""
+        self._color_values = {int(k): v for k, v in values.items()}
+        self._colored_ids, self._colored_rgba, self._legend = colour_values(self._color_values)
+        self._recolor()
+        return self.legend or Legend("category", (), 0)
+
+    def clear_colors(self) -> None:
+        self._color_values, self._legend = {}, None
+        self._colored_ids = np.empty(0, np.int64)
+        self._colored_rgba = np.empty((0, 4), np.float32)
+        self._recolor()
+
+    @property
+    def legend(self) -> Legend | None:
+        """The `color_by` legend, counted against the elements in the scene now."""
+        if self._legend is None:
+            return None
+        present = set(self._step.view.tolist())
+        return self._legend.counted({k: v for k, v in self._color_values.items() if k in present},
+                                    sum(1 for k in self._color_values if k not in present))
+
+    def ghost_others(self, on: bool) -> None:
+        """Grey out, see-through, every element not selected, highlighted or coloured."""
+        self._ghost = on
+        self._recolor()
+
+    def _row_colors(self, rows: IntArray) -> FloatArray:
+        step = self._step.view[rows]
+        colors = self._base.view[rows].copy()
+        emphasised = np.zeros(len(rows), np.bool_)
+        for ids, rgbas in ((self._colored_ids, self._colored_rgba), (self._highlight_ids, self._highlight_rgba)):
+            if len(ids):
+                at = np.minimum(np.searchsorted(ids, step), len(ids) - 1)
+                found = ids[at] == step
+                colors[found] = rgbas[at[found]]
+                emphasised |= found
+        selected = np.isin(step, self._selected)
+        if self._ghost:
+            colors[~(emphasised | selected)] = GHOST_COLOR
+        colors[selected] = SELECTION_COLOR
+        return colors
+
+    def _recolor(self) -> None:
+        """Recompute every row's colour and rewrite the vertices of the rows that changed."""
+        rows = np.arange(self._step.size)
+        new = self._row_colors(rows)
+        old = self._color.view
+        changed = np.flatnonzero((new != old).any(axis=1))
+        if not len(changed):
+            return
+        alpha_moved = (new[changed, 3] < 1.0) != (old[changed, 3] < 1.0)
+        old[changed] = new[changed]
+        place = self._place.view[changed]
+        self._revision += 1
+        for number in np.unique(place[:, 0]):
+            mine = place[:, 0] == number
+            chunk = self._chunks[int(number)]
+            at, counts = _expand(place[mine, 1], place[mine, 2])
+            chunk.colors.data[at] = np.repeat(new[changed[mine]], counts, axis=0)
+            chunk.color_revision = self._revision
+            if alpha_moved[mine].any():
+                chunk.visible_upto = 0
+
+    # --- Visibility ------------------------------------------------------------------------
+
+    def hide(self, ids: Iterable[int]) -> None:
+        self._hidden_ids = np.union1d(self._hidden_ids, _ids(ids))
+        self._update_visibility()
+
+    def isolate(self, ids: Iterable[int]) -> None:
+        """Show only these elements (classes, storeys and the section box still apply)."""
+        self._isolated = np.unique(_ids(ids))
+        self._hidden_ids = np.empty(0, np.int64)
+        self._update_visibility()
+
+    def show_all(self) -> None:
+        """Undo hide and isolate (class and storey toggles and the section box stay)."""
+        self._isolated = None
+        self._hidden_ids = np.empty(0, np.int64)
+        self._update_visibility()
+
+    @property
+    def classes(self) -> dict[str, bool]:
+        """Each class in the scene and whether it is shown."""
+        return {name: bool(self._class_visible.view[code]) for code, name in enumerate(self._class_names)}
+
+    def set_class_visible(self, class_name: str, visible: bool) -> None:
+        self._class_shown[class_name] = visible
+        if class_name in self._class_codes:
+            self._class_visible.data[self._class_codes[class_name]] = visible
+        self._update_visibility()
+
+    @property
+    def storeys(self) -> dict[int, bool]:
+        """Each storey of the scene's elements and whether it is shown."""
+        return {s: bool(self._storey_visible.view[code]) for code, s in enumerate(self._storey_ids) if s is not None}
+
+    def set_storey_visible(self, storey_id: int, visible: bool) -> None:
+        self._storey_visible.data[self._storey_code(storey_id)] = visible
+        self._update_visibility()
+
+    def set_section_box(self, lo: Sequence[float], hi: Sequence[float]) -> None:
+        """Cut the scene to a box: elements wholly outside it hidden, triangles outside it too."""
+        box = Box(np.asarray(lo, np.float64), np.asarray(hi, np.float64))
+        self._section = Box(np.minimum(box.lo, box.hi), np.maximum(box.lo, box.hi))
+        self._update_visibility(triangles=True)
+
+    def clear_section_box(self) -> None:
+        self._section = None
+        self._update_visibility(triangles=True)
+
+    def _row_user_hidden(self, rows: IntArray) -> BoolArray:
+        step = self._step.view[rows]
+        hidden = np.isin(step, self._hidden_ids)
+        if self._isolated is not None:
+            hidden |= ~np.isin(step, self._isolated)
+        return hidden
+
+    def _row_visible(self, rows: IntArray) -> BoolArray:
+        visible = ~self._user_hidden.view[rows]
+        visible &= self._class_visible.view[self._class.view[rows]]
+        visible &= self._storey_visible.view[self._storey.view[rows]]
+        if self._section is not None:
+            lo, hi = self._section
+            visible &= (self._hi.view[rows] >= lo).all(axis=1) & (self._lo.view[rows] <= hi).all(axis=1)
+        return visible
+
+    def _update_visibility(self, triangles: bool = False) -> None:
+        rows = np.arange(self._step.size)
+        self._user_hidden.view[:] = self._row_user_hidden(rows)
+        new = self._row_visible(rows)
+        changed = np.flatnonzero(new != self._visible.view)
+        self._visible.view[:] = new
+        touched = range(len(self._chunks)) if triangles else np.unique(self._place.view[changed, 0])
+        for number in touched:
+            self._chunks[int(number)].visible_upto = 0
+
+
+def _ids(ids: Iterable[int]) -> IntArray:
+    if isinstance(ids, np.ndarray):
+        return ids.astype(np.int64).reshape(-1)
+    return np.fromiter((int(i) for i in ids), dtype=np.int64)
+
+
+def _expand(starts: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
+    """The indices of the ranges `[start, start + count)` one after the other, and the counts."""
+    counts = np.asarray(counts, np.int64)
+    total = int(counts.sum())
+    offsets = np.cumsum(counts) - counts
+    return np.repeat(np.asarray(starts, np.int64) - offsets, counts) + np.arange(total), counts
