@@ -109,6 +109,14 @@ class WorkerClient:
         on a worker that is not running, fail at once instead of starting one."""
         return self.send("run", fields, on_event=on_event, on_done=on_done, start=start)
 
+    def mesh(self, cache_dir: str, on_event: EventCallback | None = None,
+             on_done: DoneCallback | None = None) -> Request:
+        """Mesh the open model into `cache_dir` (absolute; `core.meshcache.cache_dir` names it)
+        in a process the worker forks. Each batch file written streams as a ``mesh_batch`` event
+        (``file``, ``elements``, ``meshed``, ``total``); the reply lists the ``batches`` and
+        counts ``elements``, ``without_geometry`` and ``failed``. `cancel` stops it."""
+        return self.send("mesh", {"cache_dir": cache_dir}, on_event=on_event, on_done=on_done)
+
     def cancel(self, run: Request) -> None:
         if not run.done:
             self.send("cancel", {"run": run.id}, start=False)  # no worker: nothing to cancel

@@ -12,11 +12,14 @@ import os
 import select
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from ifcscript_desktop.core.protocol import RUN_LIMITS, FrameDecoder, ProtocolError, encode, run_reply
 from ifcscript_desktop.core.scriptfile import names_properties
 from ifcscript_desktop.worker import queries, sandbox
+from ifcscript_desktop.worker.mesh import (BATCH_ELEMENTS, SETTINGS_KEY, Mesher,
+                                           ifcopenshell_version)
 from ifcscript_desktop.worker.modelindex import ModelIndex
 from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open_model
 from ifcscript_desktop.worker.preload import mark_loaded, preloaded, wanted
@@ -44,6 +47,7 @@ class Worker:
         self.run: Run | None = None
         self.run_memory_mb: float | None = None
         self.queue: list[dict[str, Any]] = []  # runs waiting for the current one to end
+        self.mesher: Mesher | None = None  # the `mesh` request in flight (worker.mesh)
         self.running = True
         self.stats = {"parses": 0, "runs": 0, "property_builds": 0}
 
@@ -68,6 +72,7 @@ class Worker:
             template = self.template if self.template and self.template.alive else None
             fds = [self.in_fd] + (self.run.fds() if self.run else [])
             fds += [template.fileno()] if template else []
+            fds += [self.mesher.fd] if self.mesher else []
             timeout = self._select_timeout()
             readable, _, _ = select.select(fds, [], [], timeout)
             for fd in readable:
@@ -75,6 +80,8 @@ class Worker:
                     self._read_requests()
                 elif template and fd == template.fileno():
                     template.on_readable()
+                elif self.mesher and fd == self.mesher.fd:
+                    self._on_mesher()
                 elif self.run:
                     self.run.on_readable(fd)
             self._check_run()
@@ -134,7 +141,8 @@ class Worker:
 
     def _op_ping(self, request: dict[str, Any]) -> None:
         self.reply(request, pid=os.getpid(), **self.stats, preloaded=preloaded(),
-                   properties_built=self.properties_built)
+                   properties_built=self.properties_built, ifcopenshell=ifcopenshell_version(),
+                   mesh_settings=SETTINGS_KEY, mesher=self.mesher.pid if self.mesher else None)
 
     def _op_open(self, request: dict[str, Any]) -> None:
         if self.ran:
@@ -144,6 +152,7 @@ class Worker:
             return
         self._discard_spare()
         self._close_template()
+        self._stop_mesher("Meshing stopped: another model is being opened.")
         self.send({"id": request["id"], "event": "progress", "fraction": 0.0, "message": "Parsing"})
         try:
             opened = open_model(request["path"])
@@ -227,6 +236,8 @@ class Worker:
 
     def _op_cancel(self, request: dict[str, Any]) -> None:
         target = request.get("run")
+        if self.mesher and self.mesher.request_id == target:
+            self._stop_mesher("Meshing was cancelled.", cancelled=True)
         if self.run and self.run.request_id == target:
             self.run.kill("cancelled")
         waiting = [r for r in self.queue if r.get("id") == target]
@@ -235,6 +246,60 @@ class Worker:
             self.send(run_reply(queued["id"], "cancelled",
                                 "The run was cancelled before it started."))
         self.reply(request)
+
+    # -- geometry (worker.mesh) ------------------------------------------------------------------
+    def _op_mesh(self, request: dict[str, Any]) -> None:
+        if not self.opened:
+            self.fail(request, "No model is open in this worker.")
+            return
+        if not hasattr(os, "fork"):
+            self.fail(request, "The 3D view needs os.fork to mesh the model in a copy of the "
+                               "worker (Linux and macOS have it; Windows does not yet).")
+            return
+        if self.mesher:
+            self.fail(request, "The model is already being meshed.")
+            return
+        cache_dir = request.get("cache_dir")
+        if not isinstance(cache_dir, str) or not os.path.isabs(cache_dir):
+            self.fail(request, "The mesh request needs the absolute path of a cache folder.")
+            return
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+        except OSError as exc:
+            self.fail(request, f"The geometry cache folder {cache_dir} cannot be made: "
+                               f"{exc.strerror or exc}.")
+            return
+        batch = request.get("batch_elements")
+        batch = min(max(batch, 1), 1_000_000) if isinstance(batch, int) else BATCH_ELEMENTS
+        self.mesher = Mesher(request["id"], self.opened.model, Path(cache_dir), batch)
+        self.send({"id": request["id"], "event": "mesh_started", "pid": self.mesher.pid})
+
+    def _on_mesher(self) -> None:
+        mesher = self.mesher
+        assert mesher is not None
+        for message in mesher.read():
+            if "batch" in message:
+                self.send({"id": mesher.request_id, "event": "mesh_batch",
+                           "file": message["batch"], "elements": message["elements"],
+                           "meshed": message["meshed"], "total": message.get("total")})
+        if not mesher.ended:
+            return
+        mesher.close()
+        self.mesher = None
+        if mesher.final is None:
+            self.fail({"id": mesher.request_id}, "Meshing the model failed: the meshing process "
+                                                 "ended early (out of memory?); the worker's log "
+                                                 "says more.")
+        else:
+            self.reply({"id": mesher.request_id}, **mesher.final)
+
+    def _stop_mesher(self, error: str, cancelled: bool = False) -> None:
+        mesher, self.mesher = self.mesher, None
+        if mesher is None:
+            return
+        mesher.kill()
+        self.send({"id": mesher.request_id, "done": True, "ok": False, "error": error,
+                   "cancelled": cancelled})
 
     def _op_tree(self, request: dict[str, Any]) -> None:
         self.reply(request, nodes=queries.tree(self._model(), request.get("parent"),
@@ -328,6 +393,9 @@ class Worker:
             self.spare = None
 
     def _shutdown(self) -> None:
+        if self.mesher:  # no reply: the client may be gone already
+            self.mesher.kill()
+            self.mesher = None
         self._discard_spare()
         if self.run:
             self.run.kill("cancelled")

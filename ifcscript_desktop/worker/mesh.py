@@ -1,0 +1,418 @@
+"""The mesher: a process forked from the worker that triangulates the open model into the cache.
+
+Forked after the model is parsed (it shares the parsed model copy-on-write), at nice 19 so a
+script run outranks it, dying with the worker (PR_SET_PDEATHSIG). It keeps fds 0-2 and its
+result pipe only: the client channel, the template's socket and run pipes are closed. It runs
+`ifcopenshell.geom.iterator` with one thread per core, local coordinates (`use-world-coords`
+off) and reads one transform per element, so a representation shared by many elements (mapped
+items: one `geometry.id`) is triangulated and written once.
+
+The cache folder (chosen by the client, keyed by model SHA-256, ifcopenshell version and
+`SETTINGS_KEY`) holds, when complete:
+
+``batch-NNNNN.npz`` (uncompressed `numpy.savez`, no pickled objects; read with
+``np.load(path, allow_pickle=False)``; `core.meshcache.load_batch` validates one):
+
+- ``origin`` float64 (3,): the model's origin in metres, the same in every batch. Every position
+  and transform below is relative to it, so georeferenced coordinates (hundreds of km) are
+  recentred in float64 before anything becomes float32.
+- ``positions`` float32 (V, 3): the vertices of the geometries first seen in this batch, each
+  geometry in its own local frame (metres).
+- ``indices`` uint32 (T, 3): triangles, indexing ``positions`` of the same batch.
+- ``geometry_first`` int64 (): the global index of this batch's first geometry (geometries are
+  numbered across batches in the order batches are written).
+- ``geometry_vertices``, ``geometry_triangles`` int64 (G, 2): each geometry's (start, count) in
+  ``positions`` and in ``indices``.
+- ``colors`` float32 (C, 4): RGBA in 0..1 (alpha = 1 - the style's transparency);
+  ``triangle_colors`` uint32 (T,): each triangle's row of ``colors``.
+- ``element_ids`` int64 (E,): STEP ids; ``element_geometry`` int64 (E,): the global index of the
+  element's geometry, in this batch or an earlier one; ``element_transforms`` float32 (E, 4, 4):
+  row-major, world = origin + (M @ [x, y, z, 1])[:3]; ``element_class`` uint32 (E,): the row of
+  ``class_names`` (unicode (K,)); ``element_flags`` uint8 (E,): `FLAG_SPACE`, `FLAG_OPENING`
+  (views hide those by default).
+
+``manifest.json``, written last (temporary name, then renamed): ``format``, ``complete``
+(true), ``origin``, ``ifcopenshell``, ``settings_key``, ``elements``, ``geometries``,
+``batches`` ([{"file", "bytes", "elements"}]), ``total_bytes``, ``without_geometry``,
+``failed``. Batch files are also written under a temporary name and renamed, so a file with
+its final name is whole unless damaged afterwards; a folder without a manifest is partial.
+
+To the worker the mesher reports over its pipe (framed JSON, `core.protocol`): one
+``{"batch": file, "elements": n, "meshed": k, "total": t}`` per file, then ``{"final": {...}}`` and exits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ifcscript_desktop.core.protocol import FrameDecoder, encode
+from ifcscript_desktop.worker.template import _close_all_but, _die_with
+
+log = logging.getLogger("ifcscript.worker")
+
+FORMAT = 1
+FLAG_SPACE = 1
+FLAG_OPENING = 2
+BATCH_ELEMENTS = 2000
+BATCH_BYTES = 64 << 20
+FAILED_CAP = 1000
+#: Beyond this distance from 0 (metres) the first element's position becomes the origin.
+RECENTRE_BEYOND = 1000.0
+#: A geometry whose own coordinates reach this far is recentred on itself (exactly: its
+#: offset moves into each element's transform, in float64).
+LOCAL_RECENTRE_BEYOND = 10_000.0
+#: The iterator settings; changing them changes `SETTINGS_KEY`, hence the cache folder.
+SETTINGS: dict[str, Any] = {"use-world-coords": False, "weld-vertices": True,
+                            "apply-default-materials": True}
+SETTINGS_KEY = hashlib.sha256(json.dumps([FORMAT, SETTINGS], sort_keys=True).encode()
+                              ).hexdigest()[:16]
+_ERROR_LINE = re.compile(r"^\[(?:error|Error)\] (?:\[\w+\] )?(?:\[[^\]]*\] )?\{([0-9A-Za-z_$]{22})\} (.*)$")
+
+
+def ifcopenshell_version() -> str:
+    import ifcopenshell
+
+    return str(ifcopenshell.version)
+
+
+def geom_settings() -> Any:
+    import ifcopenshell.geom
+
+    settings: Any = ifcopenshell.geom.settings()
+    for name, value in SETTINGS.items():
+        settings.set(name, value)
+    return settings
+
+
+class Mesher:
+    """The worker's handle on one mesher process (one `mesh` request)."""
+
+    def __init__(self, request_id: int, model: Any, cache_dir: Path,
+                 batch_elements: int = BATCH_ELEMENTS) -> None:
+        self.request_id = request_id
+        read_fd, write_fd = os.pipe()
+        worker = os.getpid()
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 1
+            try:
+                os.close(read_fd)
+                _die_with(worker)
+                _close_all_but({0, 1, 2, write_fd})
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                os.setpgid(0, 0)
+                os.nice(19)
+                _mesh(model, cache_dir, write_fd, batch_elements)
+                code = 0
+            except BaseException:  # the worker reports a mesher that ended without its summary
+                log.exception("the mesher failed")
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        self.fd = read_fd
+        self.decoder = FrameDecoder()
+        self.final: dict[str, Any] | None = None
+        self.ended = False
+
+    def read(self) -> list[dict[str, Any]]:
+        """The messages the mesher sent since the last call; `ended` once its pipe closed."""
+        messages: list[dict[str, Any]] = []
+        while not self.ended:
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                break
+            if not data:
+                self.ended = True
+                break
+            messages.extend(self.decoder.feed(data))
+        for message in messages:
+            if "final" in message:
+                self.final = message["final"]
+        return messages
+
+    def kill(self) -> None:
+        """Stop the mesher (cancel, another open, shutdown) and reap it."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+# -- in the mesher process ---------------------------------------------------------------------
+class _Batch:
+    def __init__(self, origin: np.ndarray, geometry_first: int) -> None:
+        self.origin = origin
+        self.geometry_first = geometry_first
+        self.positions: list[np.ndarray] = []
+        self.indices: list[np.ndarray] = []
+        self.triangle_colors: list[np.ndarray] = []
+        self.geometry_vertices: list[tuple[int, int]] = []
+        self.geometry_triangles: list[tuple[int, int]] = []
+        self.colors: list[tuple[float, float, float, float]] = []
+        self.color_rows: dict[tuple[float, float, float, float], int] = {}
+        self.element_ids: list[int] = []
+        self.element_geometry: list[int] = []
+        self.element_transforms: list[np.ndarray] = []
+        self.element_class: list[int] = []
+        self.element_flags: list[int] = []
+        self.class_rows: dict[str, int] = {}
+        self.vertices = 0
+        self.triangles = 0
+        self.bytes = 0
+
+    def add_geometry(self, positions: np.ndarray, faces: np.ndarray,
+                     colors: list[tuple[float, float, float, float]], material_ids: np.ndarray) -> None:
+        rows = np.array([self._color_row(c) for c in colors] or [self._color_row(_GREY)],
+                        dtype=np.uint32)
+        material_ids = np.clip(material_ids, 0, len(rows) - 1) if len(material_ids) else material_ids
+        tri_colors = rows[material_ids] if len(material_ids) == len(faces) else \
+            np.full(len(faces), rows[0], dtype=np.uint32)
+        self.geometry_vertices.append((self.vertices, len(positions)))
+        self.geometry_triangles.append((self.triangles, len(faces)))
+        self.positions.append(positions)
+        self.indices.append(faces.astype(np.uint32) + np.uint32(self.vertices))
+        self.triangle_colors.append(tri_colors)
+        self.vertices += len(positions)
+        self.triangles += len(faces)
+        self.bytes += positions.nbytes + faces.size * 4 + len(faces) * 4
+
+    def _color_row(self, color: tuple[float, float, float, float]) -> int:
+        row = self.color_rows.get(color)
+        if row is None:
+            row = self.color_rows[color] = len(self.colors)
+            self.colors.append(color)
+        return row
+
+    def add_element(self, step_id: int, geometry: int, transform: np.ndarray, cls: str) -> None:
+        row = self.class_rows.get(cls)
+        if row is None:
+            row = self.class_rows[cls] = len(self.class_rows)
+        self.element_ids.append(step_id)
+        self.element_geometry.append(geometry)
+        self.element_transforms.append(transform)
+        self.element_class.append(row)
+        self.element_flags.append(FLAG_SPACE if cls == "IfcSpace" else
+                                  FLAG_OPENING if cls in _OPENINGS else 0)
+        self.bytes += 64 + 24
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        def stack(parts: list[np.ndarray], shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(shape, dtype)
+
+        return {
+            "origin": self.origin,
+            "positions": stack(self.positions, (0, 3), np.float32),
+            "indices": stack(self.indices, (0, 3), np.uint32),
+            "geometry_first": np.array(self.geometry_first, dtype=np.int64),
+            "geometry_vertices": np.array(self.geometry_vertices, dtype=np.int64).reshape(-1, 2),
+            "geometry_triangles": np.array(self.geometry_triangles, dtype=np.int64).reshape(-1, 2),
+            "colors": np.array(self.colors, dtype=np.float32).reshape(-1, 4),
+            "triangle_colors": stack(self.triangle_colors, (0,), np.uint32),
+            "element_ids": np.array(self.element_ids, dtype=np.int64),
+            "element_geometry": np.array(self.element_geometry, dtype=np.int64),
+            "element_transforms": (np.array(self.element_transforms, dtype=np.float32)
+                                   .reshape(-1, 4, 4)),
+            "element_class": np.array(self.element_class, dtype=np.uint32),
+            "class_names": np.array(list(self.class_rows) or [""], dtype=np.str_),
+            "element_flags": np.array(self.element_flags, dtype=np.uint8),
+        }
+
+
+_GREY = (0.7, 0.7, 0.7, 1.0)
+_savez: Any = np.savez  # its stub types **arrays as its keyword flags
+#: geometry.id -> the offset its positions were recentred by (see LOCAL_RECENTRE_BEYOND).
+_OFFSETS: dict[str, np.ndarray] = {}
+_OPENINGS = {"IfcOpeningElement", "IfcOpeningStandardCase", "IfcVoidingFeature"}
+
+
+def _color(material: Any) -> tuple[float, float, float, float]:
+    try:
+        r, g, b = (float(v) for v in material.diffuse.components)
+        alpha = 1.0 - float(material.transparency or 0.0)
+    except (AttributeError, TypeError, ValueError):
+        return _GREY
+    values = (r, g, b, alpha)
+    if not all(np.isfinite(values)):
+        return _GREY
+    return tuple(round(min(1.0, max(0.0, v)), 4) for v in values)  # type: ignore[return-value]
+
+
+def _clear(cache_dir: Path) -> None:
+    """Remove what an earlier mesher left here (the manifest first: the folder reads partial)."""
+    for name in ["manifest.json"] + sorted(os.listdir(cache_dir)):
+        path = cache_dir / name
+        if (name == "manifest.json" or name.startswith("batch-") or name.endswith(".tmp")) \
+                and path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+
+
+def _write_atomic(path: Path, write: Any) -> int:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        write(handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return path.stat().st_size
+
+
+def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None:
+    import ifcopenshell
+    import ifcopenshell.geom
+
+    started = time.perf_counter()
+
+    def report(message: dict[str, Any]) -> None:
+        view = memoryview(encode(message))
+        while view:
+            view = view[os.write(out_fd, view):]
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _clear(cache_dir)
+    iterator = ifcopenshell.geom.iterator(geom_settings(), model, num_threads=os.cpu_count() or 1)
+    # What the iterator will look at: products with a representation (an estimate: some give
+    # no shape), for the "k of t elements" the view shows.
+    total = sum(1 for product in model.by_type("IfcProduct") if product.Representation)
+    seen: dict[str, int] = {}  # geometry.id -> global geometry index
+    produced: set[int] = set()
+    origin: np.ndarray | None = None
+    batch: _Batch | None = None
+    batches: list[dict[str, Any]] = []
+    done = 0
+
+    def flush() -> None:
+        nonlocal batch
+        if batch is None or not batch.element_ids:
+            return
+        name = f"batch-{len(batches):05d}.npz"
+        arrays = batch.arrays()
+        size = _write_atomic(cache_dir / name, lambda handle: _savez(handle, allow_pickle=False, **arrays))
+        batches.append({"file": name, "bytes": size, "elements": len(batch.element_ids)})
+        report({"batch": name, "elements": len(batch.element_ids), "meshed": done,
+                "total": max(total, done)})
+        batch = None
+
+    if iterator.initialize():
+        while True:
+            shape = iterator.get()
+            geometry = shape.geometry
+            matrix = np.frombuffer(shape.transformation_buffer, dtype=np.float64).reshape(
+                (4, 4), order="F").copy()
+            key = str(geometry.id)
+            index = seen.get(key)
+            local: np.ndarray | None = None
+            offset = np.zeros(3)
+            if index is None:
+                local = np.frombuffer(geometry.verts_buffer, dtype=np.float64).reshape(-1, 3)
+                if len(local) and float(np.abs(local).max()) > LOCAL_RECENTRE_BEYOND:
+                    offset = np.round((local.min(axis=0) + local.max(axis=0)) / 2)
+                    local = local - offset
+                    _OFFSETS[key] = offset
+            else:
+                offset = _OFFSETS.get(key, offset)
+            matrix[:3, 3] += matrix[:3, :3] @ offset
+            if origin is None:
+                far = float(np.abs(matrix[:3, 3]).max()) > RECENTRE_BEYOND
+                origin = np.round(matrix[:3, 3]) if far else np.zeros(3)
+            matrix[:3, 3] -= origin
+            if batch is None:
+                batch = _Batch(origin, len(seen))
+            if index is None:
+                assert local is not None
+                faces = np.frombuffer(geometry.faces_buffer, dtype=np.int32).reshape(-1, 3)
+                material_ids = np.frombuffer(geometry.material_ids_buffer, dtype=np.int32)
+                batch.add_geometry(local.astype(np.float32), faces,
+                                   [_color(m) for m in geometry.materials], material_ids)
+                index = seen[key] = len(seen)
+            batch.add_element(int(shape.id), index, matrix, str(shape.type))
+            produced.add(int(shape.id))
+            done += 1
+            if len(batch.element_ids) >= batch_elements or batch.bytes >= BATCH_BYTES:
+                flush()
+            if not iterator.next():
+                break
+    flush()
+    without, failed = _missing(model, produced)
+    origin_list = [float(v) for v in (origin if origin is not None else np.zeros(3))]
+    manifest = {
+        "format": FORMAT, "complete": True, "origin": origin_list,
+        "ifcopenshell": ifcopenshell_version(), "settings_key": SETTINGS_KEY,
+        "elements": done, "geometries": len(seen), "batches": batches,
+        "total_bytes": sum(b["bytes"] for b in batches),
+        "without_geometry": len(without), "failed": failed,
+        "mesh_s": round(time.perf_counter() - started, 3),
+    }
+    _write_atomic(cache_dir / "manifest.json",
+                  lambda handle: handle.write(json.dumps(manifest).encode()))
+    report({"final": {"batches": [b["file"] for b in batches], "elements": done, "total": done,
+                      "geometries": len(seen), "origin": origin_list,
+                      "without_geometry": len(without), "without_geometry_ids": without[:FAILED_CAP],
+                      "failed": failed, "failed_count": len(failed),
+                      "ifcopenshell": manifest["ifcopenshell"], "settings_key": SETTINGS_KEY,
+                      "mesh_s": manifest["mesh_s"]}})
+
+
+
+def _missing(model: Any, produced: set[int]) -> tuple[list[int], list[dict[str, Any]]]:
+    """Elements (and spaces) the iterator gave no shape: without a body, or failed (an error
+    logged for them, or a Body representation that gave nothing)."""
+    import ifcopenshell
+
+    errors: dict[str, str] = {}
+    for line in (ifcopenshell.get_log() or "").splitlines():
+        match = _ERROR_LINE.match(line.strip())
+        if match:
+            errors.setdefault(match.group(1), match.group(2).strip())
+    without: list[int] = []
+    failed: list[dict[str, Any]] = []
+    candidates = list(model.by_type("IfcElement"))
+    try:
+        candidates += model.by_type("IfcSpace")
+    except RuntimeError:
+        pass
+    for element in candidates:
+        if element.id() in produced:
+            continue
+        guid = getattr(element, "GlobalId", None)
+        error = errors.get(str(guid))
+        if error is None and _has_body(element):
+            error = "No shape could be made from its Body representation."
+        if error is None:
+            without.append(element.id())
+        elif len(failed) < FAILED_CAP:
+            failed.append({"id": element.id(), "guid": guid, "type": element.is_a(),
+                           "error": error})
+    return without, failed
+
+
+def _has_body(element: Any) -> bool:
+    shape = getattr(element, "Representation", None)
+    for rep in getattr(shape, "Representations", None) or ():
+        if rep.RepresentationIdentifier in ("Body", "Facetation") and rep.Items:
+            return True
+    return False
