@@ -146,6 +146,63 @@ def test_glass_goes_to_a_transparent_chunk_and_big_models_to_several_capped_chun
     assert drawn_steps(scene) == set(range(25)) | {99}
 
 
+def test_a_window_of_frame_and_glass_is_one_element_of_two_colours() -> None:
+    scene = Scene()
+    glass = (0.6, 0.8, 0.9, 0.3)
+    scene.add_batch(batch([{"step": 5, "cls": "IfcWindow"}, {"step": 5, "cls": "IfcWindow", "geometry": 1, "color": glass},
+                           {"step": 6, "at": (0, 5, 0)}], [box_mesh((1, 0.1, 1)), box_mesh((0.8, 0.02, 0.8))]))
+    assert {c.transparent for c in scene.merged()} == {False, True}
+    scene.select([5])
+    colours = vertices_colored(scene)
+    assert len(colours[5]) == 16 and np.allclose(colours[5], SELECTION_COLOR)
+    hit = pick(scene, (0.5, -5, 0.5), (0, 1, 0))
+    assert hit is not None and hit.step_id == 5
+    scene.hide([5])
+    assert drawn_steps(scene) == {6}
+
+
+def test_an_element_without_a_mesh_is_never_drawn_picked_nor_framed() -> None:
+    scene = Scene()
+    scene.add_batch(batch([{"step": 1}, {"step": 2, "geometry": 1, "at": (100, 0, 0)}],
+                          [box_mesh(), (np.empty((0, 3), np.float32), np.empty((0, 3), np.uint32))]))
+    box = scene.bounds()
+    assert box is not None and np.allclose(box.hi, (1, 1, 1))
+    assert drawn_steps(scene) == {1}
+    assert pick(scene, (100, 0, 10), (0, 0, -1)) is None
+
+
+def test_colours_and_visibility_change_without_merging_the_geometry_again() -> None:
+    scene = boxes_scene({1: (0, 0, 0), 2: (2, 0, 0)}, classes={2: "IfcSlab"})
+    before = scene.merged()[0]
+    scene.select([1])
+    scene.highlight([2], "#00FF00")
+    scene.color_by({1: "a"})
+    scene.ghost_others(True)
+    after_colours = scene.merged()[0]
+    assert after_colours.geometry_revision == before.geometry_revision
+    assert after_colours.color_revision > before.color_revision
+    scene.hide([1])
+    scene.set_class_visible("IfcSlab", False)
+    scene.set_section_box((0, 0, 0), (1, 1, 1))
+    after = scene.merged()[0]
+    assert after.geometry_revision == before.geometry_revision
+    assert after.triangles_revision > after_colours.triangles_revision
+
+
+def test_while_the_camera_moves_small_elements_can_be_left_out() -> None:
+    scene = Scene()
+    scene.add_batch(batch([{"step": 1}, {"step": 2, "geometry": 1, "at": (5, 0, 0)}],
+                          [box_mesh((10, 10, 3)), box_mesh((0.1, 0.1, 0.1))]))
+    (opaque, transparent), = scene.coarse_triangles(min_size=1.0)
+    chunk = scene.merged()[0]
+    assert {scene.step_id(int(r)) for r in chunk.elements[opaque[:, 0]]} == {1} and len(transparent) == 0
+
+
+def test_points_are_shown_in_model_coordinates() -> None:
+    scene = Scene(origin=(2_600_000.0, 1_200_000.0, 400.0))
+    assert np.array_equal(scene.model_point((1.5, -2.0, 0.25)), (2_600_001.5, 1_199_998.0, 400.25))
+
+
 def test_a_broken_batch_is_refused_with_a_sentence() -> None:
     scene = Scene()
     with pytest.raises(ValueError, match="does not have"):
@@ -323,6 +380,18 @@ def test_fit_all_frames_every_visible_element(view: str, orthographic: bool) -> 
     assert (pixels[:, 0] >= 0).all() and (pixels[:, 0] <= VIEWPORT[0]).all()
     assert (pixels[:, 1] >= 0).all() and (pixels[:, 1] <= VIEWPORT[1]).all()
     assert (np.abs(pixels[:, 2]) < 1).all()  # between the near and far planes
+
+
+def test_zoom_to_a_selection_frames_it_and_keeps_the_rest_between_the_planes() -> None:
+    scene = boxes_scene({1: (0, 0, 0), 2: (-200, 150, -30)})  # far beyond the selection, seen from the iso view
+    camera = Camera()
+    camera.depth_bounds = scene.bounds()
+    camera.fit(scene.bounds([1]), 4 / 3)  # type: ignore[arg-type]
+    pixels = project(np.array([[0, 0, 0], [1, 1, 1], [-199, 151, -29]]), VIEWPORT, camera.view_matrix(),
+                     camera.projection_matrix(4 / 3))
+    assert (pixels[:2, 0] > 0).all() and (pixels[:2, 0] < VIEWPORT[0]).all()
+    assert np.ptp(pixels[:2, 1]) > 100  # the box fills a good part of the view
+    assert (np.abs(pixels[:, 2]) < 1).all()
 
 
 @pytest.mark.parametrize("orthographic", [False, True])

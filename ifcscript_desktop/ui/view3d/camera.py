@@ -42,7 +42,9 @@ class Camera:
         self.yaw, self.pitch = VIEWS["isometric"]
         self.fov_y = 45.0  # degrees, vertical
         self.orthographic = False
-        #: What the near and far planes must hold (the scene's box); None: around the target.
+        #: What the near and far planes must hold: the widget sets it to `Scene.bounds()` as the
+        #: scene changes (zooming to a selection must not cut the rest away). None: a sphere of
+        #: `distance` around the target.
         self.depth_bounds: Box | None = None
 
     # --- Orientation -----------------------------------------------------------------------
@@ -100,14 +102,17 @@ class Camera:
         self.distance = max(self.distance * factor, 1e-4)
 
     def fit(self, bounds: Box, aspect: float) -> None:
-        """Frame the box whole (keeping the direction), for F and for zoom to selection."""
+        """Frame the box whole (keeping the direction), for F and for zoom to selection.
+
+        `aspect` is the viewport's width / height; the near and far planes still follow
+        `depth_bounds`, not this box.
+        """
         lo, hi = np.asarray(bounds.lo, np.float64), np.asarray(bounds.hi, np.float64)
         self.target = (lo + hi) / 2.0
         radius = max(float(np.linalg.norm(hi - lo)) / 2.0, 0.05)
         half_y = math.radians(self.fov_y) / 2.0
         half_x = math.atan(math.tan(half_y) * aspect)
         self.distance = radius / math.sin(min(half_x, half_y)) * 1.05
-        self.depth_bounds = Box(lo, hi)
 
     def set_view(self, name: str) -> None:
         """One of `VIEWS`: top, front, side or isometric (then `fit` frames the model)."""

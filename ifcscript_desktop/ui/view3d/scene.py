@@ -300,6 +300,23 @@ class Scene:
                 chunk.geometry_revision, chunk.color_revision, chunk.triangles_revision))
         return out
 
+    def coarse_triangles(self, min_size: float) -> list[tuple[IndexArray, IndexArray]]:
+        """Per chunk of `merged()`, its visible opaque and transparent triangles of the elements at
+        least `min_size` across: what to draw while the camera moves, when everything is too slow."""
+        lo, hi = self.element_bounds
+        big = np.linalg.norm(hi - lo, axis=1) >= min_size
+        out = []
+        for chunk in self._chunks:
+            self._sort_visible(chunk)
+            rows = chunk.elements.view
+            out.append((chunk.opaque[big[rows[chunk.opaque[:, 0]]]],
+                        chunk.see_through[big[rows[chunk.see_through[:, 0]]]]))
+        return out
+
+    def model_point(self, point: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """A point of the scene frame in model coordinates (float64), to show to the user."""
+        return np.asarray(point, np.float64) + self.origin
+
     def _sort_visible(self, chunk: _Chunk) -> None:
         """Bring the chunk's visible triangle lists up to date (only new triangles when it can)."""
         if chunk.visible_upto == chunk.triangles.size:
