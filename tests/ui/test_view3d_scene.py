@@ -203,6 +203,21 @@ def test_points_are_shown_in_model_coordinates() -> None:
     assert np.array_equal(scene.model_point((1.5, -2.0, 0.25)), (2_600_001.5, 1_199_998.0, 400.25))
 
 
+def test_compact_frees_the_room_kept_for_more_batches() -> None:
+    scene = Scene()
+    for start in range(0, 300, 100):
+        scene.add_batch(batch([{"step": i, "at": (i * 2, 0, 0)} for i in range(start, start + 100)],
+                              [box_mesh()] if start == 0 else []))
+    chunk = scene.merged()[0]
+    exact = sum(a.nbytes for a in (chunk.positions, chunk.colors, chunk.elements, chunk.triangles,
+                                   chunk.opaque_triangles, chunk.transparent_triangles))
+    assert scene.nbytes > exact
+    scene.compact()
+    assert scene.nbytes == exact
+    scene.add_batch(batch([{"step": 1000, "at": (0, 9, 0)}]))  # still takes more afterwards
+    assert 1000 in drawn_steps(scene)
+
+
 def test_a_broken_batch_is_refused_with_a_sentence() -> None:
     scene = Scene()
     with pytest.raises(ValueError, match="does not have"):

@@ -108,6 +108,11 @@ class _Grow:
     def view(self) -> npt.NDArray[Any]:
         return self.data[: self.size]
 
+    def compact(self) -> None:
+        """Give back the spare capacity (the array is copied to its exact size)."""
+        if len(self.data) > self.size:
+            self.data = self.data[: self.size].copy()
+
 
 @dataclass(eq=False)
 class _Chunk:
@@ -191,6 +196,23 @@ class Scene:
     def element_count(self) -> int:
         """Rows in the scene (an element of several colours has several)."""
         return self._step.size
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the merged arrays as they are now (capacity included: see `compact`)."""
+        return sum(chunk.opaque.nbytes + chunk.see_through.nbytes
+                   + sum(grow.data.nbytes for grow in (chunk.positions, chunk.colors, chunk.elements, chunk.triangles))
+                   for chunk in self._chunks)
+
+    def compact(self) -> None:
+        """Once the last batch is in: free the room kept for more (arrays grow by doubling)."""
+        for chunk in self._chunks:
+            for grow in (chunk.positions, chunk.colors, chunk.elements, chunk.triangles):
+                grow.compact()
+        for grow in (self._geo_positions, self._geo_triangles, self._geo_ranges, self._step, self._class,
+                     self._storey, self._geometry, self._transforms, self._base, self._color, self._place,
+                     self._lo, self._hi, self._user_hidden, self._visible):
+            grow.compact()
 
     def add_batch(self, batch: GeometryBatch) -> None:
         """Append a batch: only its own vertices are transformed and merged."""
