@@ -224,7 +224,12 @@ def test_a_broken_batch_is_refused_with_a_sentence() -> None:
         scene.add_batch(batch([{"step": 1, "geometry": 3}], [box_mesh()]))
     positions, triangles = box_mesh()
     with pytest.raises(ValueError, match="vertex it does not have"):
-        scene.add_batch(batch([{"step": 1}], [(positions[:4], triangles)]))
+        scene.add_batch(batch([{"step": 1}], [box_mesh(), (positions[:4], triangles)]))
+    with pytest.raises(ValueError, match="not a number"):
+        scene.add_batch(batch([{"step": 1, "at": (np.nan, 0, 0)}], [box_mesh()]))
+    assert scene.geometry_count == 0 and scene.element_count == 0  # nothing of a refused batch stays
+    scene.add_batch(batch([{"step": 1}], [box_mesh()]))
+    assert drawn_steps(scene) == {1}
 
 
 # --- Colours --------------------------------------------------------------------------------

@@ -224,9 +224,16 @@ class Scene:
         if not (len(geometry) == len(transforms) == len(base) == len(batch.global_ids)
                 == len(batch.classes) == len(batch.storeys) == count):
             raise ValueError("a geometry batch gives a different number of values per element")
-        self._add_meshes(batch.meshes)
-        if count and (geometry.min() < 0 or geometry.max() >= self.geometry_count):
+        meshes = [_mesh(positions, triangles) for positions, triangles in batch.meshes]
+        if count and (geometry.min() < 0 or geometry.max() >= self.geometry_count + len(meshes)):
             raise ValueError("a geometry batch places a mesh the scene does not have")
+        if not (np.isfinite(transforms).all() and np.isfinite(base).all()):
+            raise ValueError("a geometry batch has a placement or a colour that is not a number")
+        for positions, triangles in meshes:
+            ranges = [self._geo_positions.size, len(positions), self._geo_triangles.size, len(triangles)]
+            self._geo_ranges.append(np.array([ranges], np.int64))
+            self._geo_positions.append(positions)
+            self._geo_triangles.append(triangles)
         first = self._step.size
         rows = np.arange(first, first + count)
         self._step.append(step)
@@ -251,17 +258,6 @@ class Scene:
             for k in np.unique(ks):
                 self._merge(self._chunk_for(kind, int(k)), kind_rows[ks == k])
         self._visible.append(self._row_visible(rows))
-
-    def _add_meshes(self, meshes: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]]) -> None:
-        for positions, triangles in meshes:
-            p = np.asarray(positions, dtype=np.float32).reshape(-1, 3)
-            t = np.asarray(triangles, dtype=np.uint32).reshape(-1, 3)
-            if t.size and int(t.max()) >= len(p):
-                raise ValueError("a mesh of a geometry batch names a vertex it does not have")
-            ranges = [self._geo_positions.size, len(p), self._geo_triangles.size, len(t)]
-            self._geo_ranges.append(np.array([ranges], np.int64))
-            self._geo_positions.append(p)
-            self._geo_triangles.append(t)
 
     def _chunk_for(self, transparent: bool, k: int) -> int:
         if (transparent, k) not in self._open:
@@ -586,6 +582,17 @@ class Scene:
         touched = range(len(self._chunks)) if triangles else np.unique(self._place.view[changed, 0])
         for number in touched:
             self._chunks[int(number)].visible_upto = 0
+
+
+def _mesh(positions: npt.ArrayLike, triangles: npt.ArrayLike) -> tuple[FloatArray, IndexArray]:
+    """A batch's mesh as arrays, refused when it is not one (a batch is added whole or not at all)."""
+    p = np.asarray(positions, dtype=np.float32).reshape(-1, 3)
+    t = np.asarray(triangles, dtype=np.uint32).reshape(-1, 3)
+    if t.size and int(t.max()) >= len(p):
+        raise ValueError("a mesh of a geometry batch names a vertex it does not have")
+    if not np.isfinite(p).all():
+        raise ValueError("a mesh of a geometry batch has a vertex that is not a number")
+    return p, t
 
 
 def _ids(ids: Iterable[int]) -> IntArray:
