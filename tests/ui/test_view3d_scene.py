@@ -351,6 +351,10 @@ def test_a_section_box_hides_what_is_outside_it() -> None:
     scene.set_section_box((-1, -1, -1), (2, 2, 3.5))  # cuts through box 2: its top is not hit
     hit = pick(scene, (0.5, 0.5, 20), (0, 0, -1))
     assert hit is not None and hit.step_id == 2 and hit.point[2] == pytest.approx(3.0)
+    chunk = scene.merged()[0]
+    drawn = chunk.positions[chunk.opaque_triangles]
+    assert drawn[:, :, 2].min(axis=1).max() == pytest.approx(3.0)  # box 2's top face, at 4 m, is cut away
+    assert len(chunk.opaque_triangles) == 12 + 10
     box = scene.bounds()
     assert box is not None and box.hi[2] == pytest.approx(3.5)
     scene.clear_section_box()

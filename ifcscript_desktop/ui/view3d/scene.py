@@ -125,8 +125,12 @@ class _Chunk:
     color_revision: int = 0
     triangles_revision: int = 0
     visible_upto: int = 0  # triangles sorted into the two lists below
-    opaque: IndexArray = field(default_factory=lambda: np.empty((0, 3), np.uint32))
-    see_through: IndexArray = field(default_factory=lambda: np.empty((0, 3), np.uint32))
+    opaque: _Grow = field(default_factory=lambda: _Grow(np.uint32, (3,)))
+    see_through: _Grow = field(default_factory=lambda: _Grow(np.uint32, (3,)))
+
+    @property
+    def arrays(self) -> tuple[_Grow, ...]:
+        return (self.positions, self.colors, self.elements, self.triangles, self.opaque, self.see_through)
 
 
 class Scene:
@@ -200,14 +204,12 @@ class Scene:
     @property
     def nbytes(self) -> int:
         """Bytes of the merged arrays as they are now (capacity included: see `compact`)."""
-        return sum(chunk.opaque.nbytes + chunk.see_through.nbytes
-                   + sum(grow.data.nbytes for grow in (chunk.positions, chunk.colors, chunk.elements, chunk.triangles))
-                   for chunk in self._chunks)
+        return sum(grow.data.nbytes for chunk in self._chunks for grow in chunk.arrays)
 
     def compact(self) -> None:
         """Once the last batch is in: free the room kept for more (arrays grow by doubling)."""
         for chunk in self._chunks:
-            for grow in (chunk.positions, chunk.colors, chunk.elements, chunk.triangles):
+            for grow in chunk.arrays:
                 grow.compact()
         for grow in (self._geo_positions, self._geo_triangles, self._geo_ranges, self._step, self._class,
                      self._storey, self._geometry, self._transforms, self._base, self._color, self._place,
@@ -314,7 +316,7 @@ class Scene:
             self._sort_visible(chunk)
             out.append(MeshChunk(
                 chunk.transparent, chunk.positions.view, chunk.colors.view, chunk.elements.view,
-                chunk.triangles.view, chunk.opaque, chunk.see_through,
+                chunk.triangles.view, chunk.opaque.view, chunk.see_through.view,
                 chunk.geometry_revision, chunk.color_revision, chunk.triangles_revision))
         return out
 
@@ -327,8 +329,8 @@ class Scene:
         for chunk in self._chunks:
             self._sort_visible(chunk)
             rows = chunk.elements.view
-            out.append((chunk.opaque[big[rows[chunk.opaque[:, 0]]]],
-                        chunk.see_through[big[rows[chunk.see_through[:, 0]]]]))
+            opaque, see_through = chunk.opaque.view, chunk.see_through.view
+            out.append((opaque[big[rows[opaque[:, 0]]]], see_through[big[rows[see_through[:, 0]]]]))
         return out
 
     def model_point(self, point: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -343,15 +345,17 @@ class Scene:
         rows = chunk.elements.view[new[:, 0]]
         shown = self._visible.view[rows]
         if self._section is not None:
-            corners = chunk.positions.view[new]  # (T, 3 vertices, 3)
+            # Only the elements the box cuts through have triangles outside it.
             lo, hi = self._section
-            shown &= ~((corners < lo).all(axis=1).any(axis=1) | (corners > hi).all(axis=1).any(axis=1))
+            inside = np.asarray((self._lo.view >= lo).all(axis=1) & (self._hi.view <= hi).all(axis=1), np.bool_)
+            cut = np.flatnonzero(shown & ~inside[rows])
+            corners = chunk.positions.view[new[cut]]  # (T, 3 vertices, 3)
+            shown[cut] = ~((corners < lo).all(axis=1).any(axis=1) | (corners > hi).all(axis=1).any(axis=1))
         see_through = self._color.view[rows, 3] < 1.0
         if chunk.visible_upto == 0:
-            chunk.opaque, chunk.see_through = new[shown & ~see_through], new[shown & see_through]
-        else:
-            chunk.opaque = np.concatenate([chunk.opaque, new[shown & ~see_through]])
-            chunk.see_through = np.concatenate([chunk.see_through, new[shown & see_through]])
+            chunk.opaque.size = chunk.see_through.size = 0
+        chunk.opaque.append(new[shown & ~see_through])
+        chunk.see_through.append(new[shown & see_through])
         chunk.visible_upto = chunk.triangles.size
         self._revision += 1
         chunk.triangles_revision = self._revision
