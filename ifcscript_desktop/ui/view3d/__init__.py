@@ -2,8 +2,8 @@
 
 from ifcscript_desktop.ui.view3d.camera import Camera
 from ifcscript_desktop.ui.view3d.legend import Legend, LegendEntry
-from ifcscript_desktop.ui.view3d.picking import Hit, distance, pick, ray_through
+from ifcscript_desktop.ui.view3d.picking import Hit, Ray, distance, pick, project, ray_through
 from ifcscript_desktop.ui.view3d.scene import Box, GeometryBatch, MeshChunk, Scene
 
-__all__ = ["Box", "Camera", "GeometryBatch", "Hit", "Legend", "LegendEntry", "MeshChunk", "Scene",
-           "distance", "pick", "ray_through"]
+__all__ = ["Box", "Camera", "GeometryBatch", "Hit", "Legend", "LegendEntry", "MeshChunk", "Ray", "Scene",
+           "distance", "pick", "project", "ray_through"]
