@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -361,27 +360,20 @@ def test_a_section_box_hides_what_is_outside_it() -> None:
     assert drawn_steps(scene) == {1, 2, 3}
 
 
-def test_a_pick_among_100k_boxes_is_quick() -> None:
+def test_a_pick_among_100k_boxes_finds_the_one_under_the_ray() -> None:
+    """Scale, not speed (speed is the bench's: a pick takes ~15-25 ms here)."""
     count = 100_000
     side = int(np.ceil(np.sqrt(count)))
     elements = [{"step": i + 1, "at": (i % side * 2.0, i // side * 2.0, 0.0)} for i in range(count)]
-    scene, boxes = Scene(), batch(elements, [box_mesh()])
-    started = time.perf_counter()
-    scene.add_batch(boxes)
+    scene = Scene()
+    scene.add_batch(batch(elements, [box_mesh()]))
     scene.merged()
-    built = time.perf_counter() - started
     camera = Camera()
     camera.fit(scene.bounds(), VIEWPORT[0] / VIEWPORT[1])  # type: ignore[arg-type]
-    timings = []
-    for pixel in [(400, 300), (200, 150), (600, 450), (100, 500), (700, 100)]:
-        started = time.perf_counter()
-        pick(scene, *ray_at_pixel(camera, pixel))
-        timings.append(time.perf_counter() - started)
+    centre = pick(scene, *ray_at_pixel(camera, (VIEWPORT[0] // 2, VIEWPORT[1] // 2)))
+    assert centre is not None
     hit = pick(scene, (100.5, 100.5, 50), (0, 0, -1))
     assert hit is not None and hit.step_id == 50 * side + 50 + 1
-    print(f"\n100k boxes: scene built in {built * 1000:.0f} ms; pick {np.median(timings) * 1000:.1f} ms "
-          f"median, {max(timings) * 1000:.1f} ms worst")
-    assert max(timings) < 0.5
 
 
 # --- Camera ---------------------------------------------------------------------------------
