@@ -66,7 +66,8 @@ FLAG_OPENING = 2
 BATCH_ELEMENTS = 2000
 BATCH_BYTES = 64 << 20
 FAILED_CAP = 1000
-#: Beyond this distance from 0 (metres) the first element's position becomes the origin.
+#: When the first batch's elements lie (median) beyond this distance from 0 (metres), their
+#: median position, rounded to the metre, becomes the origin; else the origin is 0.
 RECENTRE_BEYOND = 1000.0
 #: A geometry whose own coordinates reach this far is recentred on itself (exactly: its
 #: offset moves into each element's transform, in float64).
@@ -165,8 +166,7 @@ class Mesher:
 
 # -- in the mesher process ---------------------------------------------------------------------
 class _Batch:
-    def __init__(self, origin: np.ndarray, geometry_first: int) -> None:
-        self.origin = origin
+    def __init__(self, geometry_first: int) -> None:
         self.geometry_first = geometry_first
         self.positions: list[np.ndarray] = []
         self.indices: list[np.ndarray] = []
@@ -189,9 +189,11 @@ class _Batch:
                      colors: list[tuple[float, float, float, float]], material_ids: np.ndarray) -> None:
         rows = np.array([self._color_row(c) for c in colors] or [self._color_row(_GREY)],
                         dtype=np.uint32)
-        material_ids = np.clip(material_ids, 0, len(rows) - 1) if len(material_ids) else material_ids
-        tri_colors = rows[material_ids] if len(material_ids) == len(faces) else \
-            np.full(len(faces), rows[0], dtype=np.uint32)
+        if len(rows) == 1 or len(material_ids) != len(faces):
+            tri_colors = np.full(len(faces), rows[0], dtype=np.uint32)
+        else:  # a triangle without a material (-1) takes the first
+            tri_colors = rows[np.where((material_ids < 0) | (material_ids >= len(rows)), 0,
+                                       material_ids)]
         self.geometry_vertices.append((self.vertices, len(positions)))
         self.geometry_triangles.append((self.triangles, len(faces)))
         self.positions.append(positions)
@@ -220,12 +222,15 @@ class _Batch:
                                   FLAG_OPENING if cls in _OPENINGS else 0)
         self.bytes += 64 + 24
 
-    def arrays(self) -> dict[str, np.ndarray]:
+    def arrays(self, origin: np.ndarray) -> dict[str, np.ndarray]:
+        """The batch's arrays, its transforms (float64 so far) made relative to `origin`."""
+        transforms = np.array(self.element_transforms, dtype=np.float64).reshape(-1, 4, 4)
+        transforms[:, :3, 3] -= origin
         def stack(parts: list[np.ndarray], shape: tuple[int, ...], dtype: Any) -> np.ndarray:
             return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(shape, dtype)
 
         return {
-            "origin": self.origin,
+            "origin": origin,
             "positions": stack(self.positions, (0, 3), np.float32),
             "indices": stack(self.indices, (0, 3), np.uint32),
             "geometry_first": np.array(self.geometry_first, dtype=np.int64),
@@ -235,8 +240,7 @@ class _Batch:
             "triangle_colors": stack(self.triangle_colors, (0,), np.uint32),
             "element_ids": np.array(self.element_ids, dtype=np.int64),
             "element_geometry": np.array(self.element_geometry, dtype=np.int64),
-            "element_transforms": (np.array(self.element_transforms, dtype=np.float32)
-                                   .reshape(-1, 4, 4)),
+            "element_transforms": transforms.astype(np.float32),
             "element_class": np.array(self.element_class, dtype=np.uint32),
             "class_names": np.array(list(self.class_rows) or [""], dtype=np.str_),
             "element_flags": np.array(self.element_flags, dtype=np.uint8),
@@ -250,7 +254,17 @@ _OFFSETS: dict[str, np.ndarray] = {}
 _OPENINGS = {"IfcOpeningElement", "IfcOpeningStandardCase", "IfcVoidingFeature"}
 
 
-def _color(material: Any) -> tuple[float, float, float, float]:
+def _color(material: Any, known: dict[str, tuple[float, float, float, float]]
+           ) -> tuple[float, float, float, float]:
+    """The RGBA of a style; `known` caches them by the style's name (unique per style)."""
+    name = str(material.name)
+    color = known.get(name)
+    if color is None:
+        color = known[name] = _rgba(material)
+    return color
+
+
+def _rgba(material: Any) -> tuple[float, float, float, float]:
     try:
         r, g, b = (float(v) for v in material.diffuse.components)
         alpha = 1.0 - float(material.transparency or 0.0)
@@ -299,6 +313,7 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
     # no shape), for the "k of t elements" the view shows.
     total = sum(1 for product in model.by_type("IfcProduct") if product.Representation)
     seen: dict[str, int] = {}  # geometry.id -> global geometry index
+    colors: dict[str, tuple[float, float, float, float]] = {}
     produced: set[int] = set()
     origin: np.ndarray | None = None
     batch: _Batch | None = None
@@ -309,8 +324,13 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
         nonlocal batch
         if batch is None or not batch.element_ids:
             return
+        nonlocal origin
+        if origin is None:
+            middle = np.median(np.array([m[:3, 3] for m in batch.element_transforms]), axis=0)
+            far = float(np.abs(middle).max()) > RECENTRE_BEYOND
+            origin = np.round(middle) if far else np.zeros(3)
         name = f"batch-{len(batches):05d}.npz"
-        arrays = batch.arrays()
+        arrays = batch.arrays(origin)
         size = _write_atomic(cache_dir / name, lambda handle: _savez(handle, allow_pickle=False, **arrays))
         batches.append({"file": name, "bytes": size, "elements": len(batch.element_ids)})
         report({"batch": name, "elements": len(batch.element_ids), "meshed": done,
@@ -326,7 +346,7 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
             key = str(geometry.id)
             index = seen.get(key)
             local: np.ndarray | None = None
-            offset = np.zeros(3)
+            offset: np.ndarray | None = None
             if index is None:
                 local = np.frombuffer(geometry.verts_buffer, dtype=np.float64).reshape(-1, 3)
                 if len(local) and float(np.abs(local).max()) > LOCAL_RECENTRE_BEYOND:
@@ -334,20 +354,17 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
                     local = local - offset
                     _OFFSETS[key] = offset
             else:
-                offset = _OFFSETS.get(key, offset)
-            matrix[:3, 3] += matrix[:3, :3] @ offset
-            if origin is None:
-                far = float(np.abs(matrix[:3, 3]).max()) > RECENTRE_BEYOND
-                origin = np.round(matrix[:3, 3]) if far else np.zeros(3)
-            matrix[:3, 3] -= origin
+                offset = _OFFSETS.get(key)
+            if offset is not None:
+                matrix[:3, 3] += matrix[:3, :3] @ offset
             if batch is None:
-                batch = _Batch(origin, len(seen))
+                batch = _Batch(len(seen))
             if index is None:
                 assert local is not None
                 faces = np.frombuffer(geometry.faces_buffer, dtype=np.int32).reshape(-1, 3)
                 material_ids = np.frombuffer(geometry.material_ids_buffer, dtype=np.int32)
                 batch.add_geometry(local.astype(np.float32), faces,
-                                   [_color(m) for m in geometry.materials], material_ids)
+                                   [_color(m, colors) for m in geometry.materials], material_ids)
                 index = seen[key] = len(seen)
             batch.add_element(int(shape.id), index, matrix, str(shape.type))
             produced.add(int(shape.id))

@@ -31,10 +31,11 @@ HOUSE = Path(__file__).parents[1] / "fixtures" / "AC20-FZK-Haus.ifc"
 
 
 def build(path: Path, copies: int = 0, at: tuple[float, float, float] = (0.0, 0.0, 0.0),
-          bare: int = 0, broken: int = 0) -> Path:
+          bare: int = 0, broken: int = 0, far_body: bool = False) -> Path:
     """A project, a site and a storey; `copies` walls of one wall type (its body is a mapped
     item in each) 5 m apart from `at`; `bare` walls without a representation; `broken` walls
-    whose Body is an extrusion of a degenerate profile."""
+    whose Body is an extrusion of a degenerate profile; `far_body`: a slab whose placement is
+    at 0 but whose Body's own coordinates are at `at` (georeferenced in the representation)."""
     api = ifcopenshell.api
     model = api.project.create_file(version="IFC4")
     project = api.root.create_entity(model, ifc_class="IfcProject", name="Test")
@@ -74,6 +75,18 @@ def build(path: Path, copies: int = 0, at: tuple[float, float, float] = (0.0, 0.
             profile, None, model.createIfcDirection((0.0, 0.0, 1.0)), 3.0)
         representation = model.createIfcShapeRepresentation(body, "Body", "SweptSolid", [solid])
         api.geometry.assign_representation(model, product=element, representation=representation)
+    if far_body:
+        slab = api.root.create_entity(model, ifc_class="IfcSlab", name="Far slab")
+        api.spatial.assign_container(model, relating_structure=storey, products=[slab])
+        api.geometry.edit_object_placement(model, product=slab, matrix=np.eye(4))
+        mm = 1000.0  # the project's length unit (api.unit.assign_unit's default)
+        position = model.createIfcAxis2Placement3D(model.createIfcCartesianPoint(
+            ((at[0] + 1.0) * mm, (at[1] + 2.0) * mm, at[2] * mm)))
+        profile = model.createIfcRectangleProfileDef("AREA", None, None, 20.0 * mm, 5.0 * mm)
+        solid = model.createIfcExtrudedAreaSolid(
+            profile, position, model.createIfcDirection((0.0, 0.0, 1.0)), 0.3 * mm)
+        representation = model.createIfcShapeRepresentation(body, "Body", "SweptSolid", [solid])
+        api.geometry.assign_representation(model, product=slab, representation=representation)
     model.write(str(path))
     return path
 
@@ -172,6 +185,21 @@ def test_a_georeferenced_model_is_recentred_in_float64(fresh: WorkerClient, tmp_
     xs = sorted(world[0] for world in worlds)
     assert np.allclose(np.diff(xs), 5.0, atol=1e-3)
     assert 499990 < xs[0] < 500010 and all(abs(w[1] - 5000000.0) < 10 for w in worlds)
+
+
+def test_a_body_with_georeferenced_coordinates_of_its_own_is_recentred(
+        fresh: WorkerClient, tmp_path: Path) -> None:
+    model = build(tmp_path / "far.ifc", at=(500000.0, 5000000.0, 0.0), far_body=True)
+    fresh.call("open", timeout=120, path=str(model))
+    request, _ = mesh(fresh, tmp_path / "cache")
+    assert request.ok, request.error
+    [batch] = batches(tmp_path / "cache")
+    assert np.abs(batch.positions).max() < 20  # the slab's 20 m x 5 m, not 5,000 km
+    [transform] = batch.element_transforms.astype(np.float64)
+    worlds = batch.origin + (transform @ np.c_[batch.positions, np.ones(len(batch.positions))].T
+                             ).T[:, :3]
+    assert np.allclose(worlds.min(axis=0), (499991.0, 4999999.5, 0.0), atol=1e-3)
+    assert np.allclose(worlds.max(axis=0), (500011.0, 5000004.5, 0.3), atol=1e-3)
 
 
 def test_elements_without_geometry_or_failing_are_counted_and_never_stop_the_rest(
