@@ -168,6 +168,23 @@ def test_a_shared_representation_is_written_once(fresh: WorkerClient, tmp_path: 
     assert np.allclose(np.sort(offsets), 5.0 * np.arange(50), atol=1e-4)
 
 
+def test_a_truncated_cache_reads_as_damaged_and_meshing_again_rebuilds_it(
+        fresh: WorkerClient, tmp_path: Path) -> None:
+    fresh.call("open", timeout=120, path=str(build(tmp_path / "copies.ifc", copies=30)))
+    first, _ = mesh(fresh, tmp_path / "cache", batch_elements=10)
+    assert first.ok and meshcache.complete(tmp_path / "cache")
+    damaged = tmp_path / "cache" / "batch-00001.npz"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    assert not meshcache.complete(tmp_path / "cache")
+    with pytest.raises(meshcache.MeshCacheError, match="is damaged"):
+        meshcache.load_batch(damaged)
+    again, _ = mesh(fresh, tmp_path / "cache", batch_elements=25)
+    assert again.ok and again.reply is not None
+    assert sorted(os.listdir(tmp_path / "cache")) == ["batch-00000.npz", "batch-00001.npz",
+                                                      "manifest.json"]
+    assert sum(len(b.element_ids) for b in batches(tmp_path / "cache")) == 30
+
+
 def test_a_georeferenced_model_is_recentred_in_float64(fresh: WorkerClient, tmp_path: Path) -> None:
     model = build(tmp_path / "geo.ifc", copies=3, at=(500000.0, 5000000.0, 0.0))
     fresh.call("open", timeout=120, path=str(model))
