@@ -67,8 +67,8 @@ def log(message: str) -> None:
 
 
 def bare(model: Path, nice: int) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", BARE, str(model), str(nice)], capture_output=True, text=True,
-                          cwd=BENCH.parent)
+    done = subprocess.run([sys.executable, "-c", BARE, str(model), str(nice)],
+                          capture_output=True, text=True, cwd=BENCH.parent)
     if done.returncode != 0:
         raise RuntimeError(f"the bare loop failed: {done.stderr.strip()[-500:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             client.close()
     figures["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(f"meshing {figures['model']}: ours {figures['ours_s']:.2f} s (nice 19), bare iterator "
-          f"{figures['bare_s']:.2f} s (nice {args.bare_nice}), ratio {figures['ratio']:.2f}x (target <= 1.1x); "
+          f"{figures['bare_s']:.2f} s (nice {args.bare_nice}), ratio {figures['ratio']:.2f}x "
+          f"(target <= 1.1x); "
           f"{figures['mesh']['elements']} elements, {figures['mesh']['geometries']} geometries, "
           f"{figures['mesh']['bytes'] / 1e6:.1f} MB of cache")
     warm_figures = figures.get("warm")
@@ -169,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warm trivial run: idle {warm_figures['idle_ms']:.0f} ms, while meshing "
               f"{warm_figures['meshing_ms']:.0f} ms ({warm_figures['runs_while_meshing']} runs), "
               f"{warm_figures['meshing_ms'] / warm_figures['idle_ms']:.2f}x (target <= 2x)")
-    print(f"load average: {figures['loadavg_at_start']} at start, {figures['loadavg_at_end']} at end")
+    print(f"load average: {figures['loadavg_at_start']} at start, "
+          f"{figures['loadavg_at_end']} at end")
     if args.json:
         print(json.dumps(figures))
     return 0

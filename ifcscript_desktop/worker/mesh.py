@@ -38,7 +38,8 @@ The cache folder (chosen by the client, keyed by model SHA-256, ifcopenshell ver
 its final name is whole unless damaged afterwards; a folder without a manifest is partial.
 
 To the worker the mesher reports over its pipe (framed JSON, `core.protocol`): one
-``{"batch": file, "elements": n, "meshed": k, "total": t}`` per file, then ``{"final": {...}}`` and exits.
+``{"batch": file, "elements": n, "meshed": k, "total": t}`` per file, then ``{"final": {...}}``
+(the `mesh` reply's fields) and exits.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ SETTINGS: dict[str, Any] = {"use-world-coords": False, "weld-vertices": True,
                             "apply-default-materials": True}
 SETTINGS_KEY = hashlib.sha256(json.dumps([FORMAT, SETTINGS], sort_keys=True).encode()
                               ).hexdigest()[:16]
-_ERROR_LINE = re.compile(r"^\[(?:error|Error)\] (?:\[\w+\] )?(?:\[[^\]]*\] )?\{([0-9A-Za-z_$]{22})\} (.*)$")
+#: An error line of ifcopenshell's log naming an element: "[error] [CODE] [time] {GlobalId} text".
+_ERROR_LINE = re.compile(
+    r"^\[(?:error|Error)\] (?:\[\w+\] )?(?:\[[^\]]*\] )?\{([0-9A-Za-z_$]{22})\} (.*)$")
 
 
 def ifcopenshell_version() -> str:
@@ -186,7 +189,8 @@ class _Batch:
         self.bytes = 0
 
     def add_geometry(self, positions: np.ndarray, faces: np.ndarray,
-                     colors: list[tuple[float, float, float, float]], material_ids: np.ndarray) -> None:
+                     colors: list[tuple[float, float, float, float]],
+                     material_ids: np.ndarray) -> None:
         rows = np.array([self._color_row(c) for c in colors] or [self._color_row(_GREY)],
                         dtype=np.uint32)
         if len(rows) == 1 or len(material_ids) != len(faces):
@@ -227,7 +231,9 @@ class _Batch:
         transforms = np.array(self.element_transforms, dtype=np.float64).reshape(-1, 4, 4)
         transforms[:, :3, 3] -= origin
         def stack(parts: list[np.ndarray], shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(shape, dtype)
+            if not parts:
+                return np.zeros(shape, dtype)
+            return np.concatenate(parts).astype(dtype, copy=False)
 
         return {
             "origin": origin,
@@ -249,8 +255,6 @@ class _Batch:
 
 _GREY = (0.7, 0.7, 0.7, 1.0)
 _savez: Any = np.savez  # its stub types **arrays as its keyword flags
-#: geometry.id -> the offset its positions were recentred by (see LOCAL_RECENTRE_BEYOND).
-_OFFSETS: dict[str, np.ndarray] = {}
 _OPENINGS = {"IfcOpeningElement", "IfcOpeningStandardCase", "IfcVoidingFeature"}
 
 
@@ -314,6 +318,7 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
     total = sum(1 for product in model.by_type("IfcProduct") if product.Representation)
     seen: dict[str, int] = {}  # geometry.id -> global geometry index
     colors: dict[str, tuple[float, float, float, float]] = {}
+    offsets: dict[str, np.ndarray] = {}  # geometry.id -> what its positions were recentred by
     produced: set[int] = set()
     origin: np.ndarray | None = None
     batch: _Batch | None = None
@@ -321,17 +326,17 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
     done = 0
 
     def flush() -> None:
-        nonlocal batch
+        nonlocal batch, origin
         if batch is None or not batch.element_ids:
             return
-        nonlocal origin
         if origin is None:
             middle = np.median(np.array([m[:3, 3] for m in batch.element_transforms]), axis=0)
             far = float(np.abs(middle).max()) > RECENTRE_BEYOND
             origin = np.round(middle) if far else np.zeros(3)
         name = f"batch-{len(batches):05d}.npz"
         arrays = batch.arrays(origin)
-        size = _write_atomic(cache_dir / name, lambda handle: _savez(handle, allow_pickle=False, **arrays))
+        size = _write_atomic(cache_dir / name,
+                             lambda handle: _savez(handle, allow_pickle=False, **arrays))
         batches.append({"file": name, "bytes": size, "elements": len(batch.element_ids)})
         report({"batch": name, "elements": len(batch.element_ids), "meshed": done,
                 "total": max(total, done)})
@@ -352,9 +357,9 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
                 if len(local) and float(np.abs(local).max()) > LOCAL_RECENTRE_BEYOND:
                     offset = np.round((local.min(axis=0) + local.max(axis=0)) / 2)
                     local = local - offset
-                    _OFFSETS[key] = offset
+                    offsets[key] = offset
             else:
-                offset = _OFFSETS.get(key)
+                offset = offsets.get(key)
             if offset is not None:
                 matrix[:3, 3] += matrix[:3, :3] @ offset
             if batch is None:
@@ -374,30 +379,32 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
             if not iterator.next():
                 break
     flush()
-    without, failed = _missing(model, produced)
+    without, failed, failed_count = _missing(model, produced)
     origin_list = [float(v) for v in (origin if origin is not None else np.zeros(3))]
     manifest = {
         "format": FORMAT, "complete": True, "origin": origin_list,
         "ifcopenshell": ifcopenshell_version(), "settings_key": SETTINGS_KEY,
         "elements": done, "geometries": len(seen), "batches": batches,
         "total_bytes": sum(b["bytes"] for b in batches),
-        "without_geometry": len(without), "failed": failed,
+        "without_geometry": len(without), "failed": failed, "failed_count": failed_count,
         "mesh_s": round(time.perf_counter() - started, 3),
     }
     _write_atomic(cache_dir / "manifest.json",
                   lambda handle: handle.write(json.dumps(manifest).encode()))
     report({"final": {"batches": [b["file"] for b in batches], "elements": done, "total": done,
                       "geometries": len(seen), "origin": origin_list,
-                      "without_geometry": len(without), "without_geometry_ids": without[:FAILED_CAP],
-                      "failed": failed, "failed_count": len(failed),
+                      "without_geometry": len(without),
+                      "without_geometry_ids": without[:FAILED_CAP],
+                      "failed": failed, "failed_count": failed_count,
                       "ifcopenshell": manifest["ifcopenshell"], "settings_key": SETTINGS_KEY,
                       "mesh_s": manifest["mesh_s"]}})
 
 
 
-def _missing(model: Any, produced: set[int]) -> tuple[list[int], list[dict[str, Any]]]:
+def _missing(model: Any, produced: set[int]) -> tuple[list[int], list[dict[str, Any]], int]:
     """Elements (and spaces) the iterator gave no shape: without a body, or failed (an error
-    logged for them, or a Body representation that gave nothing)."""
+    logged for them, or a Body representation that gave nothing): the ids without, the failed
+    ones (the first `FAILED_CAP`) and how many failed."""
     import ifcopenshell
 
     errors: dict[str, str] = {}
@@ -407,6 +414,7 @@ def _missing(model: Any, produced: set[int]) -> tuple[list[int], list[dict[str, 
             errors.setdefault(match.group(1), match.group(2).strip())
     without: list[int] = []
     failed: list[dict[str, Any]] = []
+    failed_count = 0
     candidates = list(model.by_type("IfcElement"))
     try:
         candidates += model.by_type("IfcSpace")
@@ -421,10 +429,12 @@ def _missing(model: Any, produced: set[int]) -> tuple[list[int], list[dict[str, 
             error = "No shape could be made from its Body representation."
         if error is None:
             without.append(element.id())
-        elif len(failed) < FAILED_CAP:
-            failed.append({"id": element.id(), "guid": guid, "type": element.is_a(),
-                           "error": error})
-    return without, failed
+        else:
+            failed_count += 1
+            if len(failed) < FAILED_CAP:
+                failed.append({"id": element.id(), "guid": guid, "type": element.is_a(),
+                               "error": error})
+    return without, failed, failed_count
 
 
 def _has_body(element: Any) -> bool:

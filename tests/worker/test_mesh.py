@@ -227,6 +227,7 @@ def test_elements_without_geometry_or_failing_are_counted_and_never_stop_the_res
     reply = request.reply
     assert reply["elements"] == 2 and reply["without_geometry"] == 3
     assert [(f["type"], f["error"] != "") for f in reply["failed"]] == [("IfcWall", True)]
+    assert reply["failed_count"] == 1
     assert meshcache.complete(tmp_path / "cache")
 
 
