@@ -242,8 +242,9 @@ def folder_bytes(folder: Path) -> int:
 
 def evict(root: Path, limit_bytes: int, keep: Path | None = None) -> list[Path]:
     """Remove whole model folders under `root`, oldest first (by their manifest's mtime; a
-    folder without one counts as oldest), until the cache holds at most `limit_bytes`. `keep`
-    (the model being shown) is never removed. Returns the folders removed."""
+    folder without one, partial or still being written, by its own), until the cache holds at
+    most `limit_bytes`. `keep` (the model being shown) is never removed. Returns the folders
+    removed."""
     folders: list[tuple[float, Path, int]] = []
     try:
         entries = list(os.scandir(root))
@@ -256,7 +257,10 @@ def evict(root: Path, limit_bytes: int, keep: Path | None = None) -> list[Path]:
         try:
             mtime = os.lstat(folder / MANIFEST).st_mtime
         except OSError:
-            mtime = float("-inf")
+            try:
+                mtime = entry.stat(follow_symlinks=False).st_mtime
+            except OSError:
+                continue
         folders.append((mtime, folder, folder_bytes(folder)))
     total = sum(size for _, _, size in folders)
     removed: list[Path] = []

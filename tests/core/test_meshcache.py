@@ -154,6 +154,16 @@ def test_eviction_removes_the_oldest_models_until_the_cache_fits(tmp_path: Path)
     assert middle.exists() and not old.exists() and not new.exists()
 
 
+def test_a_folder_without_manifest_ages_by_its_own_time(tmp_path: Path) -> None:
+    done = _aged(tmp_path, "done", 300)
+    writing = tmp_path / "writing"  # a mesher's folder before its manifest: recent, kept
+    write_cache(writing)
+    (writing / "manifest.json").unlink()
+    assert evict(tmp_path, meshcache.folder_bytes(writing)) == [done]
+    os.utime(writing, (1_000_000_000, 1_000_000_000))  # abandoned long ago
+    assert evict(tmp_path, 0) == [writing]
+
+
 @pytest.fixture
 def store(data_dir: Path) -> Iterator[Store]:
     opened = open_store(data_dir)
