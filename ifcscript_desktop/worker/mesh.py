@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 
 from ifcscript_desktop.core.protocol import FrameDecoder, encode
-from ifcscript_desktop.worker.template import _close_all_but, _die_with
+from ifcscript_desktop.worker.template import close_all_but, die_with
 
 log = logging.getLogger("ifcscript.worker")
 
@@ -111,8 +111,8 @@ class Mesher:
             code = 1
             try:
                 os.close(read_fd)
-                _die_with(worker)
-                _close_all_but({0, 1, 2, write_fd})
+                die_with(worker)
+                close_all_but({0, 1, 2, write_fd})
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.setpgid(0, 0)
                 os.nice(19)

@@ -60,8 +60,8 @@ class Template:
             code = 1
             try:
                 ours.close()
-                _die_with(worker)
-                _close_all_but({0, 1, 2, theirs.fileno()})
+                die_with(worker)
+                close_all_but({0, 1, 2, theirs.fileno()})
                 _serve(theirs, index, model)
                 code = 0
             finally:
@@ -223,8 +223,8 @@ def _serve(sock: socket.socket, index: Any, model: Any) -> None:
                 # The run leads its own process group, so the worker can kill all of it at
                 # once, and dies with the template (so with the worker).
                 os.setpgid(0, 0)
-                _die_with(me)
-                _close_all_but({0, 1, 2, *fds})
+                die_with(me)
+                close_all_but({0, 1, 2, *fds})
                 run_child(fds[0], fds[1], fds[2], index, model)
             try:
                 os.setpgid(pid, pid)  # also here: whichever runs first makes it so
@@ -255,7 +255,7 @@ def _report_exits(reply: Any) -> None:
         reply({"exit": pid, "status": status})
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """In a fresh child: SIGKILL when `parent` ends (Linux); exit now if it already has."""
     if sys.platform.startswith("linux"):
         try:
@@ -266,7 +266,8 @@ def _die_with(parent: int) -> None:
         os._exit(0)
 
 
-def _close_all_but(keep: set[int]) -> None:
+def close_all_but(keep: set[int]) -> None:
+    """In a fresh child: close every descriptor but `keep` (it inherits only what it needs)."""
     ordered = sorted(keep)
     for low, high in zip(ordered, ordered[1:] + [os.sysconf("SC_OPEN_MAX")]):
         os.closerange(low + 1, high)
