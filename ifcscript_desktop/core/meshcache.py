@@ -19,12 +19,9 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from ifcscript_desktop.core.settings import Settings
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -273,8 +270,3 @@ def evict(root: Path, limit_bytes: int, keep: Path | None = None) -> list[Path]:
         removed.append(folder)
         total -= size
     return removed
-
-
-def evict_for(root: Path, settings: Settings, keep: Path | None = None) -> list[Path]:
-    """`evict` to the user's limit (the `geometry_cache_bytes` setting)."""
-    return evict(root, settings.geometry_cache_bytes, keep)

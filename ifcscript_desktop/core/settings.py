@@ -50,11 +50,6 @@ class Settings:
     retention_days: int = field(
         default=30, metadata=_spec("Keep run output files for", 0, "days", zero="keep forever")
     )
-    geometry_cache_bytes: int = field(
-        default=2 << 30,
-        metadata=_spec("3D view geometry cache, total size (oldest models removed first)",
-                       64 << 20, "bytes"),
-    )
 
 
 def _check_key(key: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,7 @@ import numpy as np
 import pytest
 
 from ifcscript_desktop.core import meshcache
-from ifcscript_desktop.core.meshcache import MeshCacheError, complete, evict, evict_for, load_batch
-from ifcscript_desktop.core.settings import load_settings, save_setting
-from ifcscript_desktop.core.store import Store, open_store
+from ifcscript_desktop.core.meshcache import MeshCacheError, complete, evict, load_batch
 
 SHA = "ab" * 32
 
@@ -162,25 +159,3 @@ def test_a_folder_without_manifest_ages_by_its_own_time(tmp_path: Path) -> None:
     assert evict(tmp_path, meshcache.folder_bytes(writing)) == [done]
     os.utime(writing, (1_000_000_000, 1_000_000_000))  # abandoned long ago
     assert evict(tmp_path, 0) == [writing]
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    opened = open_store(data_dir)
-    yield opened
-    opened.close()
-
-
-def test_eviction_follows_the_geometry_cache_setting(tmp_path: Path, store: Store) -> None:
-    assert load_settings(store).geometry_cache_bytes == 2 << 30
-    root = tmp_path / "geometry"
-    folders = [_aged(root, n, age) for n, age in (("a", 300), ("b", 200), ("c", 100))]
-    size = meshcache.folder_bytes(folders[0])
-    assert evict_for(root, load_settings(store)) == []  # 2 GiB by default: all fit
-    save_setting(store, "geometry_cache_bytes", 64 << 20)
-    assert evict_for(root, load_settings(store)) == []
-    # The setting's smallest value is 64 MiB: a limit below the cache needs bigger folders.
-    big = folders[0] / "batch-00000.npz"
-    big.write_bytes(big.read_bytes() + b"\0" * (64 << 20))
-    assert evict_for(root, load_settings(store)) == [folders[0]]
-    assert size > 0 and all(f.exists() for f in folders[1:])
