@@ -24,6 +24,7 @@ from ifctester import facet
 
 from ifcscript_desktop.core.scriptfile import parse_script
 from tests.conftest import FIXTURES
+from tests.ifcmodels import storey_model
 from tests.test_builtin_ids_check import _spec, _write
 from tests.test_builtin_scripts import _run
 from tests.test_builtin_summary_quantities import BUILTINS, _bare_model
@@ -45,16 +46,7 @@ EXPECTED = {
 
 def _lod_model(path: Path) -> None:
     api = ifcopenshell.api
-    model = ifcopenshell.api.project.create_file(version="IFC4")
-    project = api.root.create_entity(model, ifc_class="IfcProject", name="LOD levels")
-    api.unit.assign_unit(model)
-    context = api.context.add_context(model, context_type="Model")
-    body = api.context.add_context(model, context_type="Model", context_identifier="Body",
-                                   target_view="MODEL_VIEW", parent=context)
-    site = api.root.create_entity(model, ifc_class="IfcSite", name="Site")
-    storey = api.root.create_entity(model, ifc_class="IfcBuildingStorey", name="Ground")
-    api.aggregate.assign_object(model, relating_object=project, products=[site])
-    api.aggregate.assign_object(model, relating_object=site, products=[storey])
+    model, body, storey = storey_model("LOD levels")
     wall_type = api.root.create_entity(model, ifc_class="IfcWallType", name="Concrete 200")
     concrete = api.material.add_material(model, name="Concrete")
 

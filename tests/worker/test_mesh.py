@@ -24,6 +24,7 @@ import pytest
 from ifcscript_desktop.core import meshcache
 from ifcscript_desktop.core.client import Request, WorkerClient
 from ifcscript_desktop.worker.mesh import FLAG_OPENING, FLAG_SPACE
+from tests.ifcmodels import storey_model
 
 from .conftest import run
 
@@ -37,16 +38,7 @@ def build(path: Path, copies: int = 0, at: tuple[float, float, float] = (0.0, 0.
     whose Body is an extrusion of a degenerate profile; `far_body`: a slab whose placement is
     at 0 but whose Body's own coordinates are at `at` (georeferenced in the representation)."""
     api = ifcopenshell.api
-    model = api.project.create_file(version="IFC4")
-    project = api.root.create_entity(model, ifc_class="IfcProject", name="Test")
-    api.unit.assign_unit(model)
-    context = api.context.add_context(model, context_type="Model")
-    body = api.context.add_context(model, context_type="Model", context_identifier="Body",
-                                   target_view="MODEL_VIEW", parent=context)
-    site = api.root.create_entity(model, ifc_class="IfcSite", name="Site")
-    storey = api.root.create_entity(model, ifc_class="IfcBuildingStorey", name="Ground")
-    api.aggregate.assign_object(model, relating_object=project, products=[site])
-    api.aggregate.assign_object(model, relating_object=site, products=[storey])
+    model, body, storey = storey_model("Test")
 
     def wall(name: str) -> Any:
         element = api.root.create_entity(model, ifc_class="IfcWall", name=name)
