@@ -1,0 +1,49 @@
+"""The FZK house meshed by a real worker, loaded from its cache into the 3D scene."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ifcscript_desktop.core import meshcache
+from ifcscript_desktop.core.client import WorkerClient
+from ifcscript_desktop.ui.view3d.loading import SceneLoader
+from ifcscript_desktop.ui.view3d.picking import pick
+from ifcscript_desktop.ui.view3d.scene import Scene
+from tests.conftest import FIXTURES
+
+
+def test_the_meshed_house_loads_into_the_scene_with_its_colours_and_shape(tmp_path: Path) -> None:
+    client = WorkerClient()
+    try:
+        client.call("open", timeout=120, path=str(FIXTURES / "AC20-FZK-Haus.ifc"))
+        mesh = client.send("mesh", {"cache_dir": str(tmp_path / "house")})
+        assert mesh.wait(300) and mesh.ok, mesh.error
+    finally:
+        client.close()
+    folder = tmp_path / "house"
+    assert meshcache.complete(folder)
+    facts: dict[int, tuple[str, int | None]] = {}
+    loader = SceneLoader(lambda step: facts.setdefault(step, (f"guid-{step}", None)))
+    scene = Scene()
+    meshed: set[int] = set()
+    for path in meshcache.batch_paths(folder):
+        cached = meshcache.load_batch(path)
+        meshed |= set(cached.element_ids.tolist())
+        scene.add_batch(loader.batch(cached))
+    assert loader.origin is not None
+    rows = scene.rows_of(meshed)
+    assert {scene.step_id(int(row)) for row in rows} == meshed  # every meshed element is there
+    assert len(rows) > len(meshed)  # windows: frame and glass, one row per colour
+    assert facts and all(scene.global_id(int(r)) == f"guid-{scene.step_id(int(r))}"
+                         for r in scene.rows_of(list(meshed)[:20]))
+
+    box = scene.bounds()  # spaces and openings are hidden by default: the building itself
+    assert box is not None
+    width, depth, height = (box.hi - box.lo).tolist()
+    assert 8 < max(width, depth) < 30 and 5 < min(width, depth) < 20 and 5 < height < 15, box
+    centre = (box.lo + box.hi) / 2
+    hit = pick(scene, (centre[0], centre[1], box.hi[2] + 10), (0, 0, -1))
+    assert hit is not None and scene.class_name(hit.row) in ("IfcRoof", "IfcSlab"), hit
+    chunks = scene.merged()
+    assert any(chunk.transparent for chunk in chunks)  # the glass
+    assert len(chunks) <= 4
