@@ -3,7 +3,8 @@
 from ifcscript_desktop.ui.view3d.camera import Camera
 from ifcscript_desktop.ui.view3d.legend import Legend, LegendEntry
 from ifcscript_desktop.ui.view3d.picking import Hit, Ray, distance, pick, project, ray_through
-from ifcscript_desktop.ui.view3d.scene import Box, GeometryBatch, MeshChunk, Scene
+from ifcscript_desktop.ui.view3d.arrays import Box, GeometryBatch, MeshChunk
+from ifcscript_desktop.ui.view3d.scene import Scene
 
 __all__ = ["Box", "Camera", "GeometryBatch", "Hit", "Legend", "LegendEntry", "MeshChunk", "Ray", "Scene",
            "distance", "pick", "project", "ray_through"]

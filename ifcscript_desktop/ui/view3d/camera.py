@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from ifcscript_desktop.ui.view3d.scene import Box
+from ifcscript_desktop.ui.view3d.arrays import Box
 
 Matrix = npt.NDArray[np.float64]
 Vector = npt.NDArray[np.float64]

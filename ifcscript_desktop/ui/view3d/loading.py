@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ifcscript_desktop.core.meshcache import MeshBatch
-from ifcscript_desktop.ui.view3d.scene import GeometryBatch
+from ifcscript_desktop.ui.view3d.arrays import GeometryBatch
 
 #: What the model index knows of an element: its GlobalId and its storey's STEP id (or None).
 ElementFacts = Callable[[int], tuple[str, int | None]]

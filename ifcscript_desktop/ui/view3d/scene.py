@@ -16,18 +16,15 @@ what the merged arrays carry per vertex; `Scene.step_id(row)` turns one back int
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ifcscript_desktop.ui.view3d.arrays import (BoolArray, Box, ChunkArrays, FloatArray,
+                                                GeometryBatch, Grow, IndexArray, IntArray,
+                                                MeshChunk, as_ids, checked_mesh, expand_ranges)
 from ifcscript_desktop.ui.view3d.legend import Legend, Rgba, colour_values, rgba
-
-FloatArray = npt.NDArray[np.float32]
-IndexArray = npt.NDArray[np.uint32]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 #: The most vertices a chunk takes before the next one starts (an element is never split, so a
 #: chunk may pass it by the size of its last element).
@@ -36,101 +33,6 @@ CHUNK_VERTICES = 4_000_000
 HIDDEN_CLASSES = frozenset({"IfcSpace", "IfcOpeningElement", "IfcOpeningStandardCase"})
 SELECTION_COLOR: Rgba = (0.16, 0.47, 1.0, 1.0)
 GHOST_COLOR: Rgba = (0.7, 0.7, 0.7, 0.12)
-
-
-@dataclass(frozen=True)
-class GeometryBatch:
-    """Meshes and the elements that place them, as the mesher sends them.
-
-    `meshes` are the batch's new geometries, each `(positions (V, 3) float32, triangles (T, 3)
-    uint32)` in a local frame. They are numbered after the scene's earlier ones (the first mesh
-    of a batch added to a scene holding 12 is geometry 12), and an element's `geometry` may name
-    one of an earlier batch. Per element: `step_ids`, `global_ids`, `classes`, `storeys` (STEP id
-    or None), `geometry`, `transforms` (N, 4, 4) and `colors` (N, 4) RGBA in 0..1, alpha < 1 for
-    glass.
-    """
-
-    meshes: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]]
-    step_ids: npt.ArrayLike
-    global_ids: Sequence[str]
-    classes: Sequence[str]
-    storeys: Sequence[int | None]
-    geometry: npt.ArrayLike
-    transforms: npt.ArrayLike
-    colors: npt.ArrayLike
-
-
-class Box(NamedTuple):
-    """An axis-aligned box in the scene frame (float64)."""
-
-    lo: npt.NDArray[np.float64]
-    hi: npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class MeshChunk:
-    """One merged mesh to draw: views into the scene's arrays, valid until the next change.
-
-    `triangles` are all of the chunk's; `opaque_triangles` and `transparent_triangles` are the
-    visible ones split by their current alpha (draw the second with blending, after the first).
-    The revisions grow when the matching arrays change, so a widget re-uploads only those.
-    """
-
-    transparent: bool
-    positions: FloatArray
-    colors: FloatArray
-    elements: IndexArray
-    triangles: IndexArray
-    opaque_triangles: IndexArray
-    transparent_triangles: IndexArray
-    geometry_revision: int
-    color_revision: int
-    triangles_revision: int
-
-
-class _Grow:
-    """An array that grows at its end by doubling its capacity."""
-
-    def __init__(self, dtype: Any, shape: tuple[int, ...] = ()) -> None:
-        self.data = np.empty((16, *shape), dtype=dtype)
-        self.size = 0
-
-    def append(self, values: npt.NDArray[Any]) -> None:
-        end = self.size + len(values)
-        if end > len(self.data):
-            grown = np.empty((max(end, 2 * len(self.data)), *self.data.shape[1:]), self.data.dtype)
-            grown[: self.size] = self.data[: self.size]
-            self.data = grown
-        self.data[self.size:end] = values
-        self.size = end
-
-    @property
-    def view(self) -> npt.NDArray[Any]:
-        return self.data[: self.size]
-
-    def compact(self) -> None:
-        """Give back the spare capacity (the array is copied to its exact size)."""
-        if len(self.data) > self.size:
-            self.data = self.data[: self.size].copy()
-
-
-@dataclass(eq=False)
-class _Chunk:
-    transparent: bool
-    positions: _Grow = field(default_factory=lambda: _Grow(np.float32, (3,)))
-    colors: _Grow = field(default_factory=lambda: _Grow(np.float32, (4,)))
-    elements: _Grow = field(default_factory=lambda: _Grow(np.uint32))
-    triangles: _Grow = field(default_factory=lambda: _Grow(np.uint32, (3,)))
-    geometry_revision: int = 0
-    color_revision: int = 0
-    triangles_revision: int = 0
-    visible_upto: int = 0  # triangles sorted into the two lists below
-    opaque: _Grow = field(default_factory=lambda: _Grow(np.uint32, (3,)))
-    see_through: _Grow = field(default_factory=lambda: _Grow(np.uint32, (3,)))
-
-    @property
-    def arrays(self) -> tuple[_Grow, ...]:
-        return (self.positions, self.colors, self.elements, self.triangles, self.opaque, self.see_through)
 
 
 class Scene:
@@ -142,33 +44,33 @@ class Scene:
         self._chunk_vertices = chunk_vertices
         self._revision = 0
         # The per-geometry store: each mesh once, however many elements place it.
-        self._geo_positions = _Grow(np.float32, (3,))
-        self._geo_triangles = _Grow(np.uint32, (3,))
-        self._geo_ranges = _Grow(np.int64, (4,))  # vertex start, count, triangle start, count
+        self._geo_positions = Grow(np.float32, (3,))
+        self._geo_triangles = Grow(np.uint32, (3,))
+        self._geo_ranges = Grow(np.int64, (4,))  # vertex start, count, triangle start, count
         # Per row.
-        self._step = _Grow(np.int64)
-        self._class = _Grow(np.int32)
-        self._storey = _Grow(np.int32)
-        self._geometry = _Grow(np.int32)
-        self._transforms = _Grow(np.float32, (4, 4))
-        self._base = _Grow(np.float32, (4,))
-        self._color = _Grow(np.float32, (4,))
-        self._place = _Grow(np.int64, (5,))  # chunk, vertex start, count, triangle start, count
-        self._lo = _Grow(np.float32, (3,))
-        self._hi = _Grow(np.float32, (3,))
-        self._user_hidden = _Grow(np.bool_)
-        self._visible = _Grow(np.bool_)
+        self._step = Grow(np.int64)
+        self._class = Grow(np.int32)
+        self._storey = Grow(np.int32)
+        self._geometry = Grow(np.int32)
+        self._transforms = Grow(np.float32, (4, 4))
+        self._base = Grow(np.float32, (4,))
+        self._color = Grow(np.float32, (4,))
+        self._place = Grow(np.int64, (5,))  # chunk, vertex start, count, triangle start, count
+        self._lo = Grow(np.float32, (3,))
+        self._hi = Grow(np.float32, (3,))
+        self._user_hidden = Grow(np.bool_)
+        self._visible = Grow(np.bool_)
         self._global_ids: list[str] = []
-        self._chunks: list[_Chunk] = []
+        self._chunks: list[ChunkArrays] = []
         self._open: dict[tuple[bool, int], int] = {}  # (transparent, k) -> chunk number
         self._kind_vertices = {False: 0, True: 0}
         # Names by code; code 0 of storeys is "no storey".
         self._class_names: list[str] = []
         self._class_codes: dict[str, int] = {}
-        self._class_visible = _Grow(np.bool_)
+        self._class_visible = Grow(np.bool_)
         self._storey_ids: list[int | None] = [None]
         self._storey_codes: dict[int | None, int] = {None: 0}
-        self._storey_visible = _Grow(np.bool_)
+        self._storey_visible = Grow(np.bool_)
         self._storey_visible.append(np.ones(1, np.bool_))
         self._class_shown = {name: False for name in HIDDEN_CLASSES}
         # State kept by STEP id, so that elements meshed later follow it too.
@@ -226,7 +128,7 @@ class Scene:
         if not (len(geometry) == len(transforms) == len(base) == len(batch.global_ids)
                 == len(batch.classes) == len(batch.storeys) == count):
             raise ValueError("a geometry batch gives a different number of values per element")
-        meshes = [_mesh(positions, triangles) for positions, triangles in batch.meshes]
+        meshes = [checked_mesh(positions, triangles) for positions, triangles in batch.meshes]
         if count and (geometry.min() < 0 or geometry.max() >= self.geometry_count + len(meshes)):
             raise ValueError("a geometry batch places a mesh the scene does not have")
         if not (np.isfinite(transforms).all() and np.isfinite(base).all()):
@@ -264,15 +166,15 @@ class Scene:
     def _chunk_for(self, transparent: bool, k: int) -> int:
         if (transparent, k) not in self._open:
             self._open[(transparent, k)] = len(self._chunks)
-            self._chunks.append(_Chunk(transparent))
+            self._chunks.append(ChunkArrays(transparent))
         return self._open[(transparent, k)]
 
     def _merge(self, chunk_number: int, rows: IntArray) -> None:
         """Transform the meshes of `rows` to the scene frame and append them to the chunk."""
         chunk = self._chunks[chunk_number]
         ranges = self._geo_ranges.view[self._geometry.view[rows]]
-        vertex_of, vcounts = _expand(ranges[:, 0], ranges[:, 1])
-        triangle_of, tcounts = _expand(ranges[:, 2], ranges[:, 3])
+        vertex_of, vcounts = expand_ranges(ranges[:, 0], ranges[:, 1])
+        triangle_of, tcounts = expand_ranges(ranges[:, 2], ranges[:, 3])
         row_of_vertex = np.repeat(np.arange(len(rows)), vcounts)
         row_of_triangle = np.repeat(np.arange(len(rows)), tcounts)
         m = np.ascontiguousarray(self._transforms.view[rows, :3, :])[row_of_vertex]
@@ -337,7 +239,7 @@ class Scene:
         """A point of the scene frame in model coordinates (float64), to show to the user."""
         return np.asarray(point, np.float64) + self.origin
 
-    def _sort_visible(self, chunk: _Chunk) -> None:
+    def _sort_visible(self, chunk: ChunkArrays) -> None:
         """Bring the chunk's visible triangle lists up to date (only new triangles when it can)."""
         if chunk.visible_upto == chunk.triangles.size:
             return
@@ -372,9 +274,9 @@ class Scene:
 
     def rows_of(self, ids: Iterable[int]) -> IntArray:
         """The rows of the given STEP ids that are in the scene."""
-        return np.flatnonzero(np.isin(self._step.view, _ids(ids)))
+        return np.flatnonzero(np.isin(self._step.view, as_ids(ids)))
 
-    def step_ids_of_global_ids(self, global_ids: Iterable[str]) -> list[int]:
+    def step_ids_of_globalas_ids(self, global_ids: Iterable[str]) -> list[int]:
         """STEP ids of the given GlobalIds that are in the scene (for a result table's column)."""
         wanted = set(global_ids)
         return sorted({int(s) for s, g in zip(self._step.view, self._global_ids) if g in wanted})
@@ -400,7 +302,7 @@ class Scene:
         for number in np.unique(place[:, 0]):
             mine = place[:, 0] == number
             chunk = self._chunks[int(number)]
-            triangle_at, tcounts = _expand(place[mine, 3], place[mine, 4])
+            triangle_at, tcounts = expand_ranges(place[mine, 3], place[mine, 4])
             corners.append(chunk.positions.view[chunk.triangles.view[triangle_at]])
             owners.append(np.repeat(rows[mine], tcounts))
         if not corners:
@@ -426,7 +328,7 @@ class Scene:
 
     def select(self, ids: Iterable[int], add: bool = False) -> None:
         """Select the elements (in addition to the current selection with `add`)."""
-        new = _ids(ids)
+        new = as_ids(ids)
         self._selected = np.union1d(self._selected, new) if add else np.unique(new)
         self._recolor()
 
@@ -436,7 +338,7 @@ class Scene:
 
     def highlight(self, ids: Iterable[int], color: str | Sequence[float]) -> None:
         """Colour the elements (a later highlight of the same element wins)."""
-        new = np.unique(_ids(ids))
+        new = np.unique(as_ids(ids))
         keep = ~np.isin(self._highlight_ids, new)
         self._highlight_ids = np.concatenate([self._highlight_ids[keep], new])
         self._highlight_rgba = np.concatenate([self._highlight_rgba[keep], np.tile(rgba(color), (len(new), 1))])
@@ -507,7 +409,7 @@ class Scene:
         for number in np.unique(place[:, 0]):
             mine = place[:, 0] == number
             chunk = self._chunks[int(number)]
-            at, counts = _expand(place[mine, 1], place[mine, 2])
+            at, counts = expand_ranges(place[mine, 1], place[mine, 2])
             chunk.colors.data[at] = np.repeat(new[changed[mine]], counts, axis=0)
             chunk.color_revision = self._revision
             if alpha_moved[mine].any():
@@ -516,12 +418,12 @@ class Scene:
     # --- Visibility ------------------------------------------------------------------------
 
     def hide(self, ids: Iterable[int]) -> None:
-        self._hidden_ids = np.union1d(self._hidden_ids, _ids(ids))
+        self._hidden_ids = np.union1d(self._hidden_ids, as_ids(ids))
         self._update_visibility()
 
     def isolate(self, ids: Iterable[int]) -> None:
         """Show only these elements (classes, storeys and the section box still apply)."""
-        self._isolated = np.unique(_ids(ids))
+        self._isolated = np.unique(as_ids(ids))
         self._hidden_ids = np.empty(0, np.int64)
         self._update_visibility()
 
@@ -586,28 +488,3 @@ class Scene:
         touched = range(len(self._chunks)) if triangles else np.unique(self._place.view[changed, 0])
         for number in touched:
             self._chunks[int(number)].visible_upto = 0
-
-
-def _mesh(positions: npt.ArrayLike, triangles: npt.ArrayLike) -> tuple[FloatArray, IndexArray]:
-    """A batch's mesh as arrays, refused when it is not one (a batch is added whole or not at all)."""
-    p = np.asarray(positions, dtype=np.float32).reshape(-1, 3)
-    t = np.asarray(triangles, dtype=np.uint32).reshape(-1, 3)
-    if t.size and int(t.max()) >= len(p):
-        raise ValueError("a mesh of a geometry batch names a vertex it does not have")
-    if not np.isfinite(p).all():
-        raise ValueError("a mesh of a geometry batch has a vertex that is not a number")
-    return p, t
-
-
-def _ids(ids: Iterable[int]) -> IntArray:
-    if isinstance(ids, np.ndarray):
-        return ids.astype(np.int64).reshape(-1)
-    return np.fromiter((int(i) for i in ids), dtype=np.int64)
-
-
-def _expand(starts: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
-    """The indices of the ranges `[start, start + count)` one after the other, and the counts."""
-    counts = np.asarray(counts, np.int64)
-    total = int(counts.sum())
-    offsets = np.cumsum(counts) - counts
-    return np.repeat(np.asarray(starts, np.int64) - offsets, counts) + np.arange(total), counts
