@@ -276,7 +276,7 @@ class Scene:
         """The rows of the given STEP ids that are in the scene."""
         return np.flatnonzero(np.isin(self._step.view, as_ids(ids)))
 
-    def step_ids_of_globalas_ids(self, global_ids: Iterable[str]) -> list[int]:
+    def step_ids_of_global_ids(self, global_ids: Iterable[str]) -> list[int]:
         """STEP ids of the given GlobalIds that are in the scene (for a result table's column)."""
         wanted = set(global_ids)
         return sorted({int(s) for s, g in zip(self._step.view, self._global_ids) if g in wanted})
