@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
 #: A batch file larger than this is refused without reading it (the mesher writes ~64 MB).
 MAX_BATCH_BYTES = 1 << 31
@@ -47,6 +47,10 @@ _ARRAYS: dict[str, tuple[str, tuple[int, ...]]] = {
     "element_class": ("uint32", ()),
     "class_names": ("U", ()),
     "element_flags": ("uint8", ()),
+    "element_guids": ("U", ()),
+    "element_storey": ("int64", ()),
+    "storey_ids": ("int64", ()),
+    "storey_names": ("U", ()),
 }
 _SCALARS = {"origin", "geometry_first"}
 
@@ -74,6 +78,10 @@ class MeshBatch:
     element_class: np.ndarray
     class_names: np.ndarray
     element_flags: np.ndarray
+    element_guids: np.ndarray
+    element_storey: np.ndarray
+    storey_ids: np.ndarray
+    storey_names: np.ndarray
 
     @property
     def nbytes(self) -> int:
@@ -207,7 +215,10 @@ def _check(arrays: dict[str, np.ndarray]) -> str | None:
     if triangles and int(arrays["triangle_colors"].max()) >= len(arrays["colors"]):
         return "a triangle's colour is missing"
     elements = len(arrays["element_ids"])
-    for name in ("element_geometry", "element_transforms", "element_class", "element_flags"):
+    if len(arrays["storey_names"]) != len(arrays["storey_ids"]):
+        return "the storeys' ids and names disagree"
+    for name in ("element_geometry", "element_transforms", "element_class", "element_flags",
+                 "element_guids", "element_storey"):
         if len(arrays[name]) != elements:
             return f"{name} has not one entry per element"
     first = int(arrays["geometry_first"])
@@ -217,6 +228,9 @@ def _check(arrays: dict[str, np.ndarray]) -> str | None:
             return "an element points at a geometry no batch so far holds"
         if int(arrays["element_class"].max()) >= len(arrays["class_names"]):
             return "an element's class is missing"
+        storey = arrays["element_storey"]
+        if not np.isin(storey[storey != 0], arrays["storey_ids"]).all():
+            return "an element's storey is missing"
     return None
 
 

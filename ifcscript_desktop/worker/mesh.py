@@ -29,7 +29,11 @@ The cache folder (chosen by the client, keyed by model SHA-256, ifcopenshell ver
   element's geometry, in this batch or an earlier one; ``element_transforms`` float32 (E, 4, 4):
   row-major, world = origin + (M @ [x, y, z, 1])[:3]; ``element_class`` uint32 (E,): the row of
   ``class_names`` (unicode (K,)); ``element_flags`` uint8 (E,): `FLAG_SPACE`, `FLAG_OPENING`
-  (views hide those by default).
+  (views hide those by default); ``element_guids`` unicode (E,): GlobalIds;
+  ``element_storey`` int64 (E,): the STEP id of the element's storey (0: none).
+- ``storey_ids`` int64 (S,), ``storey_names`` unicode (S,): the model's storeys, lowest first
+  (the same in every batch). An element's storey is the one its index record names (the first
+  of that name when two share it).
 
 ``manifest.json``, written last (temporary name, then renamed): ``format``, ``complete``
 (true), ``origin``, ``ifcopenshell``, ``settings_key``, ``elements``, ``geometries``,
@@ -52,7 +56,7 @@ import re
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -61,7 +65,10 @@ from ifcscript_desktop.worker.template import close_all_but, die_with
 
 log = logging.getLogger("ifcscript.worker")
 
-FORMAT = 1
+#: What the worker's index knows of a product: its GlobalId and its storey's name (or None).
+Facts = Callable[[int], "tuple[str, str | None]"]
+
+FORMAT = 2
 FLAG_SPACE = 1
 FLAG_OPENING = 2
 BATCH_ELEMENTS = 2000
@@ -102,7 +109,7 @@ class Mesher:
     """The worker's handle on one mesher process (one `mesh` request)."""
 
     def __init__(self, request_id: int, model: Any, cache_dir: Path,
-                 batch_elements: int = BATCH_ELEMENTS) -> None:
+                 batch_elements: int = BATCH_ELEMENTS, facts: Facts | None = None) -> None:
         self.request_id = request_id
         read_fd, write_fd = os.pipe()
         worker = os.getpid()
@@ -116,7 +123,7 @@ class Mesher:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.setpgid(0, 0)
                 os.nice(19)
-                _mesh(model, cache_dir, write_fd, batch_elements)
+                _mesh(model, cache_dir, write_fd, batch_elements, facts)
                 code = 0
             except BaseException:  # the worker reports a mesher that ended without its summary
                 log.exception("the mesher failed")
@@ -169,8 +176,11 @@ class Mesher:
 
 # -- in the mesher process ---------------------------------------------------------------------
 class _Batch:
-    def __init__(self, geometry_first: int) -> None:
+    def __init__(self, geometry_first: int, storeys: dict[str, int]) -> None:
         self.geometry_first = geometry_first
+        self.storeys = storeys
+        self.element_guids: list[str] = []
+        self.element_storey: list[int] = []
         self.positions: list[np.ndarray] = []
         self.indices: list[np.ndarray] = []
         self.triangle_colors: list[np.ndarray] = []
@@ -214,7 +224,10 @@ class _Batch:
             self.colors.append(color)
         return row
 
-    def add_element(self, step_id: int, geometry: int, transform: np.ndarray, cls: str) -> None:
+    def add_element(self, step_id: int, geometry: int, transform: np.ndarray, cls: str,
+                    guid: str, storey: str | None) -> None:
+        self.element_guids.append(guid)
+        self.element_storey.append(self.storeys.get(storey, 0) if storey is not None else 0)
         row = self.class_rows.get(cls)
         if row is None:
             row = self.class_rows[cls] = len(self.class_rows)
@@ -250,6 +263,10 @@ class _Batch:
             "element_class": np.array(self.element_class, dtype=np.uint32),
             "class_names": np.array(list(self.class_rows) or [""], dtype=np.str_),
             "element_flags": np.array(self.element_flags, dtype=np.uint8),
+            "element_guids": np.array(self.element_guids, dtype="U22").reshape(-1),
+            "element_storey": np.array(self.element_storey, dtype=np.int64),
+            "storey_ids": np.array(list(self.storeys.values()), dtype=np.int64),
+            "storey_names": np.array(list(self.storeys) or [], dtype=np.str_).reshape(-1),
         }
 
 
@@ -299,7 +316,38 @@ def _write_atomic(path: Path, write: Any) -> int:
     return path.stat().st_size
 
 
-def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None:
+def _storeys(model: Any) -> dict[str, int]:
+    """The model's storeys, name -> STEP id, lowest first (the first of a name wins)."""
+    try:
+        storeys = list(model.by_type("IfcBuildingStorey"))
+    except RuntimeError:
+        return {}
+
+    def elevation(storey: Any) -> float:
+        value = getattr(storey, "Elevation", None)
+        return float(value) if isinstance(value, (int, float)) else 0.0
+
+    found: dict[str, int] = {}
+    for storey in sorted(storeys, key=lambda s: (elevation(s), s.id())):
+        found.setdefault(str(storey.Name or f"Storey #{storey.id()}"), storey.id())
+    return found
+
+
+def _model_facts(model: Any) -> Facts:
+    """Facts read from the model itself, when the worker has no index to lend."""
+    import ifcopenshell.util.element as element_util
+
+    def facts(step_id: int) -> tuple[str, str | None]:
+        element = model.by_id(step_id)
+        storey = element_util.get_container(element, ifc_class="IfcBuildingStorey")
+        return str(getattr(element, "GlobalId", "") or ""), (
+            str(storey.Name or f"Storey #{storey.id()}") if storey is not None else None)
+
+    return facts
+
+
+def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int,
+          facts: Facts | None = None) -> None:
     import ifcopenshell
     import ifcopenshell.geom
 
@@ -316,6 +364,8 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
     # What the iterator will look at: products with a representation (an estimate: some give
     # no shape), for the "k of t elements" the view shows.
     total = sum(1 for product in model.by_type("IfcProduct") if product.Representation)
+    storeys = _storeys(model)
+    facts = facts or _model_facts(model)
     seen: dict[str, int] = {}  # geometry.id -> global geometry index
     colors: dict[str, tuple[float, float, float, float]] = {}
     offsets: dict[str, np.ndarray] = {}  # geometry.id -> what its positions were recentred by
@@ -363,7 +413,7 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
             if offset is not None:
                 matrix[:3, 3] += matrix[:3, :3] @ offset
             if batch is None:
-                batch = _Batch(len(seen))
+                batch = _Batch(len(seen), storeys)
             if index is None:
                 assert local is not None
                 faces = np.frombuffer(geometry.faces_buffer, dtype=np.int32).reshape(-1, 3)
@@ -371,7 +421,8 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int) -> None
                 batch.add_geometry(local.astype(np.float32), faces,
                                    [_color(m, colors) for m in geometry.materials], material_ids)
                 index = seen[key] = len(seen)
-            batch.add_element(int(shape.id), index, matrix, str(shape.type))
+            step_id = int(shape.id)
+            batch.add_element(step_id, index, matrix, str(shape.type), *facts(step_id))
             produced.add(int(shape.id))
             done += 1
             if len(batch.element_ids) >= batch_elements or batch.bytes >= BATCH_BYTES:

@@ -13,7 +13,7 @@ import select
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ifcscript_desktop.core.protocol import RUN_LIMITS, FrameDecoder, ProtocolError, encode, run_reply
 from ifcscript_desktop.core.scriptfile import names_properties
@@ -271,8 +271,19 @@ class Worker:
             return
         batch = request.get("batch_elements")
         batch = min(max(batch, 1), 1_000_000) if isinstance(batch, int) else BATCH_ELEMENTS
-        self.mesher = Mesher(request["id"], self.opened.model, Path(cache_dir), batch)
+        self.mesher = Mesher(request["id"], self.opened.model, Path(cache_dir), batch,
+                             self._mesh_facts())
         self.send({"id": request["id"], "event": "mesh_started", "pid": self.mesher.pid})
+
+    def _mesh_facts(self) -> Callable[[int], tuple[str, str | None]]:
+        """GlobalId and storey name of a product, from the index built at open (no walks)."""
+        entity = self.index.entity if self.index is not None else None
+
+        def facts(step_id: int) -> tuple[str, str | None]:
+            record = entity(step_id) if entity else None
+            return (record.ifc_guid or "", record.storey) if record else ("", None)
+
+        return facts
 
     def _on_mesher(self) -> None:
         mesher = self.mesher

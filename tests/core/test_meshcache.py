@@ -35,6 +35,10 @@ def batch_arrays(elements: int = 3) -> dict[str, np.ndarray]:
         "element_class": np.zeros(elements, dtype=np.uint32),
         "class_names": np.array(["IfcWall"]),
         "element_flags": np.zeros(elements, dtype=np.uint8),
+        "element_guids": np.array([f"{n:022d}" for n in range(elements)]),
+        "element_storey": np.full(elements, 7, dtype=np.int64),
+        "storey_ids": np.array([7], dtype=np.int64),
+        "storey_names": np.array(["Ground floor"]),
     }
 
 
@@ -46,7 +50,7 @@ def write_cache(folder: Path, batches: int = 2, **changed: Any) -> list[Path]:
         np.savez(path, **{**batch_arrays(), **changed})
         listed.append({"file": path.name, "bytes": path.stat().st_size, "elements": 3})
     (folder / "manifest.json").write_text(json.dumps({
-        "format": 1, "complete": True, "origin": [500000.0, 5000000.0, 0.0], "batches": listed,
+        "format": meshcache.FORMAT, "complete": True, "origin": [500000.0, 5000000.0, 0.0], "batches": listed,
         "elements": 3 * batches, "total_bytes": sum(b["bytes"] for b in listed)}))
     return [folder / b["file"] for b in listed]
 
@@ -91,6 +95,8 @@ def test_a_partial_cache_without_manifest_or_with_a_missing_batch_is_incomplete(
     ({"element_geometry": np.array([0, 0, 5], dtype=np.int64)}, "no batch so far holds"),
     ({"geometry_vertices": np.array([[0, 40]], dtype=np.int64)}, "points past the end"),
     ({"element_flags": np.zeros(2, dtype=np.uint8)}, "one entry per element"),
+    ({"element_guids": np.array(["a"])}, "one entry per element"),
+    ({"element_storey": np.array([7, 7, 8], dtype=np.int64)}, "storey is missing"),
 ])
 def test_inconsistent_arrays_are_refused_with_what_is_wrong(tmp_path: Path, changed: dict[str, Any],
                                                              problem: str) -> None:

@@ -8,40 +8,39 @@ loader remembers, across batches, which scene meshes each mesher geometry became
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ifcscript_desktop.core.meshcache import MeshBatch
 from ifcscript_desktop.ui.view3d.arrays import GeometryBatch
 
-#: What the model index knows of an element: its GlobalId and its storey's STEP id (or None).
-ElementFacts = Callable[[int], tuple[str, int | None]]
-
-
 class SceneLoader:
     """Turns one model's cache batches, in the order they were written, into scene batches."""
 
-    def __init__(self, facts: ElementFacts | None = None) -> None:
-        self._facts = facts or (lambda step_id: ("", None))
+    def __init__(self) -> None:
         #: mesher geometry index -> [(scene mesh index, RGBA)], one per colour of its triangles
         self._meshes: dict[int, list[tuple[int, np.ndarray]]] = {}
         self._scene_meshes = 0
         self.origin: np.ndarray | None = None
+        #: The model's storeys, STEP id -> name, lowest first (from the first batch).
+        self.storey_names: dict[int, str] = {}
 
     def batch(self, cached: MeshBatch) -> GeometryBatch:
         """The scene batch of `cached` (its new meshes, and one row per element and colour)."""
         if self.origin is None:
             self.origin = np.asarray(cached.origin, dtype=np.float64)
+            self.storey_names = dict(zip(cached.storey_ids.tolist(),
+                                         [str(n) for n in cached.storey_names]))
         meshes = self._split_geometries(cached)
         step_ids, global_ids, classes, storeys, geometry, transforms, colors = \
             [], [], [], [], [], [], []
         names = [str(name) for name in cached.class_names]
+        guids = [str(g) for g in cached.element_guids]
+        element_storeys = cached.element_storey.tolist()
         for element, step in enumerate(cached.element_ids.tolist()):
             placed = self._meshes.get(int(cached.element_geometry[element]))
             if not placed:
                 continue  # a geometry the cache does not hold (the batch was checked: none)
-            guid, storey = self._facts(step)
+            guid, storey = guids[element], element_storeys[element] or None
             for mesh, rgba in placed:
                 step_ids.append(step)
                 global_ids.append(guid)
