@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import FIXTURES
 
 RUN_KEYS = {"execution_id", "script", "model", "status", "duration_s", "result", "output", "error",
-            "traceback", "outputs", "tables", "charts", "highlights"}
+            "traceback", "outputs", "tables", "charts", "highlights", "colors"}
 
 
 def ifcscript(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -104,6 +104,36 @@ def test_human_output_streams_and_history_shows_the_run(data_dir: Path, tmp_path
     shown = json.loads(ifcscript("history", "show", str(last["execution_id"]), "--json").stdout)
     assert shown["code"] == script.read_text() and shown["output"].startswith("hello from the model")
     assert ifcscript("history", "show", "99999").returncode == 2
+
+
+def test_color_by_is_in_the_json_line_and_the_history_and_null_when_unused(
+        data_dir: Path, tmp_path: Path, house: Path) -> None:
+    script = tmp_path / "rating.py"
+    script.write_text("walls = [e for e in entities if e.ifc.is_a('IfcWall')]\n"
+                      "values = {w.ifc_guid: 'EI60' if i % 2 else 'EI30' for i, w in enumerate(walls)}\n"
+                      "values['no such GlobalId'] = 'EI90'\n"
+                      "color_by(values, title='Fire rating')\n")
+    done = ifcscript("run", str(script), str(house), "--json")
+    assert done.returncode == 0, done.stderr
+    [line] = json_lines(done.stdout)
+    assert set(line) == RUN_KEYS
+    [colored] = line["colors"]
+    assert set(colored) == {"title", "kind", "values", "legend"}
+    assert colored["title"] == "Fire rating" and colored["kind"] == "category"
+    assert len(colored["values"]) == 13 and all(k.isdigit() for k in colored["values"])
+    assert [(e["label"], e["count"]) for e in colored["legend"]] == [
+        ("EI30", 7), ("EI60", 6), ("Not in the model", 1)]
+    assert all(set(e) == {"label", "color", "count"} for e in colored["legend"])
+    shown = json.loads(ifcscript("history", "show", str(line["execution_id"]), "--json").stdout)
+    assert shown["colors"] == line["colors"]
+    human = ifcscript("history", "show", str(line["execution_id"])).stdout
+    assert "Coloured by: Fire rating (13 values, 1 not found)" in human
+    plain = tmp_path / "plain.py"
+    plain.write_text("result = 1\n")
+    [unused] = json_lines(ifcscript("run", str(plain), str(house), "--json").stdout)
+    assert "colors" in unused and unused["colors"] is None
+    shown = json.loads(ifcscript("history", "show", str(unused["execution_id"]), "--json").stdout)
+    assert shown["colors"] is None
 
 
 def test_scripts_import_export_round_trip_and_builtins_idempotent(data_dir: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import json
 import sys
 
 from ifcscript_desktop.commands import EXIT_OK, EXIT_USAGE, error, store_for
+from ifcscript_desktop.core import colors
 from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.core.jsonline import write_json_line
 from ifcscript_desktop.core.runs import (ExecutionNotFoundError, execution_as_dict, get_execution,
@@ -103,6 +104,8 @@ def _show(store: Store, args: argparse.Namespace) -> int:
         print(line["traceback"].rstrip())
     if line["result"] is not None:
         print("Result: " + json.dumps(line["result"], ensure_ascii=False, indent=2, default=str))
+    for colored in line["colors"] or []:
+        print(f"Coloured by: {colors.describe(colored)}")
     if record["kept"]:
         print("Kept: retention never removes this run's output files.")
     for path in line["outputs"] or []:

@@ -117,8 +117,14 @@ def _migration_2_retention(db: peewee.SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+def _migration_3_colors(db: peewee.SqliteDatabase) -> None:
+    """What a run's `color_by` calls coloured."""
+    db.execute_sql("ALTER TABLE script_execution ADD COLUMN colors TEXT")
+
+
 Migration = Callable[[peewee.SqliteDatabase], None]
-MIGRATIONS: tuple[Migration, ...] = (_migration_1_create_tables, _migration_2_retention)
+MIGRATIONS: tuple[Migration, ...] = (_migration_1_create_tables, _migration_2_retention,
+                                     _migration_3_colors)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -64,7 +64,8 @@ class FrameDecoder:
 def run_reply(request_id: int, status: str, error: str | None = None, *,
               duration_s: float | None = 0.0, traceback: str | None = None, error_line: int | None = None,
               result: Any = None, tables: list[Any] | None = None, charts: list[Any] | None = None,
-              highlights: list[Any] | None = None, outputs: list[str] | None = None,
+              highlights: list[Any] | None = None, colors: list[Any] | None = None,
+              outputs: list[str] | None = None,
               output_truncated: bool = False, refusals: list[str] | None = None) -> dict[str, Any]:
     """The final message of a `run` request, every key present: the one place it is written.
 
@@ -74,5 +75,5 @@ def run_reply(request_id: int, status: str, error: str | None = None, *,
     return {"id": request_id, "done": True, "ok": True, "status": status, "error": error,
             "traceback": traceback, "error_line": error_line, "result": result,
             "tables": tables or [], "charts": charts or [], "highlights": highlights or [],
-            "outputs": outputs or [], "output_truncated": output_truncated,
+            "colors": colors or [], "outputs": outputs or [], "output_truncated": output_truncated,
             "refusals": refusals or [], "duration_s": duration_s}

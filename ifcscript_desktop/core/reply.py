@@ -19,7 +19,7 @@ from ifcscript_desktop.core.tablefile import DAMAGED, TableFileError, TableRows,
 
 #: The keys of a run's JSON line (DESIGN.md: every key always present).
 RUN_KEYS = ("execution_id", "script", "model", "status", "duration_s", "result", "output", "error",
-            "traceback", "outputs", "tables", "charts", "highlights")
+            "traceback", "outputs", "tables", "charts", "highlights", "colors")
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,8 @@ class RunReply:
     tables: tuple[Table, ...] = ()
     charts: tuple[dict[str, Any], ...] = ()
     highlights: tuple[dict[str, Any], ...] = ()
+    #: The run's `color_by` calls, in order (`core.colors`: the last is what the window shows).
+    colors: tuple[dict[str, Any], ...] = ()
     outputs: tuple[str, ...] = ()
     output: str = ""  # what the run printed (capped by the worker at the `output_cap` setting)
     output_truncated: bool = False
@@ -130,6 +132,7 @@ class RunReply:
             tables=tuple(t for t in map(Table.from_record, message.get("tables") or []) if t),
             charts=tuple(c for c in message.get("charts") or [] if isinstance(c, dict)),
             highlights=tuple(h for h in message.get("highlights") or [] if isinstance(h, dict)),
+            colors=tuple(c for c in message.get("colors") or [] if isinstance(c, dict)),
             outputs=tuple(p for p in message.get("outputs") or [] if isinstance(p, str)),
             output=output,
             output_truncated=bool(message.get("output_truncated")),
@@ -146,7 +149,8 @@ class RunReply:
         message = {"status": str(execution.status), "error": execution.error,
                    "traceback": execution.traceback, "result": execution.result,
                    "tables": execution.tables, "charts": execution.charts,
-                   "highlights": execution.highlights, "outputs": execution.outputs,
+                   "highlights": execution.highlights, "colors": execution.colors,
+                   "outputs": execution.outputs,
                    "output_truncated": execution.output_truncated,
                    "duration_s": execution.duration_s}
         return cls.from_message(message, execution.output or "", execution, script)
@@ -181,9 +185,10 @@ class RunReply:
             "status": self.status, "duration_s": self.duration_s, "result": result,
             "output": self.output, "error": self.error or problem, "traceback": self.traceback,
             "outputs": list(self.outputs), "tables": list(self.tables),
-            "charts": list(self.charts), "highlights": list(self.highlights)}
-        for key in ("outputs", "tables", "charts", "highlights", "output", "result", "traceback",
-                    "error"):
+            "charts": list(self.charts), "highlights": list(self.highlights),
+            "colors": list(self.colors)}
+        for key in ("outputs", "tables", "charts", "highlights", "colors", "output", "result",
+                    "traceback", "error"):
             if line[key] in ("", [], {}):
                 line[key] = None
         return line

@@ -50,6 +50,7 @@ _FINISH_FIELDS = [
     ScriptExecution.tables,
     ScriptExecution.charts,
     ScriptExecution.highlights,
+    ScriptExecution.colors,
     ScriptExecution.outputs,
 ]
 
@@ -137,6 +138,7 @@ def finish_execution(
     tables: Any = None,
     charts: Any = None,
     highlights: Any = None,
+    colors: Any = None,
     outputs: Sequence[str | os.PathLike[str]] = (),
 ) -> None:
     """Record how a run ended and everything it produced."""
@@ -157,6 +159,7 @@ def finish_execution(
     execution.tables = tables
     execution.charts = charts
     execution.highlights = highlights
+    execution.colors = colors
     execution.outputs = [os.path.abspath(p) for p in outputs]
     with store_errors(f"How run {execution.id} ended could not be recorded"):
         execution.save(only=_FINISH_FIELDS)
@@ -240,6 +243,7 @@ def execution_as_dict(execution: ScriptExecution) -> dict[str, Any]:
         "tables": execution.tables or None,
         "charts": execution.charts or None,
         "highlights": execution.highlights or None,
+        "colors": execution.colors or None,
         "script_name": execution.script_name,
         "script_path": execution.script_path,
         "script_id": execution.script_id,  # type: ignore[attr-defined]

@@ -156,7 +156,8 @@ class RunSession:
             output_truncated=reply.output_truncated, error=reply.error,
             traceback=reply.traceback, result=reply.result,
             tables=[table.record() for table in reply.tables], charts=list(reply.charts),
-            highlights=list(reply.highlights), outputs=list(reply.outputs))
+            highlights=list(reply.highlights), colors=list(reply.colors),
+            outputs=list(reply.outputs))
         self.reply = reply
         return reply
 

@@ -201,6 +201,8 @@ class ScriptExecution(BaseModel):
     tables = JSONField(null=True)
     charts = JSONField(null=True)
     highlights = JSONField(null=True)
+    #: The run's `color_by` calls (`core.colors` records), in order.
+    colors = JSONField(null=True)
     outputs = JSONField(default=list)
     output_dir = peewee.TextField(null=True)
     workflow_execution = peewee.ForeignKeyField(

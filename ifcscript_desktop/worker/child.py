@@ -70,6 +70,9 @@ class EventPipe:
     def highlight(self, ids: list[int], color: str) -> None:
         self.send({"event": "highlight", "highlight": {"ids": ids, "color": color}})
 
+    def colors(self, record: dict[str, Any]) -> None:
+        self.send({"event": "color_by", "colors": record})
+
     def saved(self, path: str) -> None:
         self.send({"event": "saved", "path": path})
 

@@ -6,6 +6,8 @@ function and the problem: a script's author reads these messages, not our code.
 
 from __future__ import annotations
 
+import decimal
+import fractions
 import json
 import math
 import re
@@ -19,6 +21,7 @@ import ifcopenshell.util.element as ifc_element
 import numpy as np
 import pandas as pd
 
+from ifcscript_desktop.core.colors import MAX_INT, color_record
 from ifcscript_desktop.worker.modelindex import (
     EntityRecord, ModelIndex, Properties, PropertyRecord, Record, RecordList)
 from ifcscript_desktop.worker.results import dataframe_columns, to_jsonable
@@ -40,6 +43,7 @@ class RunSink(Protocol):
     def table(self, rows: Sequence[dict[str, Any]], columns: list[str], title: str | None) -> None: ...
     def chart(self, kind: str, x: list[Any], y: list[Any], title: str | None) -> None: ...
     def highlight(self, ids: list[int], color: str) -> None: ...
+    def colors(self, record: dict[str, Any]) -> None: ...
     def saved(self, path: str) -> None: ...
 
 
@@ -105,6 +109,32 @@ def build_globals(index: ModelIndex, model: ifcopenshell.file, *, sink: RunSink,
         ids = list(dict.fromkeys(resolver.step_id(r, "highlight") for r in refs))
         sink.highlight(ids, color.upper())
 
+    def color_by(values: Any, title: str | None = None) -> None:
+        """Colour elements by value: `{element: value}`, categories or numbers, with a legend.
+
+        Elements the model does not have are counted in the legend, not refused.
+        """
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"color_by: title must be text, not {type(title).__name__}")
+        if isinstance(values, pd.Series):
+            values = values.to_dict()
+        if not isinstance(values, Mapping):
+            raise TypeError(f"color_by: values must be a dict {{element: value}} (an element is a "
+                            f"record, an entity, a STEP id or a GlobalId), not {type(values).__name__}")
+        if len(values) > len(index.entities) and len(values) > resolver.element_count():
+            raise ValueError(f"color_by: {len(values):,} values, but the model has only "
+                             f"{resolver.element_count():,} elements; give at most one value "
+                             "per element")
+        by_id: dict[int, Any] = {}
+        missing = 0
+        for ref, value in values.items():
+            step = resolver.rooted_step_id(ref, "color_by")
+            if step is None:
+                missing += 1
+            else:
+                by_id[step] = _color_value(value)
+        sink.colors(color_record(by_id, missing, title))
+
     def select(query: str) -> list[ifcopenshell.entity_instance]:
         """The elements an IFC class or selector query chooses, by STEP id."""
         return _select(model, query)
@@ -126,7 +156,7 @@ def build_globals(index: ModelIndex, model: ifcopenshell.file, *, sink: RunSink,
         "get_properties": get_properties, "get_geometry": get_geometry,
         "save_output": save_output, "params": params, "selection": selected,
         "previous": previous, "progress": progress, "result": None, "show_table": show_table,
-        "show_chart": show_chart, "highlight": highlight, "select": select,
+        "show_chart": show_chart, "highlight": highlight, "color_by": color_by, "select": select,
         "unit_symbol": unit_symbol, "np": np, "numpy": np, "pd": pd, "pandas": pd, "ifcopenshell": ifcopenshell,
     }
 
@@ -197,6 +227,23 @@ class _Elements:
 
     def __init__(self, index: ModelIndex, model: ifcopenshell.file) -> None:
         self.index, self.model = index, model
+        self._element_count: int | None = None
+
+    def element_count(self) -> int:
+        """The model's rooted objects (everything with a GlobalId), counted once."""
+        if self._element_count is None:
+            self._element_count = len(self.model.by_type("IfcRoot"))
+        return self._element_count
+
+    def rooted_step_id(self, ref: Any, caller: str) -> int | None:
+        """The STEP id of an element with a GlobalId; None when the model has no such element."""
+        if isinstance(ref, EntityRecord) and self.index.entity(ref.id) is ref:
+            return ref.id
+        try:
+            instance = self.instance(ref, caller)
+        except UnknownElementError:
+            return None
+        return int(instance.id()) if instance.is_a("IfcRoot") else None
 
     def step_id(self, ref: Any, caller: str) -> int:
         if isinstance(ref, EntityRecord) and self.index.entity(ref.id) is ref:
@@ -427,6 +474,23 @@ def _values(data: Any, axis: str) -> list[Any]:
         raise TypeError(f"show_chart: {axis} must be a list of values, not "
                         f"{type(data).__name__}")
     return values
+
+
+def _color_value(value: Any) -> Any:
+    """A value for color_by as a JSON scalar: numbers and text as they are, missing values
+    (NaN, NA) None, anything else its text."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value) if abs(value) < MAX_INT else str(value)
+    if isinstance(value, (float, decimal.Decimal, fractions.Fraction)):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)
 
 
 def _iterable(data: Any, caller: str, what: str) -> list[Any]:

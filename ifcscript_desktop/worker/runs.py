@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ifcscript_desktop.core import tablefile
+from ifcscript_desktop.core import colors as run_colors, tablefile
 from ifcscript_desktop.core.protocol import FrameDecoder, ProtocolError, run_reply
 from ifcscript_desktop.worker import outputs as run_outputs
 from ifcscript_desktop.worker.child import EXIT_REFUSED, EXIT_REPORTED
@@ -33,7 +33,7 @@ MAX_THREADS = 1024
 #: How often the worker measures a running script's output folder (seconds).
 MEASURE_EVERY_S = 1.0
 #: Events a child may send; anything else on its event pipe is ignored.
-CHILD_EVENTS = {"refused", "progress", "table", "chart", "highlight", "saved", "done"}
+CHILD_EVENTS = {"refused", "progress", "table", "chart", "highlight", "color_by", "saved", "done"}
 
 
 class SpareChild:
@@ -124,6 +124,7 @@ class Run:
     tables: list[Any] = field(default_factory=list)
     charts: list[Any] = field(default_factory=list)
     highlights: list[Any] = field(default_factory=list)
+    colors: list[dict[str, Any]] = field(default_factory=list)
     reported_outputs: list[str] = field(default_factory=list)
     done: dict[str, Any] | None = None
     stop_reason: str | None = None  # "timeout", "cancelled" or "quota" once the worker killed it
@@ -242,6 +243,10 @@ class Run:
             self.charts.append(message.get("chart"))
         elif kind == "highlight":
             self.highlights.append(message.get("highlight"))
+        elif kind == "color_by":
+            record = run_colors.checked(message.get("colors"))  # the child's word: checked
+            if record is not None:
+                self.colors.append(record)
         elif kind == "saved":
             # Only the order of the files: which files there are, the worker's scan decides.
             if isinstance(message.get("path"), str) and len(self.reported_outputs) < 100_000:
@@ -384,7 +389,7 @@ class Run:
             traceback=done.get("traceback") if scripted else None,
             error_line=done.get("error_line") if status == "error" else None,
             result=self._result(done.get("result")) if status == "success" else None,
-            tables=self.tables, charts=self.charts, highlights=self.highlights,
+            tables=self.tables, charts=self.charts, highlights=self.highlights, colors=self.colors,
             outputs=outputs, output_truncated=bool(self.dropped_bytes), refusals=self.refusals,
             duration_s=round(time.monotonic() - self.started, 4))
 

@@ -24,7 +24,7 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 DESIGN_NAMES = {
     "model", "model_path", "model_name", "schema", "entities", "properties", "systems",
     "materials", "types", "get_properties", "get_geometry", "save_output", "params", "selection",
-    "previous", "progress", "result", "show_table", "show_chart", "highlight", "np", "numpy",
+    "previous", "progress", "result", "show_table", "show_chart", "highlight", "color_by", "np", "numpy",
     "pd", "pandas", "ifcopenshell",
     # Offered beyond the design card (issue 10): the built-ins' selection and unit helpers.
     "select", "unit_symbol"}
@@ -39,6 +39,7 @@ class MemorySink:
         self.tables: list[tuple[list[dict[str, Any]], list[str], str | None]] = []
         self.charts: list[tuple[str, list[Any], list[Any], str | None]] = []
         self.highlights: list[tuple[list[int], str]] = []
+        self.colors_given: list[dict[str, Any]] = []
         self.saves: list[str] = []
 
     def progress(self, fraction: float, message: str) -> None:
@@ -55,6 +56,10 @@ class MemorySink:
 
     def highlight(self, ids: list[int], color: str) -> None:
         self.highlights.append((ids, color))
+
+    def colors(self, record: dict[str, Any]) -> None:
+        json.dumps(record, allow_nan=False)
+        self.colors_given.append(record)
 
     def saved(self, path: str) -> None:
         self.saves.append(path)
