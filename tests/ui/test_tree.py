@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from ifcscript_desktop.core import colors
 from ifcscript_desktop.ui.tree import view as tree_view
 from ifcscript_desktop.ui.tree import STEP_ID_ROLE, ModelTreeModel, ModelTreeView, is_selector_query
 from ifcscript_desktop.ui.tree.model import FILTER_ROLE
@@ -186,3 +187,19 @@ def test_highlighted_elements_get_the_colour_asked_for(pane: ModelTreeView, qtbo
     assert colours[:2] == [QColor("#ff0000")] * 2 and colours[2] is None
     pane.clear_highlights()
     assert rows(pane, role=Qt.ItemDataRole.BackgroundRole)[0] is None
+
+
+def test_color_by_tints_the_rows_and_an_empty_dict_clears_them(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    pane.filter_box.setText("IfcWall")
+    qtbot.waitUntil(lambda: pane.proxy.rowCount() == 13, timeout=WAIT_MS)
+    ids = rows(pane, role=STEP_ID_ROLE)
+    tints = colors.element_colors({ids[0]: "EI60", ids[1]: "EI30", 987654: "EI60"})
+    pane.color_elements(tints)
+    shown = rows(pane, role=Qt.ItemDataRole.BackgroundRole)
+    assert shown[0].name().upper() == tints[ids[0]] and shown[1].name().upper() == tints[ids[1]]
+    assert shown[0] != shown[1] and shown[2] is None
+    pane.highlight([ids[0]], "#ff0000")  # a highlight stands out over a tint
+    assert rows(pane, role=Qt.ItemDataRole.BackgroundRole)[0] == QColor("#ff0000")
+    pane.clear_highlights()
+    pane.color_elements({})
+    assert rows(pane, role=Qt.ItemDataRole.BackgroundRole)[:2] == [None, None]

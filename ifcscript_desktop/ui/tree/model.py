@@ -43,6 +43,7 @@ class ModelTreeModel(QAbstractItemModel):
         self._root = Node({"has_children": True}, None, 0)
         self._by_step: dict[int, list[Node]] = {}
         self._highlights: dict[int, QColor] = {}
+        self._colors: dict[int, QColor] = {}
         self.set_handle(handle)
 
     # -- what is shown -----------------------------------------------------------------------
@@ -100,6 +101,11 @@ class ModelTreeModel(QAbstractItemModel):
     def clear_highlights(self) -> None:
         ids, self._highlights = list(self._highlights), {}
         self._refresh(ids)
+
+    def set_colors(self, colors: dict[int, QColor]) -> None:
+        """Tint these elements (a `color_by`), in place of the last tints; a highlight wins."""
+        old, self._colors = self._colors, {int(k): v for k, v in colors.items()}
+        self._refresh(list(old.keys() | self._colors.keys()))
 
     def _refresh(self, step_ids: list[int]) -> None:
         for step_id in step_ids:
@@ -274,8 +280,8 @@ class ModelTreeModel(QAbstractItemModel):
             return node.key
         if role == STEP_ID_ROLE:
             return node.step_id
-        if role == Qt.ItemDataRole.BackgroundRole and node.step_id in self._highlights:
-            return self._highlights[node.step_id]
+        if role == Qt.ItemDataRole.BackgroundRole and node.step_id is not None:
+            return self._highlights.get(node.step_id) or self._colors.get(node.step_id)
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{node.ifc_class} #{node.step_id}" if node.step_id else node.ifc_class
             return tip + (f"\n{node.count} below" if node.count else "")

@@ -15,6 +15,8 @@ from ifcscript_desktop.ui.worker_handle import WorkerHandle
 VIEW_LABELS = {"spatial": "Spatial structure", "class": "By class", "type": "By type",
                "system": "By system", "material": "By material"}
 FILTER_DELAY_MS = 300
+#: Opacity of a `color_by` tint behind a row's text (of 255).
+COLOR_ALPHA = 140
 #: Rows that revealing elements may make visible by expanding their parents. Each layout of the
 #: view visits every visible row (a few Python calls each), so a tree with tens of thousands of
 #: rows open stalls the window; elements past the budget are selected under collapsed parents.
@@ -113,6 +115,17 @@ class ModelTreeView(QWidget):
 
     def clear_highlights(self) -> None:
         self.model.clear_highlights()
+
+    def color_elements(self, colors: dict[int, str]) -> None:
+        """Tint elements' rows, `{STEP id: "#RRGGBB"}` (a `color_by`: see
+        `core.colors.element_colors`); an empty dict clears the tints. Half transparent, so the
+        text stays readable on dark colours."""
+        tints = {}
+        for step_id, color in colors.items():
+            tint = QColor(color)
+            tint.setAlpha(COLOR_ALPHA)
+            tints[step_id] = tint
+        self.model.set_colors(tints)
 
     # -- slots -------------------------------------------------------------------------------
     def _on_view_changed(self) -> None:
