@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFontMetrics
 
-from ifcscript_desktop.core import runs
+from ifcscript_desktop.core import colors, runs
 from ifcscript_desktop.core.runs import create_execution, finish_execution, mark_running
 from ifcscript_desktop.core.store import ScriptExecution, Setting, Store, open_store, utcnow
 from ifcscript_desktop.ui.app import build_main_window
@@ -245,6 +245,26 @@ def test_rerun_and_open_code_emit_the_id(qtbot: Any, store: Store) -> None:
     with qtbot.waitSignal(pane.open_code_requested, timeout=1000) as opened:
         qtbot.mouseClick(pane.detail.open_code_button, Qt.MouseButton.LeftButton)
     assert opened.args == [run.id]
+
+
+def test_the_detail_says_what_the_run_coloured_and_can_colour_again(qtbot: Any, store: Store) -> None:
+    rating = colors.color_record({11: "EI60", 12: "EI30", 13: "EI60"}, 2, "Fire rating")
+    area = colors.color_record({11: 2.5, 12: 4.0}, 0, "Area")
+    coloured = record(store, colors=[rating, area])
+    plain = record(store)
+    pane = make_pane(qtbot, store)
+    pane.select_run(coloured.id)
+    detail = pane.detail
+    assert "Coloured by: Fire rating (3 values, 2 not found)" in detail.title.text()
+    assert "Coloured by: Area (2 values)" in detail.title.text()
+    assert "# Coloured by: Fire rating (3 values, 2 not found)" in detail.result.toPlainText()
+    assert detail.colors_button.isVisibleTo(detail)
+    with qtbot.waitSignal(pane.show_colors_requested, timeout=1000) as shown:
+        qtbot.mouseClick(detail.colors_button, Qt.MouseButton.LeftButton)
+    assert shown.args == [[rating, area]]
+    pane.select_run(plain.id)
+    assert "Coloured by" not in detail.title.text()
+    assert not detail.colors_button.isVisibleTo(detail)
 
 
 def files_of(pane: HistoryPane, run_id: int) -> str:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QTabWidget,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from ifcscript_desktop.core import colors
 from ifcscript_desktop.core.reply import Table
 from ifcscript_desktop.core.tablefile import result_table
 from ifcscript_desktop.ui.history.rows import (KEPT_HELP, STATUS_COLORS, STATUS_HELP, duration_text,
@@ -38,6 +39,8 @@ def _summary(kind: str, item: Any) -> str:
     if kind == "charts":
         return f"# {str(item.get('kind') or '').title()} chart{title}: " \
                f"{_count(len(item.get('x') or []), 'point')}"
+    if kind == "colors":
+        return f"# Coloured by: {colors.describe(item)}"
     ids = item.get("ids") or []
     return f"# Highlighted {_count(len(ids), 'element')} in {item.get('color') or ''}"
 
@@ -83,6 +86,8 @@ class RunDetail(QWidget):
     open_code_requested = Signal(int)
     #: The user pressed Keep: keep this run's output files (True) or stop keeping them.
     keep_toggled = Signal(int, bool)
+    #: The user wants the model coloured again as the run did: its `color_by` records.
+    show_colors_requested = Signal(list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,6 +109,10 @@ class RunDetail(QWidget):
         self.keep_button.setToolTip("Keep this run's output files: retention (Settings) never "
                                     "removes them")
         self.keep_button.clicked.connect(self._on_keep_clicked)
+        self.colors_button = QPushButton("Show colours")
+        self.colors_button.setToolTip("Colour the model again as this run's color_by did")
+        self.colors_button.clicked.connect(self._on_colors_clicked)
+        self._colors: list[dict[str, Any]] = []
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(f"color: {STATUS_COLORS['error']};")
@@ -142,6 +151,7 @@ class RunDetail(QWidget):
         header.addWidget(self.rerun_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.open_code_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.keep_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.colors_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
@@ -172,6 +182,8 @@ class RunDetail(QWidget):
         self.open_code_button.setEnabled(False)
         self.keep_button.setChecked(False)
         self.keep_button.setEnabled(False)
+        self._colors = []
+        self.colors_button.hide()
         self.show_problem("")
 
     def show_problem(self, message: str) -> None:
@@ -205,6 +217,8 @@ class RunDetail(QWidget):
         self.keep_button.setChecked(bool(run.get("kept")))
         self.keep_button.setText("Kept" if run.get("kept") else "Keep")
         self.keep_button.setEnabled(True)
+        self._colors = [c for c in run.get("colors") or [] if isinstance(c, dict)]
+        self.colors_button.setVisible(bool(self._colors))
         self.show_problem("")
         if error and status in _FAILED:
             self.tabs.setCurrentIndex(ERROR)
@@ -215,6 +229,10 @@ class RunDetail(QWidget):
     def _emit(self, signal: Any) -> None:
         if self._id is not None:
             signal.emit(self._id)
+
+    def _on_colors_clicked(self) -> None:
+        if self._colors:
+            self.show_colors_requested.emit(list(self._colors))
 
     def _on_keep_clicked(self, checked: bool) -> None:
         if self._id is not None:
@@ -238,6 +256,9 @@ class RunDetail(QWidget):
         note = ""
         if status == "interrupted":
             note = f"<br><span style='color:{color}'>{e(STATUS_HELP['interrupted'])}</span>"
+        for colored in run.get("colors") or []:
+            if isinstance(colored, dict):
+                note += f"<br>Coloured by: {e(colors.describe(colored))}"
         if run.get("kept"):
             note += f"<br><b>{e(KEPT_HELP)}</b>"
         elif run.get("outputs_note"):
@@ -257,7 +278,7 @@ class RunDetail(QWidget):
             if len(text) > MAX_RESULT_CHARS:
                 text = text[:MAX_RESULT_CHARS] + "\n… [the rest of the result is not shown]"
             parts.append(text)
-        parts += [_summary(kind, item) for kind in ("tables", "charts", "highlights")
+        parts += [_summary(kind, item) for kind in ("tables", "charts", "highlights", "colors")
                   for item in run.get(kind) or []]
         return "\n\n".join(parts)
 

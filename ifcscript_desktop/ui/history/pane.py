@@ -32,6 +32,9 @@ class HistoryPane(QWidget):
     rerun_requested = Signal(int)
     #: Open this past run's exact code in the editor.
     open_code_requested = Signal(int)
+    #: Colour the model again as this past run did: its `color_by` records (`core.colors`), in
+    #: order; the last is the one to show.
+    show_colors_requested = Signal(list)
     #: Another process (the command, a workflow batch) wrote to the store.
     store_changed = Signal()
 
@@ -85,6 +88,7 @@ class HistoryPane(QWidget):
         self.detail = RunDetail()
         self.detail.rerun_requested.connect(self.rerun_requested)
         self.detail.open_code_requested.connect(self.open_code_requested)
+        self.detail.show_colors_requested.connect(self.show_colors_requested)
         self.detail.keep_toggled.connect(self.keep_run)
 
         filters = QHBoxLayout()
