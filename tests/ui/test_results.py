@@ -392,3 +392,52 @@ def test_a_damaged_block_of_a_table_file_is_said_not_hidden(qtbot: Any, tmp_path
     assert view.count_label.text() == "3,000 rows"  # the first page is whole
     view.table.sortByColumn(view.model.columns.index("name"), Qt.SortOrder.AscendingOrder)
     assert "damaged" in view.count_label.text()
+
+
+def _menu_action(view: TableView, column: str) -> Any:
+    menu = view.header_menu(view.model.columns.index(column))
+    return None if menu is None else {a.text(): a for a in menu.actions()}
+
+
+def test_a_column_header_colours_the_model_by_that_column(qtbot: Any) -> None:
+    rows = _rows(12)
+    rows.append({"GlobalId": "0Guid000003", "name": "again", "FireRating": "REI120"})  # last wins
+    rows.append({"GlobalId": None, "name": "no element", "FireRating": "EI30"})
+    pane = _pane(qtbot)
+    pane.show_reply(_reply(tables=[{"title": "Walls", "columns": list(rows[0]), "rows": rows},
+                                   {"title": "Counts", "columns": ["storey", "n"],
+                                    "rows": [{"storey": "Ground", "n": 3}]}]))
+    walls, counts = pane.tables
+    assert _menu_action(walls, "GlobalId") is None  # nothing to colour by the link itself
+    assert _menu_action(counts, "storey") is None  # no GlobalId: nothing to colour
+    walls.table.sortByColumn(walls.model.columns.index("name"), Qt.SortOrder.DescendingOrder)
+    walls.filter_edit.setText("Wall 1")
+    walls.apply_filter()  # what is shown does not matter: the whole table colours
+    action = _menu_action(walls, "FireRating")["Colour model by this column"]
+    with qtbot.waitSignal(pane.color_by_requested, timeout=10_000) as asked:
+        action.trigger()
+    title, values = asked.args
+    assert title == "FireRating" and len(values) == 12
+    assert values["0Guid000000"] == "EI90" and values["0Guid000001"] is None
+    assert values["0Guid000003"] == "REI120"
+    with qtbot.waitSignal(pane.color_by_requested, timeout=10_000) as areas:
+        _menu_action(walls, "area")["Colour model by this column"].trigger()
+    assert areas.args[1]["0Guid000002"] == rows[2]["area"]
+
+
+def test_a_100k_row_table_file_colours_the_model_without_blocking(qtbot: Any, tmp_path: Path) -> None:
+    from ifcscript_desktop.core.tablefile import TableRows, write_table_file
+    rows = [{"global_id": f"0Guid{i:06d}", "status": "duplicate" if i % 7 == 0 else "valid"}
+            for i in range(100_000)]
+    write_table_file(tmp_path / "table-1.jsonl", ["global_id", "status"], rows)
+    view = _view(TableRows(tmp_path / "table-1.jsonl"), qtbot, ["global_id", "status"])  # type: ignore[arg-type]
+    action = _menu_action(view, "status")["Colour model by this column"]
+    with qtbot.waitSignal(view.color_by_requested, timeout=30_000) as asked:
+        started = time.perf_counter()
+        action.trigger()
+        assert time.perf_counter() - started < 0.1  # the rows are read off the GUI thread
+        assert "Reading 'status'" in view.count_label.text()
+    title, values = asked.args
+    assert title == "status" and len(values) == 100_000
+    assert values["0Guid000007"] == "duplicate" and values["0Guid000008"] == "valid"
+    assert view.count_label.text() == "100,000 rows"

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-GUID_COLUMNS = ("globalid", "ifc_guid", "guid")
+GUID_COLUMNS = ("globalid", "ifc_guid", "guid", "global_id")
 ID_COLUMNS = ("id", "entity_id", "step_id")
 _DIGITS = re.compile(r"\d+")
 _NUMBER_START = frozenset("0123456789+-.")
@@ -128,6 +128,19 @@ def element_ref(value: Any, kind: str) -> int | str | None:
     if isinstance(value, str) and value.strip().lstrip("#").isdigit():
         return int(value.strip().lstrip("#"))
     return None
+
+
+def values_by_guid(rows: Iterable[dict[str, Any]], guid_column: str, column: str) -> dict[str, Any]:
+    """`{GlobalId: cell}` of `column` over `rows` (a later row of the same GlobalId wins); cells
+    that are not plain text, numbers or booleans as their text."""
+    values: dict[str, Any] = {}
+    for row in rows:
+        guid = element_ref(row.get(guid_column), "guid")
+        if guid is not None:
+            value = row.get(column)
+            values[str(guid)] = value if value is None or isinstance(value, (str, int, float)) \
+                else cell_text(value)
+    return values
 
 
 def columns_of(rows: Sequence[Any]) -> list[str]:

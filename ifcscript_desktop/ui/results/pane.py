@@ -30,9 +30,12 @@ SPLIT_AT_MOST = 3  # more tables than this are shown as tabs rather than stacked
 class ResultsPane(QTabWidget):
     """What a run produced. `start_run()`, then `append_output()` as output streams, then
     `show_reply()` with the run's final reply. Selecting table rows that carry a GlobalId or
-    a STEP id emits `elements_activated` with those ids."""
+    a STEP id emits `elements_activated` with those ids; "Colour model by this column" on a
+    column header of a table with a GlobalId column emits `color_by_requested`."""
 
     elements_activated = Signal(list)  # list[int | str]
+    #: A table's "Colour model by this column": (column name, {GlobalId: value} of every row).
+    color_by_requested = Signal(str, dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -121,6 +124,7 @@ class ResultsPane(QTabWidget):
                title: str) -> TableView:
         view = TableView(rows, columns, title)
         view.elements_activated.connect(self.elements_activated)
+        view.color_by_requested.connect(self.color_by_requested)
         self.tables.append(view)
         return view
 

@@ -7,11 +7,12 @@ Sorting and filtering work on a list of row numbers over all rows, not only the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from ifcscript_desktop.core.tablefile import TableRows
 from ifcscript_desktop.ui.results import cells
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -130,6 +131,33 @@ class TableModel(QAbstractTableModel):
         """Every row that passes the filter, in the shown order (loaded or not)."""
         rows = self._rows
         return (rows[i] for i in self._order)
+
+    def color_source(self, column: int) -> tuple[str, str] | None:
+        """(GlobalId column, column) when the model can be coloured by `column`: the table has
+        a GlobalId column and `column` is another one."""
+        if self.link is None or self.link[1] != "guid" or not 0 <= column < len(self._columns):
+            return None
+        name = self._columns[column]
+        return None if name == self.link[0] else (self.link[0], name)
+
+    def column_values(self, column: int) -> Callable[[], dict[str, Any]]:
+        """A job for another thread: `{GlobalId: cell}` of `column` over every row of the table
+        (filtered out or not), rows still in their table file read a block at a time."""
+        source = self.color_source(column)
+        if source is None:
+            raise ValueError(f"column {column} cannot colour the model: the table has no GlobalId "
+                             "column, or it is that column")
+        rows = self._rows
+
+        def read() -> dict[str, Any]:
+            blocks: Iterable[Iterable[dict[str, Any]]] = \
+                rows.blocks() if isinstance(rows, TableRows) else [rows]
+            values: dict[str, Any] = {}
+            for block in blocks:
+                values.update(cells.values_by_guid(block, *source))
+            return values
+
+        return read
 
     def element_refs(self, view_rows: Sequence[int]) -> list[int | str]:
         """STEP ids or GlobalIds of the rows at `view_rows`, in order, without repeats."""

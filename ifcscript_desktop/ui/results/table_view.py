@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionRange, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionRange, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QMenu, QMessageBox, QTableView, QToolButton,
@@ -39,6 +39,8 @@ class TableView(QWidget):
     elements_activated = Signal(list)  # list[int | str]: their STEP ids or GlobalIds
     export_finished = Signal(str, int)  # path, rows written
     export_failed = Signal(str, str)  # path, why
+    #: "Colour model by this column": (the column's name, {GlobalId: cell} over every row).
+    color_by_requested = Signal(str, dict)
 
     FILTER_DELAY_MS = 200
     runner: BackgroundRunner = BackgroundRunner()  # tests may set a SynchronousRunner
@@ -84,6 +86,8 @@ class TableView(QWidget):
         vertical = self.table.verticalHeader()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._on_header_menu)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
         # Sized from the first rows, but wide enough for the numbers sorting may bring up top.
@@ -146,6 +150,32 @@ class TableView(QWidget):
         QGuiApplication.clipboard().setText(text)
         return text
 
+    def header_menu(self, column: int) -> QMenu | None:
+        """The menu of a column's header, or None when it offers nothing."""
+        if self.model.color_source(column) is None:
+            return None
+        menu = QMenu(self)
+        menu.addAction("Colour model by this column", lambda: self.color_by_column(column))
+        return menu
+
+    def color_by_column(self, column: int) -> None:
+        """Read `column` of every row on a background thread (a table file may hold 100k rows),
+        then emit `color_by_requested`."""
+        name = self.model.columns[column]
+        self.count_label.setText(f"Reading {name!r} for the model's colours…")
+
+        def done(values: dict[str, Any]) -> None:
+            if isValid(self):
+                self._update_count()
+                self.color_by_requested.emit(name, values)
+
+        def failed(exc: Exception) -> None:
+            if isValid(self):
+                self._update_count()
+                self.count_label.setText(f"The model could not be coloured by {name!r}: {_why(exc)}")
+
+        self.runner.submit(self.model.column_values(column), done, failed)
+
     def export_csv(self, path: str | Path) -> int:
         """Write the shown rows (filtered, sorted, all of them, loaded or not) to a CSV file."""
         return export.write_csv(path, self.model.columns, self.model.iter_rows())
@@ -189,6 +219,13 @@ class TableView(QWidget):
         refs = self.model.element_refs(rows)
         if refs:
             self.elements_activated.emit(refs)
+
+    def _on_header_menu(self, pos: QPoint) -> None:
+        header = self.table.horizontalHeader()
+        menu = self.header_menu(header.logicalIndexAt(pos))
+        if menu is not None:
+            menu.exec(header.mapToGlobal(pos))
+            menu.deleteLater()
 
     def _export_dialog(self, kind: str) -> None:
         name = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in self.title).strip()
