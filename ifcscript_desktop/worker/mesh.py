@@ -72,6 +72,10 @@ FORMAT = 2
 FLAG_SPACE = 1
 FLAG_OPENING = 2
 BATCH_ELEMENTS = 2000
+#: A batch is also written once it is this old (seconds): the first one early, so that the
+#: view shows triangles within a second of the open, then about one a second.
+FIRST_BATCH_S = 0.3
+BATCH_S = 1.0
 BATCH_BYTES = 64 << 20
 FAILED_CAP = 1000
 #: When the first batch's elements lie (median) beyond this distance from 0 (metres), their
@@ -109,7 +113,8 @@ class Mesher:
     """The worker's handle on one mesher process (one `mesh` request)."""
 
     def __init__(self, request_id: int, model: Any, cache_dir: Path,
-                 batch_elements: int = BATCH_ELEMENTS, facts: Facts | None = None) -> None:
+                 batch_elements: int = BATCH_ELEMENTS, facts: Facts | None = None,
+                 timed_batches: bool = True) -> None:
         self.request_id = request_id
         read_fd, write_fd = os.pipe()
         worker = os.getpid()
@@ -123,7 +128,7 @@ class Mesher:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.setpgid(0, 0)
                 os.nice(19)
-                _mesh(model, cache_dir, write_fd, batch_elements, facts)
+                _mesh(model, cache_dir, write_fd, batch_elements, facts, timed_batches)
                 code = 0
             except BaseException:  # the worker reports a mesher that ended without its summary
                 log.exception("the mesher failed")
@@ -347,7 +352,7 @@ def _model_facts(model: Any) -> Facts:
 
 
 def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int,
-          facts: Facts | None = None) -> None:
+          facts: Facts | None = None, timed_batches: bool = True) -> None:
     import ifcopenshell
     import ifcopenshell.geom
 
@@ -374,9 +379,11 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int,
     batch: _Batch | None = None
     batches: list[dict[str, Any]] = []
     done = 0
+    flushed_at = time.perf_counter()
 
     def flush() -> None:
-        nonlocal batch, origin
+        nonlocal batch, origin, flushed_at
+        flushed_at = time.perf_counter()
         if batch is None or not batch.element_ids:
             return
         if origin is None:
@@ -425,7 +432,9 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int,
             batch.add_element(step_id, index, matrix, str(shape.type), *facts(step_id))
             produced.add(int(shape.id))
             done += 1
-            if len(batch.element_ids) >= batch_elements or batch.bytes >= BATCH_BYTES:
+            age = time.perf_counter() - flushed_at if timed_batches else 0.0
+            if len(batch.element_ids) >= batch_elements or batch.bytes >= BATCH_BYTES or \
+                    age >= (BATCH_S if batches else FIRST_BATCH_S):
                 flush()
             if not iterator.next():
                 break

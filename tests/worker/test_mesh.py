@@ -93,7 +93,7 @@ def fresh() -> Iterator[WorkerClient]:
 def mesh(client: WorkerClient, folder: Path, wait: float = 300, **fields: Any
          ) -> tuple[Request, list[dict[str, Any]]]:
     events: list[dict[str, Any]] = []
-    request = client.send("mesh", {"cache_dir": str(folder), **fields},
+    request = client.send("mesh", {"cache_dir": str(folder), "timed_batches": False, **fields},
                           on_event=lambda _, event: events.append(event))
     assert request.wait(wait), "meshing did not finish"
     return request, events
