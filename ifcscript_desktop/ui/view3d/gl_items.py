@@ -1,0 +1,230 @@
+"""The GL side of the 3D view: one chunk of the scene in GPU buffers, drawn in two passes.
+
+A `ChunkBuffers` holds one `MeshChunk` on the GPU (positions, colours and the index lists of its
+visible triangles) and uploads only the arrays whose revisions changed, when next drawn (the GL
+context is current then). Two `ChunkPass` items draw it: the opaque triangles first, then the
+see-through ones blended without writing depth, so glass never hides what is behind it.
+
+Shading needs no normals: the fragment shader takes each face's normal from the screen-space
+derivatives of its position (flat shading, right for welded vertices) and lights it from the
+camera, with a little light from the sky so floors and walls of the same colour differ.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+from OpenGL import GL
+from pyqtgraph.opengl import GLGraphicsItem
+from pyqtgraph.opengl.shaders import FragmentShader, ShaderProgram, VertexShader
+from PySide6.QtGui import QVector3D
+
+from ifcscript_desktop.ui.view3d.arrays import IndexArray, MeshChunk
+
+QtOpenGL: Any = importlib.import_module("PySide6.QtOpenGL")
+
+_VERTEX = """#version 120
+uniform mat4 u_mvp;
+uniform mat4 u_modelview;
+attribute vec4 a_position;
+attribute vec4 a_color;
+varying vec4 v_color;
+varying vec3 v_view;
+void main() {
+    v_color = a_color;
+    v_view = (u_modelview * a_position).xyz;
+    gl_Position = u_mvp * a_position;
+}
+"""
+_FRAGMENT = """#version 120
+uniform vec3 u_sky;
+uniform float u_orthographic;
+varying vec4 v_color;
+varying vec3 v_view;
+void main() {
+    vec3 normal = normalize(cross(dFdx(v_view), dFdy(v_view)));
+    vec3 to_eye = mix(normalize(-v_view), vec3(0.0, 0.0, 1.0), u_orthographic);
+    float light = 0.38 + 0.5 * abs(dot(normal, to_eye)) + 0.17 * max(dot(normal, u_sky), 0.0);
+    gl_FragColor = vec4(v_color.rgb * light, v_color.a);
+}
+"""
+_BACKGROUND_VERTEX = """#version 120
+attribute vec4 a_position;
+varying float v_height;
+void main() {
+    v_height = a_position.y * 0.5 + 0.5;
+    gl_Position = a_position;
+}
+"""
+_BACKGROUND_FRAGMENT = """#version 120
+uniform vec3 u_bottom;
+uniform vec3 u_top;
+varying float v_height;
+void main() {
+    gl_FragColor = vec4(mix(u_bottom, u_top, v_height), 1.0);
+}
+"""
+_SHADED = ShaderProgram("ifcscript-shaded", [VertexShader(_VERTEX), FragmentShader(_FRAGMENT)])
+_GRADIENT = ShaderProgram("ifcscript-background",
+                          [VertexShader(_BACKGROUND_VERTEX), FragmentShader(_BACKGROUND_FRAGMENT)])
+_PLACEHOLDER = np.zeros(4, np.uint32)  # what an empty array uploads (a buffer is never zero bytes)
+
+
+class ChunkBuffers:
+    """One merged chunk in GPU buffers, brought up to date by its revisions as it is drawn."""
+
+    def __init__(self) -> None:
+        self._positions = QtOpenGL.QOpenGLBuffer(QtOpenGL.QOpenGLBuffer.Type.VertexBuffer)
+        self._colors = QtOpenGL.QOpenGLBuffer(QtOpenGL.QOpenGLBuffer.Type.VertexBuffer)
+        # opaque, see-through, and the two coarse lists drawn while the camera moves
+        self._indices = [QtOpenGL.QOpenGLBuffer(QtOpenGL.QOpenGLBuffer.Type.IndexBuffer) for _ in range(4)]
+        self._counts = [0, 0, 0, 0]
+        self._chunk: MeshChunk | None = None
+        self._uploaded = (-1, -1, -1)  # geometry, colour and triangles revisions on the GPU
+        self._coarse: tuple[IndexArray, IndexArray] | None = None
+        self._coarse_pending = False
+        self.uploads = 0  # buffers written (the tests count them)
+
+    def set_chunk(self, chunk: MeshChunk) -> None:
+        """The chunk to draw from now on (uploaded at the next paint, only what changed)."""
+        self._chunk = chunk
+
+    def set_coarse(self, triangles: tuple[IndexArray, IndexArray] | None) -> None:
+        """Draw only these (opaque, see-through) triangles until called with None."""
+        self._coarse = triangles
+        self._coarse_pending = triangles is not None
+
+    def indices(self, transparent: bool) -> tuple[Any, int]:
+        """The index buffer and triangle count a pass draws (after bringing the GPU up to date)."""
+        self._upload()
+        which = (2 if self._coarse is not None else 0) + int(transparent)
+        return self._indices[which], self._counts[which]
+
+    def bind_attributes(self, program: int) -> list[int]:
+        """Point the shader's position and colour attributes at this chunk's buffers."""
+        enabled = []
+        for name, buffer, size in (("a_position", self._positions, 3), ("a_color", self._colors, 4)):
+            location = GL.glGetAttribLocation(program, name)
+            if location == -1:
+                continue
+            buffer.bind()
+            GL.glVertexAttribPointer(location, size, GL.GL_FLOAT, False, 0, None)
+            buffer.release()
+            GL.glEnableVertexAttribArray(location)
+            enabled.append(location)
+        return enabled
+
+    def _upload(self) -> None:
+        chunk = self._chunk
+        if chunk is None:
+            return
+        geometry, colors, triangles = self._uploaded
+        if chunk.geometry_revision != geometry:
+            self._write(self._positions, chunk.positions)
+        if chunk.geometry_revision != geometry or chunk.color_revision != colors:
+            self._write(self._colors, chunk.colors)
+        if chunk.geometry_revision != geometry or chunk.triangles_revision != triangles:
+            self._counts[0] = self._write(self._indices[0], chunk.opaque_triangles)
+            self._counts[1] = self._write(self._indices[1], chunk.transparent_triangles)
+        self._uploaded = (chunk.geometry_revision, chunk.color_revision, chunk.triangles_revision)
+        if self._coarse_pending and self._coarse is not None:
+            self._counts[2] = self._write(self._indices[2], self._coarse[0])
+            self._counts[3] = self._write(self._indices[3], self._coarse[1])
+            self._coarse_pending = False
+
+    def _write(self, buffer: Any, array: np.ndarray) -> int:
+        """Upload an array (reallocating when its size changed); returns its row count."""
+        data = np.ascontiguousarray(array) if len(array) else _PLACEHOLDER
+        if not buffer.isCreated():
+            buffer.create()
+        buffer.bind()
+        if buffer.size() != data.nbytes:
+            buffer.allocate(data, data.nbytes)
+        else:
+            buffer.write(0, data, data.nbytes)
+        buffer.release()
+        self.uploads += 1
+        return len(array)
+
+    def destroy(self) -> None:
+        """Free the GPU buffers (the GL context must be current)."""
+        for buffer in (self._positions, self._colors, *self._indices):
+            if buffer.isCreated():
+                buffer.destroy()
+
+
+class ChunkPass(GLGraphicsItem.GLGraphicsItem):
+    """Draws a chunk's opaque triangles, or its see-through ones (blended, depth kept)."""
+
+    def __init__(self, buffers: ChunkBuffers, transparent: bool) -> None:
+        super().__init__()
+        self.buffers = buffers
+        self.transparent = transparent
+        self.setDepthValue(10 if transparent else 0)  # the view draws items by ascending depth value
+
+    def paint(self) -> None:
+        index_buffer, count = self.buffers.indices(self.transparent)
+        if not count:
+            return
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glDisable(GL.GL_CULL_FACE)
+        if self.transparent:
+            GL.glEnable(GL.GL_BLEND)
+            GL.glBlendFuncSeparate(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA, GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+            GL.glDepthMask(GL.GL_FALSE)
+        else:
+            GL.glDisable(GL.GL_BLEND)
+        program = _SHADED.program()
+        enabled = self.buffers.bind_attributes(program)
+        view = self.view()
+        modelview = self.modelViewMatrix()
+        sky = modelview.mapVector(QVector3D(0.0, 0.0, 1.0))
+        with _SHADED:
+            GL.glUniformMatrix4fv(_SHADED.uniform("u_mvp"), 1, False,
+                                  np.array(self.mvpMatrix().data(), np.float32))
+            GL.glUniformMatrix4fv(_SHADED.uniform("u_modelview"), 1, False, np.array(modelview.data(), np.float32))
+            GL.glUniform3f(_SHADED.uniform("u_sky"), sky.x(), sky.y(), sky.z())
+            GL.glUniform1f(_SHADED.uniform("u_orthographic"), 1.0 if view.camera.orthographic else 0.0)
+            index_buffer.bind()
+            GL.glDrawElements(GL.GL_TRIANGLES, 3 * count, GL.GL_UNSIGNED_INT, None)
+            index_buffer.release()
+        for location in enabled:
+            GL.glDisableVertexAttribArray(location)
+        GL.glDepthMask(GL.GL_TRUE)
+
+
+class Background(GLGraphicsItem.GLGraphicsItem):
+    """A vertical gradient behind everything (drawn first, writing no depth)."""
+
+    def __init__(self, bottom: tuple[float, float, float], top: tuple[float, float, float]) -> None:
+        super().__init__()
+        self.bottom, self.top = bottom, top
+        self.setDepthValue(-10)
+        self._corners = QtOpenGL.QOpenGLBuffer(QtOpenGL.QOpenGLBuffer.Type.VertexBuffer)
+
+    def paint(self) -> None:
+        GL.glDisable(GL.GL_DEPTH_TEST)
+        GL.glDisable(GL.GL_BLEND)
+        GL.glDepthMask(GL.GL_FALSE)
+        program = _GRADIENT.program()
+        location = GL.glGetAttribLocation(program, "a_position")
+        if not self._corners.isCreated():
+            corners = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], np.float32)
+            self._corners.create()
+            self._corners.bind()
+            self._corners.allocate(corners, corners.nbytes)
+        else:
+            self._corners.bind()
+        GL.glVertexAttribPointer(location, 3, GL.GL_FLOAT, False, 0, None)
+        self._corners.release()
+        GL.glEnableVertexAttribArray(location)
+        with _GRADIENT:
+            GL.glUniform3f(_GRADIENT.uniform("u_bottom"), *self.bottom)
+            GL.glUniform3f(_GRADIENT.uniform("u_top"), *self.top)
+            GL.glDrawArrays(GL.GL_TRIANGLE_FAN, 0, 4)
+        GL.glDisableVertexAttribArray(location)
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glEnable(GL.GL_DEPTH_TEST)
+

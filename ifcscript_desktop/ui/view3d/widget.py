@@ -1,0 +1,346 @@
+"""The 3D view's GL widget: draws a `Scene` through our `Camera` and turns the mouse into signals.
+
+It subclasses pyqtgraph's `GLViewWidget` for its item tree, GL state and overlay items (the
+measure segment is a `GLLinePlotItem`), and replaces its camera: `viewMatrix` and
+`projectionMatrix` come from `camera.Camera`, which picking uses too, so what is drawn and what a
+click hits agree. The scene is drawn as a few merged chunks (`gl_items`), never one item per
+element. The widget decides nothing about the model: a click says which element it hit
+(`element_clicked`), a measurement its distance (`measured`); the pane acts on them.
+
+Navigation as in BIM viewers: left-drag orbits around the point under the cursor, middle-drag or
+Shift+left-drag pans, the wheel zooms towards the point under the cursor, F fits the model and Z
+the selection. While the camera moves, a scene whose last full frame was slow is drawn without
+its small elements, and whole again once the camera rests.
+
+The application must set `Qt.AA_ShareOpenGLContexts` before it creates the QApplication: a
+QOpenGLWidget moved to another window (a dock floated) gets a new GL context, and only shared
+contexts keep the uploaded buffers and pyqtgraph's compiled shaders valid.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph.opengl as gl
+from OpenGL import GL
+from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QMatrix4x4, QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QWidget
+
+from ifcscript_desktop.ui.view3d.arrays import Box
+from ifcscript_desktop.ui.view3d.camera import DEGREES_PER_PIXEL, Camera
+from ifcscript_desktop.ui.view3d.gl_items import Background, ChunkBuffers, ChunkPass
+from ifcscript_desktop.ui.view3d.picking import Hit, Ray, distance, pick, ray_through
+from ifcscript_desktop.ui.view3d.scene import Scene
+
+log = logging.getLogger(__name__)
+
+BACKGROUND_BOTTOM = (0.80, 0.82, 0.85)
+BACKGROUND_TOP = (0.95, 0.96, 0.97)
+MEASURE_COLOR = (0.95, 0.35, 0.05, 1.0)
+#: A press and release closer than this (pixels) is a click, not a drag.
+CLICK_SLOP = 4
+#: A full frame slower than this makes the view drop small elements while the camera moves.
+SLOW_FRAME_MS = 60.0
+#: How long the camera rests before the whole scene is drawn again.
+SETTLE_MS = 200
+#: Elements smaller than this share of the scene's diagonal are dropped first while moving.
+COARSE_SHARE = 0.01
+ZOOM_PER_NOTCH = 0.85
+
+
+class ModelView(gl.GLViewWidget):
+    """Draws a scene; clicks, drags, the wheel and the measure tool become camera moves and signals."""
+
+    #: STEP id of the element clicked (0: empty space) and whether Ctrl was held (add to selection).
+    element_clicked = Signal(int, bool)
+    #: Distance (model units) between two picked points, and the points in model coordinates.
+    measured = Signal(float, object, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if not QCoreApplication.testAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts):
+            log.warning("Qt.AA_ShareOpenGLContexts is not set: the 3D view breaks when moved to another window")
+        self.camera = Camera()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setBackgroundColor([round(255 * c) for c in BACKGROUND_BOTTOM])
+        self.addItem(Background(BACKGROUND_BOTTOM, BACKGROUND_TOP))
+        self._scene: Scene | None = None
+        self._chunks: list[ChunkBuffers] = []
+        self._fitted = False
+        # Mouse: where the button went down, the last position, what the drag does and around what.
+        self._press: QPointF | None = None
+        self._last = QPointF()
+        self._dragging = False
+        self._drag: str | None = None  # "orbit" or "pan"
+        self._anchor: npt.NDArray[np.float64] | None = None
+        # Measure tool.
+        self._measuring = False
+        self._points: list[npt.NDArray[np.float64]] = []
+        self._overlay: list[Any] = []
+        # Frame times and the coarse drawing while moving.
+        self.frame_ms = 0.0  #: the last full frame (milliseconds, GL finished)
+        self.coarse_frame_ms = 0.0  #: the last frame drawn without the small elements
+        self._coarse_size: float | None = None  # set while drawing coarse
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_settled)
+
+    # --- The scene -------------------------------------------------------------------------
+
+    @property
+    def scene(self) -> Scene | None:
+        return self._scene
+
+    def set_scene(self, scene: Scene | None) -> None:
+        """Show another scene (None: nothing); the camera fits it when its first geometry comes."""
+        self._drop_chunks()
+        self.clear_measurement()
+        self._scene = scene
+        self._fitted = False
+        self.refresh()
+
+    def refresh(self) -> None:
+        """After the scene changed: upload (at the next frame) only the chunks' changed arrays."""
+        scene = self._scene
+        if scene is None:
+            self.camera.depth_bounds = None
+            self.update()
+            return
+        self._end_coarse()
+        for number, chunk in enumerate(scene.merged()):
+            if number == len(self._chunks):
+                buffers = ChunkBuffers()
+                self._chunks.append(buffers)
+                self.addItem(ChunkPass(buffers, transparent=False))
+                self.addItem(ChunkPass(buffers, transparent=True))
+            self._chunks[number].set_chunk(chunk)
+        self.camera.depth_bounds = scene.bounds()
+        if not self._fitted and self.camera.depth_bounds is not None:
+            self._fitted = True
+            self.fit_all()
+        self.update()
+
+    @property
+    def upload_count(self) -> int:
+        """GPU buffers written so far (re-uploading only what changed keeps this low)."""
+        return sum(chunk.uploads for chunk in self._chunks)
+
+    def _drop_chunks(self) -> None:
+        for item in [item for item in self.items if isinstance(item, ChunkPass)]:
+            self.removeItem(item)
+        if self._chunks and self.isValid():
+            self.makeCurrent()
+            for chunk in self._chunks:
+                chunk.destroy()
+            self.doneCurrent()
+        self._chunks = []
+
+    # --- The camera ------------------------------------------------------------------------
+
+    def fit_all(self) -> None:
+        """Frame every visible element (F)."""
+        if self._scene is not None:
+            self._fit(self._scene.bounds())
+
+    def fit_selection(self) -> None:
+        """Frame the selected elements (Z); nothing selected: nothing moves."""
+        if self._scene is not None and self._scene.selection:
+            self._fit(self._scene.bounds(self._scene.selection))
+
+    def set_view(self, name: str) -> None:
+        """Look from "top", "front", "side" or "isometric", framing the model."""
+        self.camera.set_view(name)
+        self.fit_all()
+        self.update()
+
+    def set_orthographic(self, on: bool) -> None:
+        self.camera.orthographic = on
+        self.update()
+
+    def _fit(self, box: Box | None) -> None:
+        if box is not None:
+            self.camera.fit(box, self._aspect())
+            self.update()
+
+    def _aspect(self) -> float:
+        return max(self.width(), 1) / max(self.height(), 1)
+
+    def viewMatrix(self) -> QMatrix4x4:  # noqa: N802 (pyqtgraph's name)
+        return QMatrix4x4(*self.camera.view_matrix().ravel().tolist())
+
+    def projectionMatrix(self, region: Sequence[int] | None = None,  # noqa: N802
+                         viewport: Sequence[int] | None = None) -> QMatrix4x4:
+        # The whole viewport always (pyqtgraph's region is for tiled exports, unused here).
+        return QMatrix4x4(*self.camera.projection_matrix(self._aspect()).ravel().tolist())
+
+    # --- Measuring -------------------------------------------------------------------------
+
+    def set_measuring(self, on: bool) -> None:
+        """In measure mode two clicks on geometry give `measured` instead of selecting."""
+        self._measuring = on
+        self.clear_measurement()
+
+    def clear_measurement(self) -> None:
+        self._points = []
+        self._show_points()
+
+    def _measure_at(self, point: npt.NDArray[np.float64]) -> None:
+        self._points = [*self._points, point] if len(self._points) == 1 else [point]
+        self._show_points()
+        if len(self._points) == 2 and self._scene is not None:
+            first, second = self._points
+            self.measured.emit(distance(first, second), self._scene.model_point(first),
+                               self._scene.model_point(second))
+
+    def _show_points(self) -> None:
+        for item in self._overlay:
+            self.removeItem(item)
+        self._overlay = []
+        if not self._points:
+            return
+        on_top = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True,
+                  "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
+        points = np.array(self._points, np.float32)
+        self._overlay.append(gl.GLScatterPlotItem(pos=points, color=MEASURE_COLOR, size=9, glOptions=on_top))
+        if len(points) == 2:
+            self._overlay.append(gl.GLLinePlotItem(pos=points, color=MEASURE_COLOR, width=3, mode="lines",
+                                                   glOptions=on_top))
+        for item in self._overlay:
+            item.setDepthValue(20)
+            self.addItem(item)
+
+    # --- Input -----------------------------------------------------------------------------
+
+    def mousePressEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        position = ev.position()
+        self._press, self._last, self._dragging = position, position, False
+        pan = ev.button() == Qt.MouseButton.MiddleButton or (
+            ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self._drag = "pan" if pan else "orbit" if ev.button() == Qt.MouseButton.LeftButton else None
+        hit = self._pick(position) if self._drag else None
+        self._anchor = hit.point if hit is not None else None
+        ev.accept()
+
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        if self._press is None or self._drag is None:
+            return
+        position = ev.position()
+        if not self._dragging:
+            moved = position - self._press
+            if abs(moved.x()) + abs(moved.y()) < CLICK_SLOP:
+                return
+            self._dragging = True
+        dx, dy = position.x() - self._last.x(), position.y() - self._last.y()
+        self._last = position
+        if self._drag == "orbit":
+            self.camera.orbit(dx * DEGREES_PER_PIXEL, dy * DEGREES_PER_PIXEL, self._anchor)
+        else:
+            self.camera.pan(dx, dy, (self.width(), self.height()), self._anchor)
+        self._camera_moved()
+
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        clicked = self._press is not None and not self._dragging and ev.button() == Qt.MouseButton.LeftButton
+        self._press, self._drag, self._dragging = None, None, False
+        if not clicked or self._scene is None:
+            return
+        hit = self._pick(ev.position())
+        if self._measuring:
+            if hit is not None:
+                self._measure_at(hit.point)
+            return
+        add = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        self.element_clicked.emit(hit.step_id if hit is not None else 0, add)
+
+    def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802
+        notches = ev.angleDelta().y() / 120.0
+        if not notches:
+            return
+        ray = self._ray(ev.position())
+        hit = self._pick(ev.position(), ray)
+        if hit is not None:
+            towards = hit.point
+        else:  # nothing under the cursor: the point of the ray as far as the target
+            towards = ray.origin + ray.direction * float(np.dot(self.camera.target - ray.origin, self.camera.forward)
+                                                         / max(np.dot(ray.direction, self.camera.forward), 1e-6))
+        self.camera.zoom(ZOOM_PER_NOTCH ** notches, towards)
+        self._camera_moved()
+        ev.accept()
+
+    def keyPressEvent(self, ev: QKeyEvent) -> None:  # noqa: N802
+        if ev.key() == Qt.Key.Key_F:
+            self.fit_all()
+        elif ev.key() == Qt.Key.Key_Z:
+            self.fit_selection()
+        else:
+            ev.ignore()
+
+    def keyReleaseEvent(self, ev: QKeyEvent) -> None:  # noqa: N802
+        ev.ignore()
+
+    def _ray(self, position: QPointF) -> Ray:
+        aspect = self._aspect()
+        return ray_through((position.x(), position.y()), (self.width(), self.height()),
+                           self.camera.view_matrix(), self.camera.projection_matrix(aspect))
+
+    def _pick(self, position: QPointF, ray: Ray | None = None) -> Hit | None:
+        if self._scene is None or not self._scene.element_count:
+            return None
+        ray = ray or self._ray(position)
+        return pick(self._scene, ray.origin, ray.direction)
+
+    # --- Drawing ---------------------------------------------------------------------------
+
+    def _camera_moved(self) -> None:
+        """Redraw now (coarse when full frames are slow) and whole once the camera rests."""
+        if self._scene is not None and self._coarse_size is None and self.frame_ms > SLOW_FRAME_MS:
+            box = self._scene.bounds()
+            if box is not None:
+                self._start_coarse(COARSE_SHARE * float(np.linalg.norm(box.hi - box.lo)))
+        elif self._coarse_size is not None and self.coarse_frame_ms > SLOW_FRAME_MS:
+            self._start_coarse(self._coarse_size * 2)  # still slow: drop bigger elements too
+        self._settle.start()
+        self.update()
+
+    def _start_coarse(self, min_size: float) -> None:
+        assert self._scene is not None
+        self._coarse_size = min_size
+        self.coarse_frame_ms = 0.0
+        for buffers, triangles in zip(self._chunks, self._scene.coarse_triangles(min_size)):
+            buffers.set_coarse(triangles)
+
+    def _end_coarse(self) -> None:
+        if self._coarse_size is not None:
+            self._coarse_size = None
+            for buffers in self._chunks:
+                buffers.set_coarse(None)
+
+    @property
+    def coarse(self) -> bool:
+        """Whether small elements are left out now (the camera moves and full frames are slow)."""
+        return self._coarse_size is not None
+
+    def _on_settled(self) -> None:
+        self._end_coarse()
+        self.update()
+
+    def paintGL(self) -> None:  # noqa: N802
+        start = time.perf_counter()
+        super().paintGL()
+        GL.glFinish()  # the frame's real cost, not just its submission
+        elapsed = (time.perf_counter() - start) * 1000.0
+        if self._coarse_size is None:
+            self.frame_ms = elapsed
+        else:
+            self.coarse_frame_ms = elapsed
+
+    def snapshot(self) -> QImage:
+        """The view as drawn now (File > Save view as image, Copy image)."""
+        return self.grabFramebuffer()
+
