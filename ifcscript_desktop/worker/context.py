@@ -228,6 +228,13 @@ class _Elements:
     def __init__(self, index: ModelIndex, model: ifcopenshell.file) -> None:
         self.index, self.model = index, model
         self._element_count: int | None = None
+        self._product_ids: dict[str, int] | None = None
+
+    def product_ids(self) -> dict[str, int]:
+        """STEP ids of the products by GlobalId, made once (by_guid per element is far slower)."""
+        if self._product_ids is None:
+            self._product_ids = {r.ifc_guid: r.id for r in self.index.entities}
+        return self._product_ids
 
     def element_count(self) -> int:
         """The model's rooted objects (everything with a GlobalId), counted once."""
@@ -239,6 +246,12 @@ class _Elements:
         """The STEP id of an element with a GlobalId; None when the model has no such element."""
         if isinstance(ref, EntityRecord) and self.index.entity(ref.id) is ref:
             return ref.id
+        if type(ref) is int and self.index.entity(ref) is not None:
+            return ref  # a product's STEP id: known to exist, no lookup needed
+        if type(ref) is str:
+            found = self.product_ids().get(ref.strip())
+            if found is not None:
+                return found
         try:
             instance = self.instance(ref, caller)
         except UnknownElementError:
