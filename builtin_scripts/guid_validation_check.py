@@ -19,7 +19,7 @@
 # ///
 
 # Names provided by the app (no import needed): model, model_path, params, show_table,
-# highlight, progress, result, pd, ifcopenshell. See the "Export Elements to CSV" built-in for
+# highlight, color_by, progress, result, pd, ifcopenshell. See the "Export Elements to CSV" built-in for
 # the full list.
 
 import collections
@@ -70,6 +70,11 @@ def file_name(path):
 
 findings = []
 offenders = set()  # STEP ids of the entities with a finding, to highlight
+status_of = {}  # STEP id -> the worst finding's kind, to colour the model by
+
+
+def mark(entity, kind):
+    status_of.setdefault(entity.id(), kind)  # invalid, then duplicate, then in another model
 
 
 def report(entity, problem):
@@ -92,6 +97,7 @@ for entity in roots:
     problems = format_problems(guid)
     if problems:
         invalid_format += 1
+        mark(entity, "invalid")
     for problem in problems:
         report(entity, problem)
 
@@ -102,6 +108,7 @@ for guid, sharing in by_guid.items():
     if guid and len(sharing) > 1:
         duplicated.add(guid)
         for entity in sharing:
+            mark(entity, "duplicate")
             others = [describe(other) for other in sharing if other is not entity]
             report(entity, f"duplicate GlobalId: also used by {listing(others)}")
 
@@ -122,6 +129,7 @@ for number, path in enumerate(other_paths, start=1):
     for guid, descriptions in elsewhere.items():
         duplicated.add(guid)
         for entity in by_guid[guid]:
+            mark(entity, "duplicate in another model")
             report(entity, f"GlobalId also used in {file_name(path)} by {listing(descriptions)}")
     del other
 
@@ -140,6 +148,9 @@ if findings:
     # cannot, so only object definitions are highlighted.
     highlight(sorted(i for i in offenders if model.by_id(i).is_a("IfcObjectDefinition")),
               color="#D62728")
+# The model coloured by status: every element, space and type (what the model can show).
+color_by({entity.id(): status_of.get(entity.id(), "valid")
+          for entity in model.by_type("IfcObjectDefinition")}, title="GlobalId status")
 
 result = {
     "status": status,

@@ -28,7 +28,8 @@
 # ///
 
 # Names provided by the app (no import needed): model, params, save_output, show_table,
-# highlight, progress, result, pd. See the "Export Elements to CSV" built-in for the full list.
+# highlight, color_by, progress, result, pd. See the "Export Elements to CSV" built-in for the
+# full list.
 # ifctester is on the sandbox's import allowlist (its ids, facet and reporter modules).
 
 import functools
@@ -119,6 +120,13 @@ if failures:
     # check (property sets, materials...) cannot.
     highlight(sorted(i for i, e in failing_elements.items() if e.is_a("IfcObjectDefinition")),
               color="#D62728")
+# The model coloured by outcome: every element an IDS specification applies to passed or failed.
+outcome = {}
+for spec in ids.specifications:
+    for element in spec.applicable_entities:
+        if element.is_a("IfcObjectDefinition"):
+            outcome[element.id()] = "failed" if element.id() in failing_elements else "passed"
+color_by(outcome, title=f"IDS {ids_name}")
 for spec in specifications:
     print(f"{spec['status']}  {spec['name']}: {spec['applicable']} applicable, "
           f"{spec['passed']} passed, {spec['failed']} failed")

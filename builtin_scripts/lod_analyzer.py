@@ -27,8 +27,8 @@
 # ///
 
 # Names provided by the app (no import needed): model, schema, entities, properties, params,
-# show_table, show_chart, highlight, progress, result, pd. See the "Export Elements to CSV"
-# built-in for the full list.
+# show_table, show_chart, highlight, color_by, progress, result, pd. See the "Export Elements
+# to CSV" built-in for the full list.
 
 import collections
 import functools
@@ -327,6 +327,9 @@ reaching = [round(100 * (s["count"] - s["below_target"]) / s["count"], 1)
 show_chart("bar", classes, reaching, title=f"% of elements at LOD {target} or above, per class")
 if len(below):
     highlight(below["id"].tolist(), color="#FF7F0E")
+# The model coloured by level: "LOD 100" to "LOD 400" (levels, not amounts: categories).
+color_by({element_id: f"LOD {lod}" for element_id, lod in zip(rows["id"], rows["LOD"])},
+         title="Estimated LOD")
 
 print(f"{len(elements)} elements in {len(by_class)} classes; {len(below)} below LOD {target}. "
       "Per level: " + ", ".join(f"{level}: {n}" for level, n in zip(LEVELS, totals)))

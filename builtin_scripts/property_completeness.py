@@ -28,8 +28,8 @@
 
 # Names provided by the app (no import needed): model, entities, properties (properties.df is a
 # DataFrame with one row per property value: entity_id, ifc_guid, pset, name, value, kind,
-# source), params, show_table, highlight, progress, result, pd. See "Export Elements to CSV"
-# for the full list.
+# source), params, show_table, highlight, color_by, progress, result, pd. See "Export Elements
+# to CSV" for the full list.
 
 import re
 
@@ -142,6 +142,7 @@ records = {record.id: record for record in entities}
 
 # --- 3. Check every element of every requirement ------------------------------------------
 findings, summary, offenders = [], [], set()
+met = {}  # element id -> [requirements met, requirements that apply], to colour the model by
 for number_, requirement in enumerate(requirements, start=1):
     progress(0.2 + 0.7 * number_ / len(requirements), f"Checking {requirement['property']}")
     counts = {"missing": 0, "invalid": 0, "ok": 0}
@@ -170,6 +171,9 @@ for number_, requirement in enumerate(requirements, start=1):
         else:
             problem, status = None, "ok"
         counts[status] += 1
+        tally = met.setdefault(element_id, [0, 0])
+        tally[0] += status == "ok"
+        tally[1] += 1
         if problem:
             offenders.add(element_id)
             findings.append({
@@ -194,6 +198,9 @@ if findings:
     # The GlobalId column links each row to its element in the window.
     show_table(pd.DataFrame(findings, columns=COLUMNS), title=f"Findings ({len(findings)})")
     highlight(sorted(offenders), color="#D62728")
+# The model coloured by completeness: the share of its requirements each element meets.
+color_by({element_id: round(100 * ok / applicable, 1) for element_id, (ok, applicable) in met.items()},
+         title="Requirements met (%)")
 checked = sum(s["checked"] for s in summary)
 missing = sum(s["missing"] for s in summary)
 invalid = sum(s["invalid"] for s in summary)

@@ -244,6 +244,13 @@ def check_completeness(line: dict, model: ifcopenshell.file,
     assert result["elements_with_findings"] == len(offenders)
     highlighted = {i for h in line["highlights"] or [] for i in h["ids"]}
     assert highlighted == offenders
+    # The model coloured by the share of requirements met: below 100 % exactly where a finding is.
+    [colored] = line["colors"]
+    assert colored["title"] == "Requirements met (%)" and colored["kind"] == "number"
+    assert {int(i) for i, share in colored["values"].items() if share < 100} == offenders
+    checked = {e.id() for r in requirements for e in model.by_type(r["class"])}
+    assert {int(i) for i in colored["values"]} == checked
+    assert not any(e["color"] is None for e in colored["legend"])  # every element was found
     return result
 
 

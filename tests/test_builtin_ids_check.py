@@ -121,6 +121,13 @@ def test_a_failing_ids_reports_counts_failures_highlights_and_reports(
     assert all(r["reason"] for r in table["rows"])
     failed_ids = {e.id() for spec in reference.specifications for e in spec.failed_entities}
     assert {i for h in line["highlights"] for i in h["ids"]} == failed_ids
+    # The model coloured by outcome: every applicable element passed or failed.
+    [colored] = line["colors"]
+    assert colored["kind"] == "category" and colored["title"].startswith("IDS ")
+    outcome = {int(i): v for i, v in colored["values"].items()}
+    assert {i for i, v in outcome.items() if v == "failed"} == failed_ids
+    applicable = {e.id() for spec in reference.specifications for e in spec.applicable_entities}
+    assert set(outcome) == applicable and "passed" in outcome.values()
 
     # ifctester's reports, written into the run's output folder and recorded on the run.
     outputs = {Path(p).suffix: Path(p) for p in line["outputs"]}
@@ -148,6 +155,8 @@ def test_a_passing_ids(data_dir: Path, house: Path, passing_ids: Path) -> None:
     assert sorted(Path(p).name for p in line["outputs"]) == \
         ["house check.bcf", "house check.html", "house check.json"]
     assert not line["highlights"]
+    [colored] = line["colors"]
+    assert set(colored["values"].values()) == {"passed"}
 
 
 @pytest.mark.parametrize("content, problem", [

@@ -111,6 +111,15 @@ def test_each_element_is_classified_at_the_level_it_was_built_to(data_dir: Path,
     [highlighted] = line["highlights"]
     assert len(highlighted["ids"]) == 7
     assert [row["LOD"] for row in element_table["rows"]][:7] == [100, 200, 200, 200, 300, 300, 300]
+    # The model coloured by level, one colour per level reached.
+    [colored] = line["colors"]
+    assert colored["title"] == "Estimated LOD" and colored["kind"] == "category"
+    by_guid = {row["GlobalId"]: row["Name"] for row in element_table["rows"]}
+    model = ifcopenshell.open(path)
+    levels = {by_guid[model.by_id(int(i)).GlobalId]: v for i, v in colored["values"].items()}
+    assert levels == {name: f"LOD {level}" for name, (level, _) in EXPECTED.items()}
+    assert sorted((e["label"], e["count"]) for e in colored["legend"]) == [
+        ("LOD 100", 1), ("LOD 200", 3), ("LOD 300", 3), ("LOD 350", 1), ("LOD 400", 1)]
 
 
 def test_every_builtin_runs_on_each_schema_bare_models_and_an_ifczip(

@@ -25,10 +25,20 @@ def _run(script: str, model: Path, *params: str) -> dict:
 
 
 def test_guid_check_finds_the_duplicate(data_dir: Path, duplicated_guids: Path) -> None:
-    result = _run("GUID Validation Check", duplicated_guids)["result"]
+    line = _run("GUID Validation Check", duplicated_guids)
+    result = line["result"]
     assert result["status"] == "FAIL" and result["duplicate_guids"] == 1
     assert {f["guid"] for f in result["findings"]} == {"3pdqyORIn8KBHZAhhtJ72T"}
-    assert result["checked"] == len(ifcopenshell.open(duplicated_guids).by_type("IfcRoot"))
+    model = ifcopenshell.open(duplicated_guids)
+    assert result["checked"] == len(model.by_type("IfcRoot"))
+    # The model coloured by status: the two sharing the GlobalId duplicate (and nothing else).
+    [colored] = line["colors"]
+    assert colored["title"] == "GlobalId status" and colored["kind"] == "category"
+    status = {model.by_id(int(i)): v for i, v in colored["values"].items()}
+    assert len(status) == len(model.by_type("IfcObjectDefinition"))
+    assert {e.GlobalId for e, v in status.items() if v == "duplicate"} == {"3pdqyORIn8KBHZAhhtJ72T"}
+    assert sum(v == "duplicate" for v in status.values()) == 2
+    assert set(status.values()) <= {"valid", "duplicate"}
 
 
 def test_guid_check_reports_geelens_bad_first_characters(data_dir: Path, geelen: Path) -> None:
@@ -38,6 +48,9 @@ def test_guid_check_reports_geelens_bad_first_characters(data_dir: Path, geelen:
     bad = [e for e in model.by_type("IfcRoot") if e.GlobalId[0] not in "0123"]
     assert result["status"] == "FAIL" and result["invalid_format"] == len(bad) == 345
     assert line["highlights"], "offending elements are highlighted"
+    [colored] = line["colors"]
+    invalid = {int(i) for i, v in colored["values"].items() if v == "invalid"}
+    assert invalid == {e.id() for e in bad if e.is_a("IfcObjectDefinition")}
 
 
 def test_guid_check_across_models(data_dir: Path, house: Path, tmp_path: Path) -> None:
