@@ -21,7 +21,7 @@ _TEMPLATE = '''\
 # ///
 
 # Already defined here (no import needed): model, entities, properties, params, show_table,
-# show_chart, highlight, save_output, progress, result, pd, np. See the Help pane.
+# show_chart, highlight, color_by, save_output, progress, result, pd, np. See the Help pane.
 
 import ifcopenshell.util.selector
 

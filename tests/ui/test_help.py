@@ -18,7 +18,7 @@ DESIGN_CONTEXT_NAMES = [
     "model", "model_path", "model_name", "schema", "entities", "properties", "systems",
     "materials", "types", "get_properties", "get_geometry", "save_output", "params",
     "selection", "previous", "progress", "result", "show_table", "show_chart", "highlight",
-    "np", "numpy", "pd", "pandas", "ifcopenshell",
+    "color_by", "np", "numpy", "pd", "pandas", "ifcopenshell",
 ]
 
 

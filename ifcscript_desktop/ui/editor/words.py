@@ -17,7 +17,7 @@ CONTEXT_NAMES: tuple[str, ...] = (
     "materials", "types", "select", "unit_symbol", "get_properties", "get_geometry",
     "save_output", "params",
     "selection", "previous", "progress", "result", "show_table", "show_chart", "highlight",
-    "np", "numpy", "pd", "pandas", "ifcopenshell",
+    "color_by", "np", "numpy", "pd", "pandas", "ifcopenshell",
 )
 
 # Offered after a dot: the context records' fields and the ifcopenshell calls scripts use most.
