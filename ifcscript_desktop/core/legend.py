@@ -81,10 +81,16 @@ def colour_values(values: Mapping[int, Any]) -> tuple[npt.NDArray[np.int64], npt
         colours = _gradient(low, high, np.array([np.nan if n is None else n for n in numbers_by_id]))
     else:
         counts = Counter(_label(v) for v in values.values())
-        ranked = sorted(counts, key=lambda label: (-counts[label], label))
+        # Values take the palette; elements without one the grey of "no value", before "Other"
+        # (which must stay last: values past the palette are counted by the last entry).
+        ranked = sorted((label for label in counts if label != NO_VALUE),
+                        key=lambda label: (-counts[label], label))
         entries = [LegendEntry(label, color, 0) for label, color in zip(ranked, PALETTE)]
         if len(ranked) > len(PALETTE):
             entries[-1:] = [LegendEntry(f"Other ({len(ranked) - len(PALETTE) + 1} values)", OTHER_COLOR, 0)]
+        if NO_VALUE in counts:
+            entries.insert(len(entries) - 1 if len(ranked) > len(PALETTE) else len(entries),
+                           LegendEntry(NO_VALUE, OTHER_COLOR, 0))
         legend = Legend("category", tuple(entries), 0)
         by_label = {e.label: rgba(e.color) for e in legend.entries}
         labels = set(by_label)

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from ifcscript_desktop.core import colors
-from ifcscript_desktop.core.legend import GRADIENT, PALETTE
+from ifcscript_desktop.core.legend import GRADIENT, OTHER_COLOR, PALETTE
 
 
 def test_a_record_counts_each_colour_and_the_elements_not_found() -> None:
     record = colors.color_record({5: "EI60", 3: "EI60", 9: "EI30", 4: None}, 2, "Fire rating")
     assert record["kind"] == "category" and list(record["values"]) == ["3", "4", "5", "9"]
     assert [(e["label"], e["count"]) for e in record["legend"]] == [
-        ("EI60", 2), ("(no value)", 1), ("EI30", 1), ("Not in the model", 2)]
-    assert record["legend"][0]["color"] == PALETTE[0] and record["legend"][-1]["color"] is None
+        ("EI60", 2), ("EI30", 1), ("(no value)", 1), ("Not in the model", 2)]
+    assert [e["color"] for e in record["legend"]] == [PALETTE[0], PALETTE[1], OTHER_COLOR, None]
     assert colors.describe(record) == "Fire rating (4 values, 2 not found)"
     assert colors.describe(colors.color_record({1: 1.0}, 0, None)) == "(no title) (1 value)"
     tints = colors.element_colors(colors.step_values(record))
     assert tints[5] == tints[3] == PALETTE[0] and tints[9] != tints[5]
+
+
+def test_values_past_the_palette_share_other_and_missing_values_keep_their_own_entry() -> None:
+    values: dict[int, object] = {i: f"type {i:02d}" for i in range(1, 31)}
+    values.update({100: None, 101: None, 102: "type 01"})
+    record = colors.color_record(values, 0, None)
+    legend = [(e["label"], e["count"]) for e in record["legend"]]
+    assert len(legend) == len(PALETTE) + 1
+    assert legend[0] == ("type 01", 2) and legend[-2:] == [("(no value)", 2), ("Other (13 values)", 13)]
+    assert sum(count for _, count in legend) == len(values)
 
 
 def test_numbers_run_from_the_first_gradient_colour_to_the_last() -> None:
