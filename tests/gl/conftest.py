@@ -22,7 +22,7 @@ from ifcscript_desktop.core import meshcache
 from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.ui.view3d.loading import SceneLoader
 from ifcscript_desktop.ui.view3d.scene import Scene
-from ifcscript_desktop.ui.view3d.widget import ModelView
+from ifcscript_desktop.ui.view3d.widget import BACKGROUND_TOP, ModelView
 from tests.conftest import FIXTURES
 
 SIZE = (640, 480)
@@ -41,7 +41,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def real_gl(qapp: QApplication) -> None:
-    """Fail every test at once when Qt does not run on X or GL cannot draw."""
+    """Fail every test at once when Qt does not run on X or the view cannot draw with GL."""
     platform = QGuiApplication.platformName()
     if platform != "xcb":
         pytest.fail(f"the GL tests need QT_QPA_PLATFORM=xcb under an X server (xvfb-run), not {platform!r}",
@@ -55,6 +55,17 @@ def real_gl(qapp: QApplication) -> None:
     context.doneCurrent()
     if version < (2, 1):
         pytest.fail(f"OpenGL {version} is too old for the 3D view (2.1 or newer needed)", pytrace=False)
+    # pyqtgraph reports a failing draw and goes on: only the drawn background proves GL works
+    # (without GLX, Qt draws through EGL, which PyOpenGL on X does not see).
+    widget = ModelView()
+    widget.resize(64, 64)
+    widget.show()
+    corner = widget.snapshot().pixelColor(2, 2).getRgbF()[:3]
+    widget.close()
+    widget.deleteLater()
+    if corner != pytest.approx(BACKGROUND_TOP, abs=0.05):
+        pytest.fail(f"the 3D view draws nothing with this GL (corner {corner}): start Xvfb with +extension GLX",
+                    pytrace=False)
 
 
 def mesh_model(path: Path, cache: Path) -> Path:

@@ -49,8 +49,8 @@ CLICK_SLOP = 4
 SLOW_FRAME_MS = 60.0
 #: How long the camera rests before the whole scene is drawn again.
 SETTLE_MS = 200
-#: Elements smaller than this share of the scene's diagonal are dropped first while moving.
-COARSE_SHARE = 0.01
+#: What a coarse frame aims at: a full frame of 300 ms keeps the biggest 10% of the elements.
+COARSE_FRAME_MS = 30.0
 ZOOM_PER_NOTCH = 0.85
 
 
@@ -72,7 +72,8 @@ class ModelView(gl.GLViewWidget):
         self.addItem(Background(BACKGROUND_BOTTOM, BACKGROUND_TOP))
         self._scene: Scene | None = None
         self._chunks: list[ChunkBuffers] = []
-        self._fitted = False
+        self._auto_fit = True  # frame the model as its batches come, until the user moves the camera
+        self._fitted_rows = 0
         # Mouse: where the button went down, the last position, what the drag does and around what.
         self._press: QPointF | None = None
         self._last = QPointF()
@@ -86,7 +87,7 @@ class ModelView(gl.GLViewWidget):
         # Frame times and the coarse drawing while moving.
         self.frame_ms = 0.0  #: the last full frame (milliseconds, GL finished)
         self.coarse_frame_ms = 0.0  #: the last frame drawn without the small elements
-        self._coarse_size: float | None = None  # set while drawing coarse
+        self._coarse_keep: float | None = None  # the share of elements drawn while moving
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -99,11 +100,12 @@ class ModelView(gl.GLViewWidget):
         return self._scene
 
     def set_scene(self, scene: Scene | None) -> None:
-        """Show another scene (None: nothing); the camera fits it when its first geometry comes."""
+        """Show another scene (None: nothing); the camera frames it as its geometry comes in, until
+        the user moves the camera."""
         self._drop_chunks()
         self.clear_measurement()
         self._scene = scene
-        self._fitted = False
+        self._auto_fit, self._fitted_rows = True, 0
         self.refresh()
 
     def refresh(self) -> None:
@@ -122,9 +124,9 @@ class ModelView(gl.GLViewWidget):
                 self.addItem(ChunkPass(buffers, transparent=True))
             self._chunks[number].set_chunk(chunk)
         self.camera.depth_bounds = scene.bounds()
-        if not self._fitted and self.camera.depth_bounds is not None:
-            self._fitted = True
-            self.fit_all()
+        if self._auto_fit and self.camera.depth_bounds is not None and scene.element_count != self._fitted_rows:
+            self._fitted_rows = scene.element_count  # new batches, not a hide or a selection
+            self.camera.fit(self.camera.depth_bounds, self._aspect())
         self.update()
 
     @property
@@ -165,6 +167,7 @@ class ModelView(gl.GLViewWidget):
         self.update()
 
     def _fit(self, box: Box | None) -> None:
+        self._auto_fit = False
         if box is not None:
             self.camera.fit(box, self._aspect())
             self.update()
@@ -299,48 +302,59 @@ class ModelView(gl.GLViewWidget):
 
     def _camera_moved(self) -> None:
         """Redraw now (coarse when full frames are slow) and whole once the camera rests."""
-        if self._scene is not None and self._coarse_size is None and self.frame_ms > SLOW_FRAME_MS:
-            box = self._scene.bounds()
-            if box is not None:
-                self._start_coarse(COARSE_SHARE * float(np.linalg.norm(box.hi - box.lo)))
-        elif self._coarse_size is not None and self.coarse_frame_ms > SLOW_FRAME_MS:
-            self._start_coarse(self._coarse_size * 2)  # still slow: drop bigger elements too
+        self._auto_fit = False
+        if self._coarse_keep is None and self.frame_ms > SLOW_FRAME_MS:
+            self._start_coarse(COARSE_FRAME_MS / self.frame_ms)
+        elif self._coarse_keep is not None and self.coarse_frame_ms > SLOW_FRAME_MS:
+            self._start_coarse(self._coarse_keep / 2)  # still slow: keep only the biggest half
         self._settle.start()
         self.update()
 
-    def _start_coarse(self, min_size: float) -> None:
-        assert self._scene is not None
-        self._coarse_size = min_size
+    def _start_coarse(self, keep: float) -> None:
+        """Draw only the biggest `keep` share of the visible elements until the camera rests.
+
+        The share follows the frame time (an element count, not a triangle count: in buildings
+        the many small things, fittings and furniture, are also the detailed ones).
+        """
+        if self._scene is None or not self._scene.visible.any():
+            return
+        self._coarse_keep = keep
         self.coarse_frame_ms = 0.0
+        lo, hi = self._scene.element_bounds
+        sizes = np.linalg.norm(hi - lo, axis=1)[self._scene.visible & np.isfinite(lo[:, 0])]
+        min_size = float(np.quantile(sizes, 1.0 - min(keep, 1.0))) if len(sizes) else 0.0
         for buffers, triangles in zip(self._chunks, self._scene.coarse_triangles(min_size)):
             buffers.set_coarse(triangles)
 
     def _end_coarse(self) -> None:
-        if self._coarse_size is not None:
-            self._coarse_size = None
+        if self._coarse_keep is not None:
+            self._coarse_keep = None
             for buffers in self._chunks:
                 buffers.set_coarse(None)
 
     @property
     def coarse(self) -> bool:
         """Whether small elements are left out now (the camera moves and full frames are slow)."""
-        return self._coarse_size is not None
+        return self._coarse_keep is not None
 
     def _on_settled(self) -> None:
         self._end_coarse()
         self.update()
 
     def paintGL(self) -> None:  # noqa: N802
-        start = time.perf_counter()
+        uploads, start = self.upload_count, time.perf_counter()
         super().paintGL()
         GL.glFinish()  # the frame's real cost, not just its submission
         elapsed = (time.perf_counter() - start) * 1000.0
-        if self._coarse_size is None:
+        if self.upload_count != uploads:
+            return  # a frame that uploaded says little about the next ones
+        if self._coarse_keep is None:
             self.frame_ms = elapsed
         else:
             self.coarse_frame_ms = elapsed
 
     def snapshot(self) -> QImage:
-        """The view as drawn now (File > Save view as image, Copy image)."""
+        """The view as drawn now, whole even while moving (File > Save view as image, Copy image)."""
+        self._end_coarse()
         return self.grabFramebuffer()
 
