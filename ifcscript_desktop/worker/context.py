@@ -121,13 +121,21 @@ def build_globals(index: ModelIndex, model: ifcopenshell.file, *, sink: RunSink,
         if not isinstance(values, Mapping):
             raise TypeError(f"color_by: values must be a dict {{element: value}} (an element is a "
                             f"record, an entity, a STEP id or a GlobalId), not {type(values).__name__}")
-        if len(values) > len(index.entities) and len(values) > resolver.element_count():
-            raise ValueError(f"color_by: {len(values):,} values, but the model has only "
-                             f"{resolver.element_count():,} elements; give at most one value "
-                             "per element")
+        def too_many(count: int) -> bool:
+            return count > len(index.entities) and count > resolver.element_count()
+
+        def refuse(count: str) -> ValueError:
+            return ValueError(f"color_by: {count} values, but the model has only "
+                              f"{resolver.element_count():,} elements; give at most one value "
+                              "per element")
+
+        if too_many(len(values)):
+            raise refuse(f"{len(values):,}")
         by_id: dict[int, Any] = {}
         missing = 0
-        for ref, value in values.items():
+        for number, (ref, value) in enumerate(values.items(), start=1):
+            if too_many(number):  # a mapping whose len() told less than it holds
+                raise refuse("more")
             step = resolver.rooted_step_id(ref, "color_by")
             if step is None:
                 missing += 1

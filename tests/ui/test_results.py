@@ -13,6 +13,7 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QUr
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel
 
+from ifcscript_desktop.core import colors
 from ifcscript_desktop.core.protocol import run_reply
 from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.ui.results import OutputPane, ResultsPane, TableModel, TableView
@@ -281,15 +282,19 @@ def test_a_result_value_shows_as_a_tree_and_start_run_clears(qtbot: Any) -> None
     pane.start_run()
     pane.append_output("streamed log\n")
     pane.show_reply(_reply(result={"walls": 3, "missing": [1, 2]}, output="streamed log\n",
-                           highlights=[{"ids": [5, 6], "color": "#FF0000"}]))
+                           highlights=[{"ids": [5, 6], "color": "#FF0000"}],
+                           colors=[colors.color_record({5: "EI60"}, 1, "Fire rating")]))
     assert pane.output.text() == "streamed log\nFinished after 0.50 s\n"  # the log once
     assert pane.result_tree is not None
     root = pane.result_tree.topLevelItem(0)
     assert [root.child(i).text(0) for i in range(root.childCount())] == ["walls", "missing"]
     assert pane.highlights() == [{"ids": [5, 6], "color": "#FF0000"}]
+    [colored] = pane.colors()
+    assert colored["title"] == "Fire rating" and colored["values"] == {"5": "EI60"}
     assert pane.tabText(1) == "Result (1)"
     pane.start_run()
     assert pane.output.text() == "" and pane.highlights() == [] and pane.result_tree is None
+    assert pane.colors() == []
     assert pane.tabText(1) == "Result"
 
 

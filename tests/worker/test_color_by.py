@@ -63,6 +63,16 @@ def test_hostile_input_gives_a_sentence_never_a_traceback_into_our_code(
         "color_by({(1, 2): 'x'})": "color_by: expected an element",
         "color_by({i: 1 for i in range(1, 2_000_000)})":
             "color_by: 1,999,999 values, but the model has only",
+        "import collections.abc\n"
+        "class Liar(collections.abc.Mapping):\n"
+        "    def __len__(self): return 1\n"
+        "    def __getitem__(self, key): return 'x'\n"
+        "    def __iter__(self):\n"
+        "        n = 0\n"
+        "        while True:\n"
+        "            n += 1\n"
+        "            yield n\n"
+        "color_by(Liar())": "color_by: more values, but the model has only",
     }
     for code, sentence in cases.items():
         reply = run(worker, code, tmp_path).reply

@@ -90,6 +90,11 @@ class ResultsPane(QTabWidget):
         """The run's `highlight()` calls: `[{ids: [STEP ids], color: "#RRGGBB"}]`."""
         return list(self._reply.highlights)
 
+    def colors(self) -> list[dict[str, Any]]:
+        """The run's `color_by()` calls (`core.colors` records, in order: the last is the one to
+        show): `[{title, kind, values: {"STEP id": value}, legend: [{label, color, count}]}]`."""
+        return list(self._reply.colors)
+
     # --- internals ----------------------------------------------------------------------
     def _result_widgets(self, reply: RunReply) -> list[QWidget]:
         widgets: list[QWidget] = []
