@@ -121,6 +121,7 @@ def build_globals(index: ModelIndex, model: ifcopenshell.file, *, sink: RunSink,
         if not isinstance(values, Mapping):
             raise TypeError(f"color_by: values must be a dict {{element: value}} (an element is a "
                             f"record, an entity, a STEP id or a GlobalId), not {type(values).__name__}")
+
         def too_many(count: int) -> bool:
             return count > len(index.entities) and count > resolver.element_count()
 
@@ -507,7 +508,10 @@ def _color_value(value: Any) -> Any:
     if isinstance(value, int):
         return int(value) if abs(value) < MAX_INT else str(value)
     if isinstance(value, (float, decimal.Decimal, fractions.Fraction)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a Fraction too large for a float
+            return str(value)
         return number if math.isfinite(number) else None
     if value is pd.NA or value is pd.NaT:
         return None

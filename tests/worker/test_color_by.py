@@ -86,10 +86,13 @@ def test_unknown_ids_and_odd_values_are_counted_and_shown_as_text(
             "point = model.by_type('IfcCartesianPoint')[0].id()\n"  # in the model, not an element
             "color_by({wall: {'nested': [1]}, 1: 'x', point: 'y', 'nonsense': 'z', '#99999999': 'w'},"
             " title='Odd')\n"
-            "color_by({})\n")
+            "color_by({})\n"
+            "import fractions\n"
+            "color_by({wall: 10**30, wall.ifc_guid: fractions.Fraction(10**400)})\n")
     reply = run(worker, code, tmp_path).reply
     assert reply["status"] == "success", reply
-    odd, empty = reply["colors"]
+    odd, empty, huge = reply["colors"]
+    assert list(huge["values"].values()) == [str(10**400)]  # too large for a number: text
     assert list(odd["values"].values()) == ["{'nested': [1]}"]
     assert colors.not_found(odd) == 4
     assert empty == {"title": None, "kind": "category", "values": {}, "legend": []}
