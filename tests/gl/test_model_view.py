@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 from pytestqt.qtbot import QtBot
 
 from ifcscript_desktop.ui.view3d.arrays import GeometryBatch
@@ -324,3 +324,23 @@ def test_the_view_frames_the_model_as_batches_come_until_the_user_moves(
     scene.add_batch(slab_batch(3, 80.0, 2))
     view.refresh()
     assert view.camera.target == pytest.approx(target), "the camera stays where the user put it"
+
+
+def test_the_model_is_still_drawn_when_its_dock_floats_out_of_the_window(tmp_path: Path, qtbot: QtBot) -> None:
+    scene, ids = scene_of(tmp_path, [WALL])
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    dock, view = QDockWidget("3D"), ModelView()  # the window owns them
+    dock.setWidget(view)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    window.resize(900, 600)
+    window.show()
+    view.set_scene(scene)
+    view.set_view("front")
+    assert bluish(pixels(view.snapshot())).sum() == 0
+    dock.setFloating(True)  # a new top-level window: a new GL context
+    qtbot.waitExposed(dock)
+    scene.select([ids["IfcWall0"]])
+    view.refresh()
+    view.set_view("front")
+    assert bluish(pixels(view.snapshot())).mean() > 0.05, "the selected wall is drawn in the floating dock"

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from OpenGL import GL
-from pyqtgraph.opengl import GLGraphicsItem
+from pyqtgraph.opengl import GLGraphicsItem, GLLinePlotItem, GLScatterPlotItem
 from pyqtgraph.opengl.shaders import FragmentShader, ShaderProgram, VertexShader
 from PySide6.QtGui import QVector3D
 
@@ -193,6 +193,55 @@ class ChunkPass(GLGraphicsItem.GLGraphicsItem):
         for location in enabled:
             GL.glDisableVertexAttribArray(location)
         GL.glDepthMask(GL.GL_TRUE)
+
+
+class SceneItems:
+    """A scene's merged chunks in a view: per chunk its buffers and its opaque and see-through passes."""
+
+    def __init__(self) -> None:
+        self._chunks: list[ChunkBuffers] = []
+
+    def update(self, view: Any, chunks: list[MeshChunk]) -> None:
+        """Follow the scene's chunks (new ones get items; uploads wait for the next frame)."""
+        for number, chunk in enumerate(chunks):
+            if number == len(self._chunks):
+                buffers = ChunkBuffers()
+                self._chunks.append(buffers)
+                view.addItem(ChunkPass(buffers, transparent=False))
+                view.addItem(ChunkPass(buffers, transparent=True))
+            self._chunks[number].set_chunk(chunk)
+
+    def set_coarse(self, triangles: list[tuple[IndexArray, IndexArray]] | None) -> None:
+        """Per chunk, the (opaque, see-through) triangles to draw instead of all; None: all again."""
+        for number, buffers in enumerate(self._chunks):
+            buffers.set_coarse(None if triangles is None else triangles[number])
+
+    @property
+    def uploads(self) -> int:
+        return sum(buffers.uploads for buffers in self._chunks)
+
+    def remove(self, view: Any) -> None:
+        """Take the items out of the view and free their GPU buffers."""
+        for item in [item for item in view.items if isinstance(item, ChunkPass)]:
+            view.removeItem(item)
+        if self._chunks and view.isValid():
+            view.makeCurrent()
+            for buffers in self._chunks:
+                buffers.destroy()
+            view.doneCurrent()
+        self._chunks = []
+
+
+def measure_items(points: np.ndarray, color: tuple[float, float, float, float]) -> list[Any]:
+    """The measure tool's picked points and, once there are two, the segment between them,
+    drawn over the model (no depth test) after everything else."""
+    on_top = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
+    items = [GLScatterPlotItem(pos=points, color=color, size=9, glOptions=on_top)]
+    if len(points) == 2:
+        items.append(GLLinePlotItem(pos=points, color=color, width=3, mode="lines", glOptions=on_top))
+    for item in items:
+        item.setDepthValue(20)
+    return items
 
 
 class Background(GLGraphicsItem.GLGraphicsItem):

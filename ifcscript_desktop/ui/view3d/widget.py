@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QWidget
 
 from ifcscript_desktop.ui.view3d.arrays import Box
 from ifcscript_desktop.ui.view3d.camera import DEGREES_PER_PIXEL, Camera
-from ifcscript_desktop.ui.view3d.gl_items import Background, ChunkBuffers, ChunkPass
+from ifcscript_desktop.ui.view3d.gl_items import Background, SceneItems, measure_items
 from ifcscript_desktop.ui.view3d.picking import Hit, Ray, distance, pick, ray_through
 from ifcscript_desktop.ui.view3d.scene import Scene
 
@@ -71,7 +71,7 @@ class ModelView(gl.GLViewWidget):
         self.setBackgroundColor([round(255 * c) for c in BACKGROUND_BOTTOM])
         self.addItem(Background(BACKGROUND_BOTTOM, BACKGROUND_TOP))
         self._scene: Scene | None = None
-        self._chunks: list[ChunkBuffers] = []
+        self._items = SceneItems()
         self._auto_fit = True  # frame the model as its batches come, until the user moves the camera
         self._fitted_rows = 0
         # Mouse: where the button went down, the last position, what the drag does and around what.
@@ -102,7 +102,7 @@ class ModelView(gl.GLViewWidget):
     def set_scene(self, scene: Scene | None) -> None:
         """Show another scene (None: nothing); the camera frames it as its geometry comes in, until
         the user moves the camera."""
-        self._drop_chunks()
+        self._items.remove(self)
         self.clear_measurement()
         self._scene = scene
         self._auto_fit, self._fitted_rows = True, 0
@@ -116,13 +116,7 @@ class ModelView(gl.GLViewWidget):
             self.update()
             return
         self._end_coarse()
-        for number, chunk in enumerate(scene.merged()):
-            if number == len(self._chunks):
-                buffers = ChunkBuffers()
-                self._chunks.append(buffers)
-                self.addItem(ChunkPass(buffers, transparent=False))
-                self.addItem(ChunkPass(buffers, transparent=True))
-            self._chunks[number].set_chunk(chunk)
+        self._items.update(self, scene.merged())
         self.camera.depth_bounds = scene.bounds()
         if self._auto_fit and self.camera.depth_bounds is not None and scene.element_count != self._fitted_rows:
             self._fitted_rows = scene.element_count  # new batches, not a hide or a selection
@@ -132,17 +126,7 @@ class ModelView(gl.GLViewWidget):
     @property
     def upload_count(self) -> int:
         """GPU buffers written so far (re-uploading only what changed keeps this low)."""
-        return sum(chunk.uploads for chunk in self._chunks)
-
-    def _drop_chunks(self) -> None:
-        for item in [item for item in self.items if isinstance(item, ChunkPass)]:
-            self.removeItem(item)
-        if self._chunks and self.isValid():
-            self.makeCurrent()
-            for chunk in self._chunks:
-                chunk.destroy()
-            self.doneCurrent()
-        self._chunks = []
+        return self._items.uploads
 
     # --- The camera ------------------------------------------------------------------------
 
@@ -205,18 +189,8 @@ class ModelView(gl.GLViewWidget):
     def _show_points(self) -> None:
         for item in self._overlay:
             self.removeItem(item)
-        self._overlay = []
-        if not self._points:
-            return
-        on_top = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True,
-                  "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
-        points = np.array(self._points, np.float32)
-        self._overlay.append(gl.GLScatterPlotItem(pos=points, color=MEASURE_COLOR, size=9, glOptions=on_top))
-        if len(points) == 2:
-            self._overlay.append(gl.GLLinePlotItem(pos=points, color=MEASURE_COLOR, width=3, mode="lines",
-                                                   glOptions=on_top))
+        self._overlay = measure_items(np.array(self._points, np.float32), MEASURE_COLOR) if self._points else []
         for item in self._overlay:
-            item.setDepthValue(20)
             self.addItem(item)
 
     # --- Input -----------------------------------------------------------------------------
@@ -316,21 +290,20 @@ class ModelView(gl.GLViewWidget):
         The share follows the frame time (an element count, not a triangle count: in buildings
         the many small things, fittings and furniture, are also the detailed ones).
         """
-        if self._scene is None or not self._scene.visible.any():
+        if self._scene is None:
+            return
+        lo, hi = self._scene.element_bounds
+        sizes = np.linalg.norm(hi - lo, axis=1)[self._scene.visible & np.isfinite(lo[:, 0])]
+        if not len(sizes):
             return
         self._coarse_keep = keep
         self.coarse_frame_ms = 0.0
-        lo, hi = self._scene.element_bounds
-        sizes = np.linalg.norm(hi - lo, axis=1)[self._scene.visible & np.isfinite(lo[:, 0])]
-        min_size = float(np.quantile(sizes, 1.0 - min(keep, 1.0))) if len(sizes) else 0.0
-        for buffers, triangles in zip(self._chunks, self._scene.coarse_triangles(min_size)):
-            buffers.set_coarse(triangles)
+        self._items.set_coarse(self._scene.coarse_triangles(float(np.quantile(sizes, 1.0 - min(keep, 1.0)))))
 
     def _end_coarse(self) -> None:
         if self._coarse_keep is not None:
             self._coarse_keep = None
-            for buffers in self._chunks:
-                buffers.set_coarse(None)
+            self._items.set_coarse(None)
 
     @property
     def coarse(self) -> bool:
