@@ -24,6 +24,10 @@ the 100k model is about 100 MB). Benchmarks (`--only` one of them):
   Check with a 3-specification IDS the benchmark writes), each run's wall time vs the bare
   `ifcopenshell.open` time in fresh processes; and the CSV export vs `ifccsv` exporting the
   same columns (`bench/scripts_bench.py`, its docstring says how).
+- mesh: the worker's `mesh` request vs a bare `ifcopenshell.geom.iterator` loop (same
+  settings, threads and priority) on the model and on a mapped-items model of the same size;
+  the first meshing into a scene vs the cached reopen; trivial runs while meshing vs idle; a
+  mapped type's mesh held once (`bench/mesh_bench.py`, its docstring says how).
 - batch: `ifcscript workflow run` of a two-step workflow on 8 copies of the model, `--jobs 2` vs
   `--jobs 1` in back-to-back pairs; watch: `ifcscript workflow watch` running, a model written
   into the folder, to its first step running (`bench/workflow_bench.py`, its docstring says how).
@@ -59,6 +63,7 @@ from typing import Any, Callable
 import gui
 import synthetic
 
+import mesh_bench
 import scripts_bench as bench_builtins
 import workflow_bench
 from procs import process_tree
@@ -67,7 +72,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 DOCS = ROOT / "docs" / "benchmarks.md"
-BENCHMARKS = ("open", "warm", "context", "memory", "gui", "builtins", "batch", "watch")
+BENCHMARKS = ("open", "warm", "context", "memory", "gui", "builtins", "mesh", "batch", "watch")
 SIZE_SETS = {"tiny": ["tiny"], "small": ["2k", "20k"], "full": ["2k", "20k", "100k"]}
 #: The model the issue's absolute targets (open, memory) are stated for.
 LARGEST = "100k"
@@ -518,6 +523,8 @@ def fmt(value: float | None, unit: str) -> str:
         return "—"
     if unit == "s":
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+    if unit == "MB" and value < 10:
+        return f"{value:.1f} MB"
     return f"{value:.0f} {unit}"
 
 
@@ -552,6 +559,8 @@ def write_docs() -> None:
               "gui": "The window (offscreen): responsiveness, drop to tree, memory, a 100k-row table",
               "builtins": "Built-in scripts (default parameters, open worker) vs bare parse; CSV export "
                           "vs ifccsv",
+              "mesh": "Meshing (3D view): mesher vs bare iterator, cached reopen, runs while "
+                      "meshing, mapped items",
               "batch": "Workflow batch: `workflow run --jobs 2` vs `--jobs 1` on 8 copies",
               "watch": "Watched folder: a model closed to its workflow's first step running"}
     lines = ["# Benchmarks", "",
@@ -632,6 +641,9 @@ def run_size(size: str, wanted: set[str], write: bool, context: dict[str, Any],
         if "builtins" in wanted:
             steps.append(("builtins", lambda: bench_builtins.bench(size, model, tmp,
                                                                    sys.modules[__name__])))
+        if "mesh" in wanted:
+            steps.append(("mesh", lambda: mesh_bench.bench(size, model, tmp, sys.modules[__name__],
+                                                           write)))
         if "batch" in wanted:
             steps.append(("batch", lambda: workflow_bench.bench_batch(size, model, tmp,
                                                                       sys.modules[__name__])))

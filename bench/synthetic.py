@@ -8,12 +8,20 @@ occurrences through a layer set usage); containment in storeys; per occurrence a
 set (`PROPERTIES_PER_ELEMENT` values: the knob that sizes the file, tuned so the 100k model is
 about 100 MB) and element quantities; distribution systems (water and air) with their members.
 
+A separate model of mapped items (`generate_mapped`, cached as `synthetic-mapped-<size>-v<N>.ifc`):
+half as many products as the size (10k at `20k`), every one an `IfcFurniture` whose body is an
+`IfcMappedItem` of the one representation map of one `IfcFurnitureType` (a desk: a top, four round
+legs and a modesty panel, in two surface styles), placed on a grid in storeys in four
+orientations. Each occurrence has its own shape representation and mapped item, as exporters
+write them; only the map is shared. It measures whether a shared type mesh is held once.
+
 Entities are created in bulk with `model.create_entity` (the `ifcopenshell.api` per element would
 take hours at 100k). Values come from a seeded generator, so a size always gives the same file.
 Files are cached in `bench/models/` under a name holding the size and `GENERATOR_VERSION`.
 
     python bench/synthetic.py 20k            # prints the cached (or new) file's path
     python bench/synthetic.py 5000 --out m.ifc
+    python bench/synthetic.py 20k --mapped   # the mapped-items model of that size
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ import ifcopenshell.guid
 
 #: Bump whenever the generated content changes, so stale cached files are not reused.
 GENERATOR_VERSION = 2
+#: The same for the mapped-items model (its own number, so the other models stay as they are).
+MAPPED_VERSION = 1
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 SIZES = {"tiny": 200, "2k": 2_000, "20k": 20_000, "100k": 100_000}
 #: Property values per occurrence (its standard set first, the rest in a `Synthetic_Data` set);
@@ -141,19 +151,39 @@ def cached_path(size: str, models_dir: Path = MODELS_DIR) -> Path:
     return models_dir / f"synthetic-{size}-v{GENERATOR_VERSION}.ifc"
 
 
+def mapped_path(size: str, models_dir: Path = MODELS_DIR) -> Path:
+    return models_dir / f"synthetic-mapped-{size}-v{MAPPED_VERSION}.ifc"
+
+
+def mapped_copies(size: str) -> int:
+    """Mapped copies in the mapped-items model of `size`: half its products (10k at 20k)."""
+    return max(2, size_products(size) // 2)
+
+
 def ensure_model(size: str, models_dir: Path = MODELS_DIR, log: Any = None) -> Path:
     """The cached model of `size`, generated first if missing."""
-    path = cached_path(size, models_dir)
+    return _ensure(cached_path(size, models_dir), f"the {size} model ({size_products(size)} "
+                   "products)", lambda out: generate(size_products(size), out), log)
+
+
+def ensure_mapped_model(size: str, models_dir: Path = MODELS_DIR, log: Any = None) -> Path:
+    """The cached mapped-items model of `size`, generated first if missing."""
+    copies = mapped_copies(size)
+    return _ensure(mapped_path(size, models_dir), f"the {size} mapped-items model ({copies} "
+                   "copies of one type)", lambda out: generate_mapped(copies, out), log)
+
+
+def _ensure(path: Path, what: str, write: Any, log: Any) -> Path:
     if path.exists():
         return path
-    models_dir.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if log:
-        log(f"generating the {size} model ({size_products(size)} products) ...")
-    fd, tmp = tempfile.mkstemp(suffix=".ifc.part", dir=models_dir)
+        log(f"generating {what} ...")
+    fd, tmp = tempfile.mkstemp(suffix=".ifc.part", dir=path.parent)
     os.close(fd)
     try:
-        generate(size_products(size), Path(tmp))
+        write(Path(tmp))
         os.replace(tmp, path)  # atomic: a half-written file is never taken for a cached one
     finally:
         if os.path.exists(tmp):
@@ -167,6 +197,14 @@ def generate(products: int, path: Path, seed: int = 1) -> dict[str, int]:
     """Write a synthetic model of about `products` IfcProducts to `path`; return counts."""
     builder = _Builder(seed)
     counts = builder.build(products)
+    builder.model.write(str(path))
+    return counts
+
+
+def generate_mapped(copies: int, path: Path, seed: int = 1) -> dict[str, int]:
+    """Write the mapped-items model (`copies` mapped occurrences of one type) to `path`."""
+    builder = _Builder(seed)
+    counts = builder.build_mapped(copies)
     builder.model.write(str(path))
     return counts
 
@@ -328,6 +366,66 @@ class _Builder:
         self._systems()
         return counts
 
+    def build_mapped(self, copies: int) -> dict[str, int]:
+        """One furniture type with a representation map, and `copies` occurrences mapping it."""
+        c = self.c
+        storeys = max(2, min(40, copies // 1250))
+        self._header()
+        self._spatial(storeys)
+        mapping = c("IfcRepresentationMap", self.origin_axis, self._desk())
+        desk = c("IfcFurnitureType", GlobalId=self.guid(), OwnerHistory=self.owner,
+                 Name="Desk 1600", RepresentationMaps=[mapping], PredefinedType="DESK",
+                 AssemblyPlace="FACTORY")
+        target = c("IfcCartesianTransformationOperator3D", None, None, self.origin, None, None)
+        turns = [c("IfcDirection", d) for d in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0),
+                                                (-1.0, 0.0, 0.0), (0.0, -1.0, 0.0))]
+        occurrences: list[Any] = []
+        for number, storey in enumerate(self.storeys):
+            count = _split(copies, storeys, number)
+            columns = max(1, int(count ** 0.5))
+            contained = []
+            for i in range(count):
+                point = c("IfcCartesianPoint", (2.2 * (i % columns), 1.6 * (i // columns), 0.0))
+                axis = c("IfcAxis2Placement3D", point, self.z, turns[i % len(turns)])
+                body = c("IfcProductDefinitionShape", None, None, [
+                    c("IfcShapeRepresentation", self.body_context, "Body", "MappedRepresentation",
+                      [c("IfcMappedItem", mapping, target)])])
+                contained.append(c("IfcFurniture", self.guid(), self.owner,
+                                   f"Desk {storey.Name[-2:]}-{i:05d}", None, "Desk 1600",
+                                   c("IfcLocalPlacement", storey.ObjectPlacement, axis), body,
+                                   f"D{i}", "DESK"))
+            c("IfcRelContainedInSpatialStructure", self.guid(), self.owner, None, None,
+              contained, storey)
+            occurrences += contained
+        c("IfcRelDefinesByType", self.guid(), self.owner, None, None, occurrences, desk)
+        return {"IfcFurniture": len(occurrences), "IfcFurnitureType": 1, "storeys": storeys}
+
+    def _desk(self) -> Any:
+        """The desk's body: a top and a modesty panel (wood), four round legs (steel)."""
+        c = self.c
+
+        def solid(profile: Any, at: tuple[float, float, float], depth: float) -> Any:
+            place = c("IfcAxis2Placement3D", c("IfcCartesianPoint", at), None, None)
+            return c("IfcExtrudedAreaSolid", profile, place, self.z, depth)
+
+        def style(name: str, rgb: tuple[float, float, float]) -> Any:
+            rendering = c("IfcSurfaceStyleRendering", SurfaceColour=c("IfcColourRgb", None, *rgb),
+                          Transparency=0.0, ReflectanceMethod="NOTDEFINED")
+            return c("IfcSurfaceStyle", name, "BOTH", [rendering])
+
+        def rectangle(x: float, y: float) -> Any:
+            return c("IfcRectangleProfileDef", "AREA", None, self.profile_axis, x, y)
+
+        top = solid(rectangle(1.6, 0.8), (0.0, 0.0, 0.72), 0.03)
+        panel = solid(rectangle(1.4, 0.02), (0.0, 0.3, 0.3), 0.4)
+        leg = c("IfcCircleProfileDef", "AREA", None, self.profile_axis, 0.025)
+        legs = [solid(leg, (x, y, 0.0), 0.72) for x in (-0.75, 0.75) for y in (-0.35, 0.35)]
+        wood, steel = style("Oak", (0.65, 0.5, 0.3)), style("Steel", (0.3, 0.3, 0.32))
+        for item, surface in [(top, wood), (panel, wood)] + [(leg_, steel) for leg_ in legs]:
+            c("IfcStyledItem", item, [surface], None)
+        return c("IfcShapeRepresentation", self.body_context, "Body", "SweptSolid",
+                 [top, panel, *legs])
+
     def _storey(self, storey: Any, share: dict[str, int]) -> None:
         contained: list[Any] = []
         walls = [self._element(_KIND["IfcWall"], storey, i) for i in range(share["IfcWall"])]
@@ -432,16 +530,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("size", help=f"{', '.join(SIZES)} or a number of products")
     parser.add_argument("--out", type=Path, help="write here instead of the cache")
     parser.add_argument("--force", action="store_true", help="regenerate even if cached")
+    parser.add_argument("--mapped", action="store_true",
+                        help="the mapped-items model (half as many copies of one type)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     if args.out:
-        counts = generate(size_products(args.size), args.out)
+        counts = (generate_mapped(mapped_copies(args.size), args.out) if args.mapped
+                  else generate(size_products(args.size), args.out))
         path = args.out
         print(counts, file=sys.stderr)
     else:
-        if args.force and cached_path(args.size).exists():
-            cached_path(args.size).unlink()
-        path = ensure_model(args.size, log=lambda m: print(m, file=sys.stderr))
+        cached = (mapped_path if args.mapped else cached_path)(args.size)
+        if args.force and cached.exists():
+            cached.unlink()
+        ensure = ensure_mapped_model if args.mapped else ensure_model
+        path = ensure(args.size, log=lambda m: print(m, file=sys.stderr))
     print(f"{path.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s",
           file=sys.stderr)
     print(path)
