@@ -238,9 +238,9 @@ def test_measuring_two_points_gives_their_distance_and_draws_the_segment(
     image = pixels(view.snapshot()).astype(int)
     orange = np.abs(image - np.array(MEASURE_COLOR[:3]) * 255).max(axis=2) < 40
     assert orange.sum() > 50, "the segment is drawn"
-    view.set_measuring(False)
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
     image = pixels(view.snapshot()).astype(int)
-    assert (np.abs(image - np.array(MEASURE_COLOR[:3]) * 255).max(axis=2) < 40).sum() == 0
+    assert (np.abs(image - np.array(MEASURE_COLOR[:3]) * 255).max(axis=2) < 40).sum() == 0, "Escape clears it"
 
 
 def test_a_slow_scene_drops_small_elements_while_moving_and_draws_them_again_at_rest(

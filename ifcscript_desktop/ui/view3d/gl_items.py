@@ -44,7 +44,8 @@ uniform float u_orthographic;
 varying vec4 v_color;
 varying vec3 v_view;
 void main() {
-    vec3 normal = normalize(cross(dFdx(v_view), dFdy(v_view)));
+    vec3 face = cross(dFdx(v_view), dFdy(v_view));
+    vec3 normal = length(face) > 0.0 ? normalize(face) : vec3(0.0, 0.0, 1.0);  // a sliver seen edge-on
     vec3 to_eye = mix(normalize(-v_view), vec3(0.0, 0.0, 1.0), u_orthographic);
     float light = 0.38 + 0.5 * abs(dot(normal, to_eye)) + 0.17 * max(dot(normal, u_sky), 0.0);
     gl_FragColor = vec4(v_color.rgb * light, v_color.a);

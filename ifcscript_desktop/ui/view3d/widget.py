@@ -19,6 +19,7 @@ contexts keep the uploaded buffers and pyqtgraph's compiled shaders valid.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -29,7 +30,8 @@ import numpy.typing as npt
 import pyqtgraph.opengl as gl
 from OpenGL import GL
 from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QMatrix4x4, QMouseEvent, QWheelEvent
+from PySide6.QtGui import (QImage, QKeyEvent, QMatrix4x4, QMouseEvent, QOffscreenSurface, QOpenGLContext,
+                           QWheelEvent)
 from PySide6.QtWidgets import QWidget
 
 from ifcscript_desktop.ui.view3d.arrays import Box
@@ -52,6 +54,10 @@ SETTLE_MS = 200
 #: What a coarse frame aims at: a full frame of 300 ms keeps the biggest 10% of the elements.
 COARSE_FRAME_MS = 30.0
 ZOOM_PER_NOTCH = 0.85
+#: Multisampling smooths the edges of walls and roofs: free on a GPU, but it makes a software
+#: renderer (Mesa's llvmpipe, in VMs and on CI) three times slower, so there it is left out.
+MULTISAMPLES = 4
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software")
 
 
 class ModelView(gl.GLViewWidget):
@@ -68,6 +74,9 @@ class ModelView(gl.GLViewWidget):
             log.warning("Qt.AA_ShareOpenGLContexts is not set: the 3D view breaks when moved to another window")
         self.camera = Camera()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        surface = self.format()
+        surface.setSamples(0 if software_renderer() else MULTISAMPLES)
+        self.setFormat(surface)
         self.setBackgroundColor([round(255 * c) for c in BACKGROUND_BOTTOM])
         self.addItem(Background(BACKGROUND_BOTTOM, BACKGROUND_TOP))
         self._scene: Scene | None = None
@@ -172,6 +181,7 @@ class ModelView(gl.GLViewWidget):
     def set_measuring(self, on: bool) -> None:
         """In measure mode two clicks on geometry give `measured` instead of selecting."""
         self._measuring = on
+        self._set_cursor()
         self.clear_measurement()
 
     def clear_measurement(self) -> None:
@@ -214,6 +224,7 @@ class ModelView(gl.GLViewWidget):
             if abs(moved.x()) + abs(moved.y()) < CLICK_SLOP:
                 return
             self._dragging = True
+            self.setCursor(Qt.CursorShape.ClosedHandCursor if self._drag == "orbit" else Qt.CursorShape.SizeAllCursor)
         dx, dy = position.x() - self._last.x(), position.y() - self._last.y()
         self._last = position
         if self._drag == "orbit":
@@ -225,6 +236,7 @@ class ModelView(gl.GLViewWidget):
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
         clicked = self._press is not None and not self._dragging and ev.button() == Qt.MouseButton.LeftButton
         self._press, self._drag, self._dragging = None, None, False
+        self._set_cursor()
         if not clicked or self._scene is None:
             return
         hit = self._pick(ev.position())
@@ -255,11 +267,19 @@ class ModelView(gl.GLViewWidget):
             self.fit_all()
         elif ev.key() == Qt.Key.Key_Z:
             self.fit_selection()
+        elif ev.key() == Qt.Key.Key_Escape and self._points:
+            self.clear_measurement()
         else:
             ev.ignore()
 
     def keyReleaseEvent(self, ev: QKeyEvent) -> None:  # noqa: N802
         ev.ignore()
+
+    def _set_cursor(self) -> None:
+        if self._measuring:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+        else:
+            self.unsetCursor()
 
     def _ray(self, position: QPointF) -> Ray:
         aspect = self._aspect()
@@ -331,3 +351,14 @@ class ModelView(gl.GLViewWidget):
         self._end_coarse()
         return self.grabFramebuffer()
 
+
+@functools.cache
+def software_renderer() -> bool:
+    """Whether GL draws on the CPU here (asked once, of a throwaway context)."""
+    context, surface = QOpenGLContext(), QOffscreenSurface()
+    surface.create()
+    if not (context.create() and context.makeCurrent(surface)):
+        return True
+    renderer = str(context.functions().glGetString(GL.GL_RENDERER) or "")
+    context.doneCurrent()
+    return any(name in renderer.lower() for name in SOFTWARE_RENDERERS)
