@@ -147,6 +147,11 @@ def complete(folder: Path) -> bool:
     return True
 
 
+def is_batch_name(name: str) -> bool:
+    """Whether `name` is a batch file's name (no folders, no other files)."""
+    return bool(_BATCH_NAME.match(name))
+
+
 def batch_paths(folder: Path) -> list[Path]:
     """The batch files of a complete folder, in the order they were written."""
     return [folder / batch["file"] for batch in read_manifest(folder)["batches"]]

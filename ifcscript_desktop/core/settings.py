@@ -50,6 +50,9 @@ class Settings:
     retention_days: int = field(
         default=30, metadata=_spec("Keep run output files for", 0, "days", zero="keep forever")
     )
+    geometry_cache_bytes: int = field(
+        default=2 << 30, metadata=_spec("3D geometry cache, total size", 0, "bytes")
+    )
 
 
 def _check_key(key: str) -> dict[str, Any]:

@@ -95,8 +95,11 @@ def start(args: argparse.Namespace) -> int:
         print("ifcscript: no display found (DISPLAY is not set), so the window cannot open. "
               "Headless use: ifcscript run SCRIPT MODEL (see ifcscript run --help).", file=sys.stderr)
         return 0
+    from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtWidgets import QApplication
 
+    # The 3D view's GL resources outlive one context (its dock floated out of the window).
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("IFC Script Desktop")
     window = build_main_window(args.data_dir, models)

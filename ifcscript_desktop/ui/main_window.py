@@ -13,7 +13,9 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
                                QVBoxLayout, QWidget)
 
 from ifcscript_desktop.core import library
+from ifcscript_desktop.core.colors import element_colors
 from ifcscript_desktop.core.reply import RunReply
+from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import Store
 from ifcscript_desktop.ui.background import BackgroundRunner
 from ifcscript_desktop.ui.editor import ScriptEditor
@@ -28,6 +30,7 @@ from ifcscript_desktop.ui.run_controller import RunController
 from ifcscript_desktop.ui.script_controller import ScriptController
 from ifcscript_desktop.ui.settings import SettingsDialog
 from ifcscript_desktop.ui.tree import ModelTreeView
+from ifcscript_desktop.ui.view3d.pane import View3DPane
 from ifcscript_desktop.ui.workflows import WorkflowsPane
 
 RECENT_KEY = "recent_models"
@@ -55,6 +58,8 @@ class MainWindow(QMainWindow):
         self.history = HistoryPane(store)
         self.workflows = WorkflowsPane(store, background)
         self.help = HelpPane()
+        self.view3d = View3DPane(store.data_dir / "geometry",
+                                 lambda: load_settings(store).geometry_cache_bytes, background)
         self.scripts = ScriptController(store, self.editor, self.params, self)
         self.runs = RunController(store, self)
         self._build_layout()
@@ -87,7 +92,9 @@ class MainWindow(QMainWindow):
         scripts_dock = self._dock("Scripts", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(scripts_dock, model_dock)
         params_dock = self._dock("Parameters", self.params, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._side_docks = [model_dock, params_dock]
+        self.view3d_dock = self._dock("3D", self.view3d, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.view3d_dock, params_dock, Qt.Orientation.Horizontal)
+        self._side_docks = [model_dock, self.view3d_dock, params_dock]
         self.params.setMinimumWidth(260)  # a file list and its buttons stay readable
         self.bottom = QTabWidget()
         self.bottom.addTab(self.results, "Results")
@@ -125,6 +132,13 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.action_open)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.action_close_model = QAction("&Close model", self,
+                                          shortcut=QKeySequence(QKeySequence.StandardKey.Close))
+        self.action_close_model.triggered.connect(self.close_active_model)
+        file_menu.addAction(self.action_close_model)
+        file_menu.addSeparator()
+        file_menu.addAction(self.view3d.action_save_image)
+        file_menu.addAction(self.view3d.action_copy_image)
         file_menu.addSeparator()
         settings = QAction("&Settings…", self)
         settings.triggered.connect(lambda: SettingsDialog(self.store, self).exec())
@@ -132,6 +146,9 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        for dock in self.findChildren(QDockWidget):
+            view_menu.addAction(dock.toggleViewAction())
         run_menu = self.menuBar().addMenu("&Run")
         self.action_run = QAction("Run", self, shortcut=QKeySequence("F5"))
         self.action_run.triggered.connect(self.run_script)
@@ -165,6 +182,14 @@ class MainWindow(QMainWindow):
         self.models.open_progress.connect(self._on_open_progress)
         self.models.active_changed.connect(self._on_active_changed)
         self.tree.element_selected.connect(self.properties.show_element)
+        self.tree.elements_selected.connect(self.view3d.select)
+        self.view3d.selection_picked.connect(self._on_picked_in_3d)
+        self.models.model_hashed.connect(self._on_model_hashed)
+        self.models.model_closed.connect(self.view3d.forget)
+        self.results.color_by_requested.connect(
+            lambda title, values: self._show_colors(self.view3d.color_by_global_ids(title, values)))
+        self.history.show_colors_requested.connect(
+            lambda colors: self._show_colors(self.view3d.show_run([], colors)))
         self.library.script_chosen.connect(self.scripts.load)
         self.library.library_changed.connect(self.history.refresh)
         self.scripts.library_changed.connect(self.library.refresh)
@@ -243,10 +268,38 @@ class MainWindow(QMainWindow):
         chosen = next((m for m in self.models.models if m.path == path), None)
         self.models.set_active(chosen)
 
+    def close_active_model(self) -> None:
+        model = self.models.active
+        if model is None:
+            return
+        index = self.model_box.findData(model.path)
+        self.models.close(model)
+        if index >= 0:
+            self.model_box.blockSignals(True)
+            self.model_box.removeItem(index)
+            self.model_box.blockSignals(False)
+        self.statusBar().showMessage(f"Closed {model.name}.")
+
+    def _on_model_hashed(self, model: OpenModel) -> None:
+        if model is self.models.active:
+            self.view3d.show_model(model, model.handle.client, model.sha256)
+
+    def _show_colors(self, values: dict[int, Any]) -> None:
+        """A `color_by` (a run's, a past run's or a result column's) on the tree rows too."""
+        self.tree.color_elements(element_colors(values) if values else {})
+
+    def _on_picked_in_3d(self, ids: list[int]) -> None:
+        if ids:
+            self.tree.select_elements(ids)
+        else:
+            self.tree.tree.clearSelection()
+
     def _on_active_changed(self, model: OpenModel | None) -> None:
         handle = model.handle if model else None
         self.tree.set_handle(handle)
         self.properties.set_handle(handle)
+        self.view3d.show_model(model, model.handle.client if model else None,
+                               model.sha256 if model else None)
         self.model_label.setText(model.summary() if model else "No model open")
 
     def _show_problem(self, sentence: str) -> None:
@@ -288,6 +341,7 @@ class MainWindow(QMainWindow):
             self.editor.mark_error_line(reply.error_line)
         for highlight in reply.highlights:
             self.tree.highlight(highlight.get("ids") or [], highlight.get("color") or "#ffd54f")
+        self._show_colors(self.view3d.show_run(reply.highlights, reply.colors))
         took = f" in {reply.duration_s:.2f} s" if reply.duration_s is not None else ""
         error = f": {reply.error}" if reply.error else ""
         self.statusBar().showMessage(f"Run #{reply.execution_id} {reply.status}{took}{error}")
@@ -343,8 +397,8 @@ class MainWindow(QMainWindow):
 
     def _size_side_docks(self) -> None:
         width = self.width()
-        self.resizeDocks(self._side_docks, [max(260, width // 5), max(300, width // 5)],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks(self._side_docks, [max(260, width // 5), max(360, width * 3 // 10),
+                                            max(260, width // 6)], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.scripts.flush_draft()
@@ -352,5 +406,6 @@ class MainWindow(QMainWindow):
         self.workflows.shutdown()
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.qsettings.setValue("window_state", self.saveState())
+        self.view3d.shutdown()
         self.models.close_all()
         super().closeEvent(event)

@@ -56,6 +56,10 @@ class OpenModels(QObject):
     open_progress = Signal(str, float, str)
     #: The active model changed (the OpenModel or None).
     active_changed = Signal(object)
+    #: A model's file hash is known (the OpenModel): its geometry cache can be looked up.
+    model_hashed = Signal(object)
+    #: A model was closed (the OpenModel).
+    model_closed = Signal(object)
 
     def __init__(self, background: BackgroundRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -99,8 +103,10 @@ class OpenModels(QObject):
         return any(model.info is None for model in self.models)
 
     def close(self, model: OpenModel) -> None:
+        """Close a model: its worker (and any meshing or run in it) ends."""
         model.handle.close()
         self.models.remove(model)
+        self.model_closed.emit(model)
         if self.active is model:
             self.set_active(self.models[-1] if self.models else None)
 
@@ -114,9 +120,14 @@ class OpenModels(QObject):
         model.info = info
         # The run records carry the file's hash; hashing 100 MB is not for the GUI thread.
         self._background.submit(lambda: sha256_of(model.path),
-                                lambda digest: setattr(model, "sha256", digest))
+                                lambda digest: self._on_hashed(model, digest))
         self.set_active(model)
         self.model_opened.emit(model)
+
+    def _on_hashed(self, model: OpenModel, digest: str) -> None:
+        model.sha256 = digest
+        if model in self.models:
+            self.model_hashed.emit(model)
 
     def _on_failed(self, model: OpenModel, sentence: str) -> None:
         if model in self.models:

@@ -276,6 +276,10 @@ class Scene:
         """The rows of the given STEP ids that are in the scene."""
         return np.flatnonzero(np.isin(self._step.view, as_ids(ids)))
 
+    def ids_by_global_id(self) -> dict[str, int]:
+        """GlobalId -> STEP id of every element in the scene (for a result table's column)."""
+        return {g: int(s) for s, g in zip(self._step.view.tolist(), self._global_ids) if g}
+
     def step_ids_of_global_ids(self, global_ids: Iterable[str]) -> list[int]:
         """STEP ids of the given GlobalIds that are in the scene (for a result table's column)."""
         wanted = set(global_ids)
@@ -448,6 +452,17 @@ class Scene:
     def storeys(self) -> dict[int, bool]:
         """Each storey of the scene's elements and whether it is shown."""
         return {s: bool(self._storey_visible.view[code]) for code, s in enumerate(self._storey_ids) if s is not None}
+
+    def storey_bounds(self, storey_id: int) -> Box | None:
+        """The box of a storey's elements (visible or not), for a horizontal cut above it."""
+        if storey_id not in self._storey_codes:
+            return None
+        rows = np.flatnonzero(self._storey.view == self._storey_codes[storey_id])
+        lo, hi = self.element_bounds
+        rows = rows[np.isfinite(lo[rows, 0])]
+        if not len(rows):
+            return None
+        return Box(lo[rows].min(axis=0).astype(np.float64), hi[rows].max(axis=0).astype(np.float64))
 
     def set_storey_visible(self, storey_id: int, visible: bool) -> None:
         self._storey_visible.data[self._storey_code(storey_id)] = visible

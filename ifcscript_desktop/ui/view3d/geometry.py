@@ -1,0 +1,222 @@
+"""One open model's 3D scene, filled from the geometry cache or meshed by the model's worker.
+
+A second open of a file (same SHA-256, ifcopenshell version and mesh settings) reads the cache;
+otherwise the worker forks its mesher into the cache folder and each batch it announces is read
+here. Batch files are read and turned into scene batches off the GUI thread, one at a time and
+in order (the loader remembers geometries across batches); the GUI thread only adds them to the
+scene. A cache that turns out damaged while read is meshed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from ifcscript_desktop.core import meshcache
+from ifcscript_desktop.core.client import Request, WorkerClient
+from ifcscript_desktop.ui.background import BackgroundRunner
+from ifcscript_desktop.ui.view3d.arrays import GeometryBatch
+from ifcscript_desktop.ui.view3d.loading import SceneLoader
+from ifcscript_desktop.ui.view3d.scene import Scene
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MeshSummary:
+    """What meshing found: how many elements have geometry, and which have none or failed."""
+
+    elements: int = 0
+    without_geometry: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    failed_count: int = 0
+    from_cache: bool = False
+
+    @classmethod
+    def of(cls, facts: dict[str, Any], from_cache: bool) -> MeshSummary:
+        failed = [f for f in facts.get("failed") or [] if isinstance(f, dict)]
+        return cls(_count(facts.get("elements")), _count(facts.get("without_geometry")), failed,
+                   _count(facts.get("failed_count", len(failed))), from_cache)
+
+    def sentence(self) -> str:
+        """"37 without geometry, 2 failed: IfcWall #12 (No shape…), …" or ""."""
+        parts = []
+        if self.without_geometry:
+            parts.append(f"{self.without_geometry:,} without geometry")
+        if self.failed_count:
+            named = "; ".join(f"{f.get('type', 'element')} #{f.get('id')} ({f.get('error')})"
+                              for f in self.failed[:3])
+            more = "; …" if self.failed_count > 3 else ""
+            parts.append(f"{self.failed_count:,} failed: {named}{more}")
+        return ", ".join(parts)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+class ModelGeometry(QObject):
+    """The scene of one model, and the meshing or cache reading that fills it."""
+
+    #: Elements meshed so far, and how many there are (the mesher's estimate).
+    progress = Signal(int, int)
+    #: Geometry was added to the scene.
+    scene_grew = Signal()
+    #: Everything is in the scene: a `MeshSummary`.
+    finished = Signal(object)
+    #: Meshing or reading failed (or was cancelled): a sentence.
+    failed = Signal(str)
+
+    def __init__(self, client: WorkerClient, cache_root: Path, background: BackgroundRunner,
+                 cache_limit_bytes: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._client = client
+        self._root = cache_root
+        self._background = background
+        self._limit = cache_limit_bytes
+        self.scene = Scene()
+        self.loader = SceneLoader()
+        self.folder: Path | None = None
+        self.summary: MeshSummary | None = None
+        self.meshing: Request | None = None
+        self.from_cache = False
+        #: The meshing process's pid (from the worker's `mesh_started`), while meshing.
+        self.mesher_pid: int | None = None
+        self._queue: deque[Path] = deque()
+        self._reading = False
+        self._final: dict[str, Any] | None = None
+        self._ended = False
+        self._loaded = 0  # elements in the scene (an element of several colours counts once)
+
+    @property
+    def busy(self) -> bool:
+        """Meshing or reading is under way."""
+        return not self._ended and self.folder is not None
+
+    def start(self, sha256: str) -> None:
+        """Show the model whose file has this SHA-256: from the cache, or mesh it."""
+        self._client.send("ping", {}, on_done=lambda request: self._on_ping(request, sha256))
+
+    def cancel(self) -> None:
+        """Stop meshing (what is in the scene stays)."""
+        if self.meshing is not None and not self.meshing.done:
+            self._client.cancel(self.meshing)
+        elif not self._ended:
+            self._queue.clear()
+            self._end_failed("Loading the geometry was cancelled.")
+
+    def stop(self) -> None:
+        """The model is closing: cancel meshing and say nothing more."""
+        self._ended = True
+        self._queue.clear()
+        if self.meshing is not None and not self.meshing.done:
+            self._client.cancel(self.meshing)
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _on_ping(self, request: Request, sha256: str) -> None:
+        reply = request.reply or {}
+        version, settings = reply.get("ifcopenshell"), reply.get("mesh_settings")
+        if not request.ok or not isinstance(version, str) or not isinstance(settings, str):
+            self._end_failed(f"The 3D view cannot start: {request.error or 'the worker gave no answer'}.")
+            return
+        self.folder = meshcache.cache_dir(self._root, sha256, version, settings)
+        if meshcache.complete(self.folder):
+            self.from_cache = True
+            try:
+                manifest = meshcache.read_manifest(self.folder)
+                self._final = manifest
+                self._queue.extend(meshcache.batch_paths(self.folder))
+            except meshcache.MeshCacheError as exc:
+                log.warning("rebuilding the geometry cache: %s", exc)
+                self._mesh()
+                return
+            self.progress.emit(0, _count(manifest.get("elements")))
+            self._read_next()
+        else:
+            self._mesh()
+
+    def _mesh(self) -> None:
+        assert self.folder is not None
+        self.from_cache = False
+        self._final = None
+        self.meshing = self._client.mesh(str(self.folder), on_event=self._on_mesh_event,
+                                         on_done=self._on_mesh_done)
+
+    def _on_mesh_event(self, request: Request, message: dict[str, Any]) -> None:
+        if message.get("event") == "mesh_started":
+            pid = message.get("pid")
+            self.mesher_pid = pid if isinstance(pid, int) else None
+        if message.get("event") != "mesh_batch" or self.folder is None:
+            return
+        name = message.get("file")
+        if isinstance(name, str) and meshcache.is_batch_name(name):
+            self._queue.append(self.folder / name)
+            self.progress.emit(_count(message.get("meshed")), _count(message.get("total")))
+            self._read_next()
+
+    def _on_mesh_done(self, request: Request) -> None:
+        if not request.ok:
+            self._queue.clear()
+            self._end_failed(request.error or "Meshing the model failed.")
+            return
+        self._final = dict(request.reply or {})
+        self._finish_if_done()
+        if self.folder is not None:
+            folder, root, limit = self.folder, self._root, self._limit
+            self._background.submit(lambda: meshcache.evict(root, limit, keep=folder),
+                                    lambda removed: None)
+
+    def _read_next(self) -> None:
+        if self._reading or not self._queue or self._ended:
+            return
+        self._reading = True
+        path, loader = self._queue.popleft(), self.loader
+        self._background.submit(lambda: loader.batch(meshcache.load_batch(path)),
+                                self._on_batch_read, self._on_batch_error)
+
+    def _on_batch_read(self, batch: GeometryBatch) -> None:
+        self._reading = False
+        if self._ended:
+            return
+        if self.scene.element_count == 0 and self.loader.origin is not None:
+            self.scene.origin = self.loader.origin
+        self.scene.add_batch(batch)
+        self._loaded += len(set(np.asarray(batch.step_ids).tolist()))
+        if self.from_cache and self._final is not None:
+            self.progress.emit(self._loaded, _count(self._final.get("elements")))
+        self.scene_grew.emit()
+        self._read_next()
+        self._finish_if_done()
+
+    def _on_batch_error(self, exc: Exception) -> None:
+        self._reading = False
+        if self.from_cache and isinstance(exc, meshcache.MeshCacheError):
+            log.warning("rebuilding the geometry cache: %s", exc)
+            self._queue.clear()
+            self.scene, self.loader = Scene(), SceneLoader()
+            self.scene_grew.emit()
+            self._mesh()
+            return
+        self._queue.clear()
+        self._end_failed(str(exc) if isinstance(exc, meshcache.MeshCacheError)
+                         else f"The geometry could not be read: {exc}.")
+
+    def _finish_if_done(self) -> None:
+        if self._final is None or self._queue or self._reading or self._ended:
+            return
+        self._ended = True
+        self.summary = MeshSummary.of(self._final, self.from_cache)
+        self.scene.compact()
+        self.finished.emit(self.summary)
+
+    def _end_failed(self, sentence: str) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self.failed.emit(sentence)

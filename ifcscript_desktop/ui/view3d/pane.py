@@ -1,0 +1,466 @@
+"""The 3D pane: the view of the active model, its toolbar, the meshing progress and the legend.
+
+The pane keeps one `ModelGeometry` per open model (switching models shows the other scene at
+once) and says in a sentence what the view cannot show: no model, no geometry, meshing failed.
+It decides nothing about the tree or the runs: the window connects its signals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from collections.abc import Sequence
+from functools import partial
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QProgressBar,
+                               QPushButton, QStackedWidget, QToolBar, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from ifcscript_desktop.core.client import WorkerClient
+from ifcscript_desktop.core import colors as color_records
+from ifcscript_desktop.core.legend import Legend
+from ifcscript_desktop.ui.background import BackgroundRunner
+from ifcscript_desktop.ui.view3d.geometry import MeshSummary, ModelGeometry
+from ifcscript_desktop.ui.view3d.widget import ModelView
+
+NO_MODEL = "Open a model to see it in 3D."
+#: A pick in empty space (the widget's `element_clicked` id) clears the selection.
+NOTHING = 0
+
+
+class View3DPane(QWidget):
+    """The active model in 3D, with what to do to the view."""
+
+    #: The user picked elements in 3D: the selection's STEP ids (empty: cleared).
+    selection_picked = Signal(list)
+
+    def __init__(self, cache_root: Path, cache_limit: Callable[[], int],
+                 background: BackgroundRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._root, self._limit, self._background = cache_root, cache_limit, background
+        self._geometries: dict[object, ModelGeometry] = {}
+        self.current: ModelGeometry | None = None
+        self.view = ModelView()
+        self.message = QLabel(NO_MODEL)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(self.view)
+        self.progress = QProgressBar()
+        self.progress_label = QLabel()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_meshing)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.legend_label = QLabel()
+        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
+        self.legend_label.setWordWrap(True)
+        self.legend_label.hide()
+        self.toolbar = QToolBar()
+        self._build_actions()
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress_label)
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.cancel_button)
+        self.progress_box = QWidget()
+        self.progress_box.setLayout(progress_row)
+        progress_row.setContentsMargins(4, 0, 4, 0)
+        self.progress_box.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.legend_label)
+        layout.addWidget(self.progress_box)
+        layout.addWidget(self.status)
+        self.view.element_clicked.connect(self._on_clicked)
+        self.view.measured.connect(self._on_measured)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def _action(self, text: str, slot: Callable[[], Any], shortcut: str | None = None,
+                checkable: bool = False, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setCheckable(checkable)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.setToolTip(f"{tip or text} ({shortcut})" if shortcut else tip or text)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _menu_button(self, text: str, menu: QMenu) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setMenu(menu)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.toolbar.addWidget(button)
+        return button
+
+    def _build_actions(self) -> None:
+        bar = self.toolbar
+        bar.addAction(self._action("Fit", self.view.fit_all, "F", tip="Fit the whole model"))
+        bar.addAction(self._action("Zoom to selection", self.view.fit_selection, "Z"))
+        views = QMenu(self)
+        for name in ("top", "front", "side", "isometric"):
+            views.addAction(name.capitalize(), partial(self.view.set_view, name))
+        views.addSeparator()
+        self.action_ortho = views.addAction("Orthographic")
+        self.action_ortho.setCheckable(True)
+        self.action_ortho.toggled.connect(self.view.set_orthographic)
+        self._menu_button("View", views)
+        bar.addSeparator()
+        bar.addAction(self._action("Hide", self.hide_selection, "H", tip="Hide the selection"))
+        bar.addAction(self._action("Isolate", self.isolate_selection, "I",
+                                   tip="Show only the selection"))
+        bar.addAction(self._action("Show all", self.show_all, "Shift+H"))
+        self.classes_menu = QMenu(self)
+        self.classes_menu.aboutToShow.connect(self._fill_classes)
+        self._menu_button("Classes", self.classes_menu)
+        self.storeys_menu = QMenu(self)
+        self.storeys_menu.aboutToShow.connect(self._fill_storeys)
+        self._menu_button("Storeys", self.storeys_menu)
+        self.section_menu = QMenu(self)
+        self.section_menu.aboutToShow.connect(self._fill_section)
+        self._menu_button("Section", self.section_menu)
+        bar.addSeparator()
+        self.action_ghost = self._action("Grey out the rest", self._on_ghost, checkable=True,
+                                         tip="Grey out what a run did not colour or highlight")
+        bar.addAction(self.action_ghost)
+        self.action_measure = self._action("Measure", self._on_measure, "M", checkable=True,
+                                           tip="Click two points to measure their distance")
+        bar.addAction(self.action_measure)
+        self.action_save_image = self._action("Save view as image…", self.save_image)
+        self.action_copy_image = self._action("Copy image", self.copy_image)
+        snapshot = QMenu(self)
+        snapshot.addAction(self.action_save_image)
+        snapshot.addAction(self.action_copy_image)
+        self._menu_button("Image", snapshot)
+
+    # -- models ----------------------------------------------------------------------------------
+    def show_model(self, key: object | None, client: WorkerClient | None = None,
+                   sha256: str | None = None) -> None:
+        """Show the model `key` (an open model); start its geometry once its hash is known."""
+        geometry = self._geometries.get(key) if key is not None else None
+        if geometry is None and key is not None and client is not None and sha256:
+            geometry = ModelGeometry(client, self._root, self._background, self._limit(), self)
+            geometry.progress.connect(lambda done, total, g=geometry: self._on_progress(g, done, total))
+            geometry.scene_grew.connect(lambda g=geometry: self._on_scene_grew(g))
+            geometry.finished.connect(lambda summary, g=geometry: self._on_finished(g, summary))
+            geometry.failed.connect(lambda sentence, g=geometry: self._on_failed(g, sentence))
+            self._geometries[key] = geometry
+            geometry.start(sha256)
+        self.current = geometry
+        self.view.set_scene(geometry.scene if geometry else None)
+        self._show_state()
+
+    def forget(self, key: object) -> None:
+        """The model was closed: stop its meshing and drop its scene."""
+        geometry = self._geometries.pop(key, None)
+        if geometry is None:
+            return
+        geometry.stop()
+        if geometry is self.current:
+            self.show_model(None)
+        geometry.deleteLater()
+
+    def shutdown(self) -> None:
+        """The window closes: every model's meshing stops quietly."""
+        for key in list(self._geometries):
+            self.forget(key)
+
+    def cancel_meshing(self) -> None:
+        if self.current is not None:
+            self.current.cancel()
+
+    # -- selection and results -----------------------------------------------------------------
+    @property
+    def scene_ready(self) -> bool:
+        return self.current is not None and self.current.scene.element_count > 0
+
+    def select(self, ids: list[int], zoom: bool = False) -> None:
+        """Show the tree's (or a result row's) selection in 3D; `zoom` to it."""
+        if self.current is None:
+            return
+        self.current.scene.select(ids)
+        self.view.refresh()
+        if zoom and ids:
+            self.view.fit_selection()
+
+    def show_run(self, highlights: Sequence[dict[str, Any]], colors: Sequence[dict[str, Any]]
+                 ) -> dict[int, Any]:
+        """A run's `highlight` and `color_by` (the last) on the model, the rest greyed when
+        there are any; returns the coloured values by STEP id (for the tree)."""
+        if self.current is None:
+            return {}
+        scene = self.current.scene
+        scene.clear_highlights()
+        scene.clear_colors()
+        for highlight in highlights:
+            scene.highlight([i for i in highlight.get("ids") or [] if isinstance(i, int)],
+                            str(highlight.get("color") or "#FFD54F"))
+        values: dict[int, Any] = {}
+        if colors:
+            record = colors[-1]
+            values = color_records.step_values(record)
+            self.color_by(str(record.get("title") or "Coloured by value"), values,
+                          color_records.not_found(record))
+        else:
+            self._show_legend("", None)
+        self.action_ghost.setChecked(bool(highlights or colors))
+        scene.ghost_others(bool(highlights or colors))
+        self.view.refresh()
+        return values
+
+    def color_by_global_ids(self, title: str, values: dict[str, Any]) -> dict[int, Any]:
+        """Colour the model by a result column (GlobalId -> value); GlobalIds without geometry
+        are counted in the legend. Returns the values by STEP id."""
+        if self.current is None:
+            return {}
+        ids = self.current.scene.ids_by_global_id()
+        found = {ids[g]: v for g, v in values.items() if g in ids}
+        self.color_by(title, found, not_found=len(values) - len(found))
+        return found
+
+    def color_by(self, title: str, values: dict[int, Any], not_found: int = 0) -> None:
+        """Colour the model by values (STEP id -> value); `not_found` more are counted."""
+        if self.current is None:
+            return
+        legend = self.current.scene.color_by(values)
+        if not_found:
+            legend = Legend(legend.kind, legend.entries, legend.not_found + not_found,
+                            legend.low, legend.high)
+        self.action_ghost.setChecked(True)
+        self.current.scene.ghost_others(True)
+        self._show_legend(title, legend)
+        self.view.refresh()
+
+    def _show_legend(self, title: str, legend: Legend | None) -> None:
+        if legend is None:
+            self.legend_label.hide()
+            return
+        rows = [f"<b>{_escape(title)}</b>"]
+        for entry in legend.entries:
+            rows.append(f"<span style='color:{entry.color}'>■</span> {_escape(entry.label)} "
+                        f"<span style='color:gray'>({entry.count:,})</span>")
+        if legend.not_found:
+            rows.append(f"<span style='color:gray'>{legend.not_found:,} not in the model's "
+                        "geometry</span>")
+        self.legend_label.setText(" &nbsp; ".join(rows))
+        self.legend_label.show()
+
+    # -- visibility ------------------------------------------------------------------------------
+    def hide_selection(self) -> None:
+        if self.current is not None:
+            self.current.scene.hide(self.current.scene.selection)
+            self.view.refresh()
+
+    def isolate_selection(self) -> None:
+        if self.current is not None and self.current.scene.selection:
+            self.current.scene.isolate(self.current.scene.selection)
+            self.view.refresh()
+
+    def show_all(self) -> None:
+        if self.current is not None:
+            self.current.scene.show_all()
+            self.view.refresh()
+
+    def _fill_classes(self) -> None:
+        self.classes_menu.clear()
+        if self.current is None:
+            return
+        for name, shown in sorted(self.current.scene.classes.items()):
+            action = self.classes_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(shown)
+            action.toggled.connect(lambda on, n=name: self._set_class(n, on))
+
+    def _set_class(self, name: str, shown: bool) -> None:
+        assert self.current is not None
+        self.current.scene.set_class_visible(name, shown)
+        self.view.refresh()
+
+    def _fill_storeys(self) -> None:
+        self.storeys_menu.clear()
+        if self.current is None:
+            return
+        shown = self.current.scene.storeys
+        for storey, name in self.current.loader.storey_names.items():
+            if storey not in shown:
+                continue
+            action = self.storeys_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(shown[storey])
+            action.toggled.connect(lambda on, s=storey: self._set_storey(s, on))
+
+    def _set_storey(self, storey: int, shown: bool) -> None:
+        assert self.current is not None
+        self.current.scene.set_storey_visible(storey, shown)
+        self.view.refresh()
+
+    def _fill_section(self) -> None:
+        menu = self.section_menu
+        menu.clear()
+        if self.current is None:
+            return
+        scene = self.current.scene
+        box_action = menu.addAction("Section box around the selection", self.section_selection)
+        box_action.setEnabled(bool(scene.selection))
+        cuts = menu.addMenu("Cut above storey")
+        for storey, name in self.current.loader.storey_names.items():
+            if scene.storey_bounds(storey) is not None:
+                cuts.addAction(name, partial(self.cut_above_storey, storey))
+        menu.addAction("Remove the section", self.clear_section).setEnabled(
+            scene.section_box is not None)
+
+    def section_selection(self) -> None:
+        if self.current is None:
+            return
+        box = self.current.scene.bounds(self.current.scene.selection)
+        if box is not None:
+            margin = 0.05 * float(max(box.hi - box.lo)) + 0.1
+            self.current.scene.set_section_box((box.lo - margin).tolist(), (box.hi + margin).tolist())
+            self.view.refresh()
+
+    def cut_above_storey(self, storey: int) -> None:
+        """A horizontal cut: everything above the storey's own elements is cut away."""
+        if self.current is None:
+            return
+        scene = self.current.scene
+        storey_box, whole = scene.storey_bounds(storey), scene.bounds()
+        if storey_box is None or whole is None:
+            return
+        lo = whole.lo - 1.0
+        hi = whole.hi + 1.0
+        hi[2] = storey_box.hi[2] + 0.01
+        scene.set_section_box(lo.tolist(), hi.tolist())
+        self.view.refresh()
+
+    def clear_section(self) -> None:
+        if self.current is not None:
+            self.current.scene.clear_section_box()
+            self.view.refresh()
+
+    # -- image -----------------------------------------------------------------------------------
+    def snapshot(self) -> QImage:
+        return self.view.snapshot()
+
+    def save_image(self, path: str | None = None) -> str | None:
+        """Save the view as a PNG (asking where when `path` is None); the path saved, or None."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save view as image", "view.png",
+                                                  "PNG images (*.png)")
+        if not path:
+            return None
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        if not self.snapshot().save(path):
+            self.status.setText(f"The image could not be saved to {path}.")
+            return None
+        self.status.setText(f"Saved the view to {path}.")
+        return path
+
+    def copy_image(self) -> None:
+        QGuiApplication.clipboard().setImage(self.snapshot())
+        self.status.setText("Copied the view to the clipboard.")
+
+    # -- slots -----------------------------------------------------------------------------------
+    def _on_clicked(self, step_id: int, add: bool) -> None:
+        if self.current is None or self.action_measure.isChecked():
+            return
+        scene = self.current.scene
+        if step_id == NOTHING:
+            ids: list[int] = scene.selection if add else []
+        elif add:
+            ids = [i for i in scene.selection if i != step_id] + (
+                [] if step_id in scene.selection else [step_id])
+        else:
+            ids = [step_id]
+        self.select(ids)
+        self.selection_picked.emit(ids)
+
+    def _on_measured(self, distance: float, first: Any, second: Any) -> None:
+        self.status.setText(f"Distance: {distance:.3f} m  (from {_point(first)} to {_point(second)})")
+
+    def _on_measure(self) -> None:
+        on = self.action_measure.isChecked()
+        self.view.set_measuring(on)
+        if on:
+            self.status.setText("Measure: click two points on the model.")
+
+    def _on_ghost(self) -> None:
+        if self.current is not None:
+            self.current.scene.ghost_others(self.action_ghost.isChecked())
+            self.view.refresh()
+
+    def _on_progress(self, geometry: ModelGeometry, done: int, total: int) -> None:
+        if geometry is not self.current:
+            return
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(min(done, max(total, 1)))
+        verb = "Loading" if geometry.from_cache else "Meshing"
+        self.progress_label.setText(f"{verb}: {done:,} of {total:,} elements")
+        self.progress_box.setVisible(geometry.busy)
+
+    def _on_scene_grew(self, geometry: ModelGeometry) -> None:
+        if geometry is self.current:
+            if self.view.scene is not geometry.scene:  # a damaged cache is being rebuilt
+                self.view.set_scene(geometry.scene)
+            self.view.refresh()
+            self._show_state()
+
+    def _on_finished(self, geometry: ModelGeometry, summary: MeshSummary) -> None:
+        if geometry is self.current:
+            self.view.refresh()
+            self._show_state()
+
+    def _on_failed(self, geometry: ModelGeometry, sentence: str) -> None:
+        if geometry is self.current:
+            self._show_state(sentence)
+
+    def _show_state(self, problem: str | None = None) -> None:
+        """The view or a sentence, the progress row and the missing-geometry line."""
+        geometry = self.current
+        self.progress_box.setVisible(bool(geometry and geometry.busy))
+        if geometry is None:
+            self.message.setText(NO_MODEL)
+            self.stack.setCurrentWidget(self.message)
+            self.status.clear()
+            self.legend_label.hide()
+            return
+        summary = geometry.summary
+        has_geometry = geometry.scene.element_count > 0
+        if has_geometry:
+            self.stack.setCurrentWidget(self.view)
+        elif summary is not None:
+            missing = summary.without_geometry + summary.failed_count
+            self.message.setText("This model has no geometry to show"
+                                 + (f": {missing:,} elements have no body or failed to mesh."
+                                    if missing else "."))
+            self.stack.setCurrentWidget(self.message)
+        elif problem:
+            self.message.setText(problem)
+            self.stack.setCurrentWidget(self.message)
+        else:
+            self.message.setText("Preparing the 3D view…")
+            self.stack.setCurrentWidget(self.message)
+        lines = [problem] if problem and has_geometry else []
+        if summary is not None and summary.sentence():
+            lines.append(summary.sentence())
+        self.status.setText("  ".join(lines))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _point(point: Any) -> str:
+    try:
+        return "(" + ", ".join(f"{float(v):.2f}" for v in point) + ")"
+    except TypeError:
+        return "?"
