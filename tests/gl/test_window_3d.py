@@ -162,6 +162,32 @@ def test_selecting_a_door_in_the_tree_turns_its_pixels_the_selection_colour(
                     timeout=30_000)
 
 
+def test_the_panes_buttons_hide_isolate_and_show_spaces(qtbot: QtBot, window: MainWindow) -> None:
+    geometry = shown(qtbot, window, FIXTURES / "AC20-FZK-Haus.ifc")
+    scene, pane = geometry.scene, window.view3d
+    classes = [scene.class_name(r) for r in range(scene.element_count)]
+    spaces = np.array([c == "IfcSpace" for c in classes])
+    assert spaces.any() and not scene.visible[spaces].any()  # hidden at first
+    pane.action_spaces.trigger()
+    assert scene.visible[spaces].all()
+    pane.action_spaces.trigger()
+    doors = sorted({scene.step_id(r) for r, c in enumerate(classes) if c == "IfcDoor"})
+    window.tree.select_elements(doors)
+    qtbot.waitUntil(lambda: scene.selection == doors, timeout=30_000)
+    pane.isolate_selection()
+    visible = {scene.step_id(int(r)) for r in np.flatnonzero(scene.visible)}
+    assert visible == set(doors)
+    pane.show_all()
+    pane.hide_selection()
+    assert not ({scene.step_id(int(r)) for r in np.flatnonzero(scene.visible)} & set(doors))
+    pane.show_all()
+    lowest = next(iter(geometry.loader.storey_names))
+    pane.cut_above_storey(lowest)
+    box = scene.bounds()
+    storey = scene.storey_bounds(lowest)
+    assert box is not None and storey is not None and box.hi[2] <= storey.hi[2] + 0.02
+
+
 def test_a_runs_highlight_and_color_by_colour_the_model_with_a_legend(
         qtbot: QtBot, window: MainWindow) -> None:
     geometry = shown(qtbot, window, FIXTURES / "AC20-FZK-Haus.ifc")

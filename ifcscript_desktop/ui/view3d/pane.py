@@ -23,6 +23,7 @@ from ifcscript_desktop.core import colors as color_records
 from ifcscript_desktop.core.legend import Legend
 from ifcscript_desktop.ui.background import BackgroundRunner
 from ifcscript_desktop.ui.view3d.geometry import MeshSummary, ModelGeometry
+from ifcscript_desktop.ui.view3d.scene import HIDDEN_CLASSES
 from ifcscript_desktop.ui.view3d.widget import ModelView
 
 NO_MODEL = "Open a model to see it in 3D."
@@ -60,7 +61,9 @@ class View3DPane(QWidget):
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.legend_label.setWordWrap(True)
         self.legend_label.hide()
+        # Two rows: the pane is narrow beside the editor, and a toolbar does not wrap.
         self.toolbar = QToolBar()
+        self.toolbar_visibility = QToolBar()
         self._build_actions()
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress_label)
@@ -74,6 +77,7 @@ class View3DPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.toolbar_visibility)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.legend_label)
         layout.addWidget(self.progress_box)
@@ -94,16 +98,16 @@ class View3DPane(QWidget):
         self.addAction(action)
         return action
 
-    def _menu_button(self, text: str, menu: QMenu) -> QToolButton:
+    def _menu_button(self, text: str, menu: QMenu, bar: QToolBar) -> QToolButton:
         button = QToolButton()
         button.setText(text)
         button.setMenu(menu)
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.toolbar.addWidget(button)
+        bar.addWidget(button)
         return button
 
     def _build_actions(self) -> None:
-        bar = self.toolbar
+        bar, shown = self.toolbar, self.toolbar_visibility
         bar.addAction(self._action("Fit", self.view.fit_all, "F", tip="Fit the whole model"))
         bar.addAction(self._action("Zoom to selection", self.view.fit_selection, "Z"))
         views = QMenu(self)
@@ -113,25 +117,7 @@ class View3DPane(QWidget):
         self.action_ortho = views.addAction("Orthographic")
         self.action_ortho.setCheckable(True)
         self.action_ortho.toggled.connect(self.view.set_orthographic)
-        self._menu_button("View", views)
-        bar.addSeparator()
-        bar.addAction(self._action("Hide", self.hide_selection, "H", tip="Hide the selection"))
-        bar.addAction(self._action("Isolate", self.isolate_selection, "I",
-                                   tip="Show only the selection"))
-        bar.addAction(self._action("Show all", self.show_all, "Shift+H"))
-        self.classes_menu = QMenu(self)
-        self.classes_menu.aboutToShow.connect(self._fill_classes)
-        self._menu_button("Classes", self.classes_menu)
-        self.storeys_menu = QMenu(self)
-        self.storeys_menu.aboutToShow.connect(self._fill_storeys)
-        self._menu_button("Storeys", self.storeys_menu)
-        self.section_menu = QMenu(self)
-        self.section_menu.aboutToShow.connect(self._fill_section)
-        self._menu_button("Section", self.section_menu)
-        bar.addSeparator()
-        self.action_ghost = self._action("Grey out the rest", self._on_ghost, checkable=True,
-                                         tip="Grey out what a run did not colour or highlight")
-        bar.addAction(self.action_ghost)
+        self._menu_button("View", views, bar)
         self.action_measure = self._action("Measure", self._on_measure, "M", checkable=True,
                                            tip="Click two points to measure their distance")
         bar.addAction(self.action_measure)
@@ -140,7 +126,26 @@ class View3DPane(QWidget):
         snapshot = QMenu(self)
         snapshot.addAction(self.action_save_image)
         snapshot.addAction(self.action_copy_image)
-        self._menu_button("Image", snapshot)
+        self._menu_button("Image", snapshot, bar)
+        shown.addAction(self._action("Hide", self.hide_selection, "H", tip="Hide the selection"))
+        shown.addAction(self._action("Isolate", self.isolate_selection, "I",
+                                     tip="Show only the selection"))
+        shown.addAction(self._action("Show all", self.show_all, "Shift+H"))
+        self.action_spaces = self._action("Spaces and openings", self._on_spaces, checkable=True,
+                                          tip="Show IfcSpace and opening elements (hidden at first)")
+        shown.addAction(self.action_spaces)
+        self.classes_menu = QMenu(self)
+        self.classes_menu.aboutToShow.connect(self._fill_classes)
+        self._menu_button("Classes", self.classes_menu, shown)
+        self.storeys_menu = QMenu(self)
+        self.storeys_menu.aboutToShow.connect(self._fill_storeys)
+        self._menu_button("Storeys", self.storeys_menu, shown)
+        self.section_menu = QMenu(self)
+        self.section_menu.aboutToShow.connect(self._fill_section)
+        self._menu_button("Section", self.section_menu, shown)
+        self.action_ghost = self._action("Grey out the rest", self._on_ghost, checkable=True,
+                                         tip="Grey out what a run did not colour or highlight")
+        shown.addAction(self.action_ghost)
 
     # -- models ----------------------------------------------------------------------------------
     def show_model(self, key: object | None, client: WorkerClient | None = None,
@@ -157,6 +162,9 @@ class View3DPane(QWidget):
             geometry.start(sha256)
         self.current = geometry
         self.view.set_scene(geometry.scene if geometry else None)
+        if geometry is not None:
+            self.action_spaces.setChecked(any(geometry.scene.classes.get(name, False)
+                                              for name in HIDDEN_CLASSES))
         self._show_state()
 
     def forget(self, key: object) -> None:
@@ -279,6 +287,12 @@ class View3DPane(QWidget):
             action.setCheckable(True)
             action.setChecked(shown)
             action.toggled.connect(lambda on, n=name: self._set_class(n, on))
+
+    def _on_spaces(self) -> None:
+        if self.current is not None:
+            for name in HIDDEN_CLASSES:
+                self.current.scene.set_class_visible(name, self.action_spaces.isChecked())
+            self.view.refresh()
 
     def _set_class(self, name: str, shown: bool) -> None:
         assert self.current is not None
