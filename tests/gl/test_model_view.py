@@ -24,7 +24,7 @@ from pytestqt.qtbot import QtBot
 
 from ifcscript_desktop.ui.view3d.arrays import GeometryBatch
 from ifcscript_desktop.ui.view3d.legend import rgba
-from ifcscript_desktop.ui.view3d.picking import project
+from ifcscript_desktop.ui.view3d.picking import pick, project, ray_through
 from ifcscript_desktop.ui.view3d.scene import SELECTION_COLOR, Scene
 from ifcscript_desktop.ui.view3d.widget import MEASURE_COLOR, ModelView
 from tests.gl.conftest import SIZE, load_scene, mesh_model, pixels
@@ -162,16 +162,17 @@ def test_dragging_orbits_around_the_point_under_the_cursor_without_clicking(
     yaw = view.camera.yaw
     clicks: list[Any] = []
     view.element_clicked.connect(lambda *args: clicks.append(args))
+    size, aspect = (view.width(), view.height()), view.width() / view.height()
+    hit = pick(scene, *ray_through((start.x(), start.y()), size, view.camera.view_matrix(),
+                                   view.camera.projection_matrix(aspect)))
+    assert hit is not None  # the wall's face, 1.2 m right of its middle
     qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=start)
-    hit = view._anchor
-    assert hit is not None
     for step in range(1, 6):
         qtbot.mouseMove(view, start + QPoint(10 * step, 6 * step))
     qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=start + QPoint(50, 30))
     assert view.camera.yaw != yaw and not clicks
-    x, y, _ = project([hit], (view.width(), view.height()), view.camera.view_matrix(),
-                      view.camera.projection_matrix(view.width() / view.height()))[0]
-    assert (x, y) == pytest.approx((start.x(), start.y()), abs=1.0)
+    x, y, _ = project([hit.point], size, view.camera.view_matrix(), view.camera.projection_matrix(aspect))[0]
+    assert (x, y) == pytest.approx((start.x(), start.y()), abs=1.0), "the picked point stayed under the cursor"
 
 
 def test_selecting_the_door_turns_its_pixels_the_selection_colour(view: ModelView, tmp_path: Path) -> None:

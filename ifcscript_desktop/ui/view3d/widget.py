@@ -88,7 +88,8 @@ class ModelView(gl.GLViewWidget):
         self._last = QPointF()
         self._dragging = False
         self._drag: str | None = None  # "orbit" or "pan"
-        self._anchor: npt.NDArray[np.float64] | None = None
+        self._press_hit: Hit | None = None
+        self._anchor: npt.NDArray[np.float64] | None = None  # the point orbits turn around, pans drag
         # Measure tool.
         self._measuring = False
         self._points: list[npt.NDArray[np.float64]] = []
@@ -211,8 +212,8 @@ class ModelView(gl.GLViewWidget):
         pan = ev.button() == Qt.MouseButton.MiddleButton or (
             ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         self._drag = "pan" if pan else "orbit" if ev.button() == Qt.MouseButton.LeftButton else None
-        hit = self._pick(position) if self._drag else None
-        self._anchor = hit.point if hit is not None else None
+        self._press_hit = self._pick(position) if self._drag else None
+        self._anchor = self._press_hit.point if self._press_hit is not None else None
         ev.accept()
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
@@ -239,7 +240,7 @@ class ModelView(gl.GLViewWidget):
         self._set_cursor()
         if not clicked or self._scene is None:
             return
-        hit = self._pick(ev.position())
+        hit = self._press_hit  # a click does not move: what was under the press is under the release
         if self._measuring:
             if hit is not None:
                 self._measure_at(hit.point)
