@@ -397,8 +397,8 @@ class MainWindow(QMainWindow):
 
     def _size_side_docks(self) -> None:
         width = self.width()
-        self.resizeDocks(self._side_docks, [max(260, width // 5), max(360, width * 3 // 10),
-                                            max(260, width // 6)], Qt.Orientation.Horizontal)
+        self.resizeDocks(self._side_docks, [max(260, width // 5), max(420, width // 3),
+                                            max(260, width // 7)], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.scripts.flush_draft()

@@ -237,6 +237,10 @@ def test_a_model_without_geometry_says_so(qtbot: QtBot, window: MainWindow, tmp_
     assert window.view3d.stack.currentWidget() is window.view3d.message
     assert "no geometry to show" in window.view3d.message.text()
     assert "3 elements" in window.view3d.message.text()
+    assert "3 without geometry" in window.view3d.status.text()
+    with qtbot.waitSignal(window.tree.elements_selected, timeout=30_000):
+        window.view3d.status.linkActivated.emit("missing")  # "(select them)"
+    qtbot.waitUntil(lambda: len(window.tree.selected_ids()) == 3, timeout=30_000)
 
 
 def test_closing_the_model_while_meshing_stops_the_mesher(qtbot: QtBot, window: MainWindow) -> None:

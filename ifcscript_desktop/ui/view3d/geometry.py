@@ -37,12 +37,16 @@ class MeshSummary:
     failed: list[dict[str, Any]] = field(default_factory=list)
     failed_count: int = 0
     from_cache: bool = False
+    #: The STEP ids of those without geometry and of those that failed (the first thousand).
+    missing_ids: list[int] = field(default_factory=list)
 
     @classmethod
     def of(cls, facts: dict[str, Any], from_cache: bool) -> MeshSummary:
         failed = [f for f in facts.get("failed") or [] if isinstance(f, dict)]
+        ids = [i for i in facts.get("without_geometry_ids") or [] if _count(i)]
+        ids += [f["id"] for f in failed if _count(f.get("id"))]
         return cls(_count(facts.get("elements")), _count(facts.get("without_geometry")), failed,
-                   _count(facts.get("failed_count", len(failed))), from_cache)
+                   _count(facts.get("failed_count", len(failed))), from_cache, ids)
 
     def sentence(self) -> str:
         """"37 without geometry, 2 failed: IfcWall #12 (No shape…), …" or ""."""

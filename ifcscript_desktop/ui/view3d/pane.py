@@ -56,7 +56,9 @@ class View3DPane(QWidget):
         self.cancel_button.clicked.connect(self.cancel_meshing)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.status.linkActivated.connect(self._on_status_link)
         self.legend_label = QLabel()
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.legend_label.setWordWrap(True)
@@ -118,6 +120,9 @@ class View3DPane(QWidget):
         self.action_ortho.setCheckable(True)
         self.action_ortho.toggled.connect(self.view.set_orthographic)
         self._menu_button("View", views, bar)
+        self.section_menu = QMenu(self)
+        self.section_menu.aboutToShow.connect(self._fill_section)
+        self._menu_button("Section", self.section_menu, bar)
         self.action_measure = self._action("Measure", self._on_measure, "M", checkable=True,
                                            tip="Click two points to measure their distance")
         bar.addAction(self.action_measure)
@@ -131,7 +136,7 @@ class View3DPane(QWidget):
         shown.addAction(self._action("Isolate", self.isolate_selection, "I",
                                      tip="Show only the selection"))
         shown.addAction(self._action("Show all", self.show_all, "Shift+H"))
-        self.action_spaces = self._action("Spaces and openings", self._on_spaces, checkable=True,
+        self.action_spaces = self._action("Spaces", self._on_spaces, checkable=True,
                                           tip="Show IfcSpace and opening elements (hidden at first)")
         shown.addAction(self.action_spaces)
         self.classes_menu = QMenu(self)
@@ -140,10 +145,7 @@ class View3DPane(QWidget):
         self.storeys_menu = QMenu(self)
         self.storeys_menu.aboutToShow.connect(self._fill_storeys)
         self._menu_button("Storeys", self.storeys_menu, shown)
-        self.section_menu = QMenu(self)
-        self.section_menu.aboutToShow.connect(self._fill_section)
-        self._menu_button("Section", self.section_menu, shown)
-        self.action_ghost = self._action("Grey out the rest", self._on_ghost, checkable=True,
+        self.action_ghost = self._action("Grey out", self._on_ghost, checkable=True,
                                          tip="Grey out what a run did not colour or highlight")
         shown.addAction(self.action_ghost)
 
@@ -374,9 +376,9 @@ class View3DPane(QWidget):
         if not path.lower().endswith(".png"):
             path += ".png"
         if not self.snapshot().save(path):
-            self.status.setText(f"The image could not be saved to {path}.")
+            self.status.setText(_escape(f"The image could not be saved to {path}."))
             return None
-        self.status.setText(f"Saved the view to {path}.")
+        self.status.setText(_escape(f"Saved the view to {path}."))
         return path
 
     def copy_image(self) -> None:
@@ -463,10 +465,15 @@ class View3DPane(QWidget):
         else:
             self.message.setText("Preparing the 3D view…")
             self.stack.setCurrentWidget(self.message)
-        lines = [problem] if problem and has_geometry else []
+        lines = [_escape(problem)] if problem and has_geometry else []
         if summary is not None and summary.sentence():
-            lines.append(summary.sentence())
+            link = " (<a href='missing'>select them</a>)" if summary.missing_ids else ""
+            lines.append(_escape(summary.sentence()) + link)
         self.status.setText("  ".join(lines))
+
+    def _on_status_link(self, link: str) -> None:
+        if link == "missing" and self.current is not None and self.current.summary is not None:
+            self.selection_picked.emit(list(self.current.summary.missing_ids))
 
 
 def _escape(text: str) -> str:
