@@ -183,6 +183,8 @@ class MainWindow(QMainWindow):
         self.models.active_changed.connect(self._on_active_changed)
         self.tree.element_selected.connect(self.properties.show_element)
         self.tree.elements_selected.connect(self.view3d.select)
+        self.tree.tree.doubleClicked.connect(
+            lambda _index: self.view3d.select(self.tree.selected_ids(), zoom=True))
         self.view3d.selection_picked.connect(self._on_picked_in_3d)
         self.models.model_hashed.connect(self._on_model_hashed)
         self.models.model_closed.connect(self.view3d.forget)
@@ -203,6 +205,7 @@ class MainWindow(QMainWindow):
         self.runs.run_finished.connect(self._on_run_finished)
         self.runs.run_refused.connect(self._on_run_refused)
         self.results.elements_activated.connect(self._on_elements_activated)
+        self.results.elements_zoom_requested.connect(self._on_elements_zoom)
         self.history.open_code_requested.connect(self._on_open_code)
         self.history.rerun_requested.connect(lambda run_id: self.runs.rerun(run_id, self.models))
         # Workflows on an open model run in its worker (no second parse).
@@ -361,6 +364,12 @@ class MainWindow(QMainWindow):
             query = " + ".join(f'IfcRoot, GlobalId="{g}"' for g in guids[:200])
             self.models.active.handle.query("filter", {"query": query},
                                             lambda reply: self.tree.select_elements(reply.get("ids") or []))
+
+    def _on_elements_zoom(self, refs: list[Any]) -> None:
+        """A double-clicked result row: its elements selected and zoomed to in 3D."""
+        by_guid = self.view3d.current.scene.ids_by_global_id() if self.view3d.current else {}
+        ids = [r if isinstance(r, int) else by_guid.get(r) for r in refs]
+        self.view3d.select([i for i in ids if isinstance(i, int)], zoom=True)
 
     # -- scripts -----------------------------------------------------------------------------
     def _on_script_state(self, name: str, modified: bool) -> None:

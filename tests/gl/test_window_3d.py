@@ -211,6 +211,27 @@ def test_a_runs_highlight_and_color_by_colour_the_model_with_a_legend(
     assert geometry.scene.legend is not None
 
 
+def test_a_result_row_selects_in_3d_and_a_double_click_zooms_to_it(
+        qtbot: QtBot, window: MainWindow) -> None:
+    from ifcscript_desktop.ui.results.table_view import TableView
+
+    geometry = shown(qtbot, window, FIXTURES / "AC20-FZK-Haus.ifc")
+    window.scripts.show_code('result = [{"GlobalId": d.GlobalId, "name": d.Name} '
+                             'for d in model.by_type("IfcDoor")]\n', "doors")
+    with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_MS):
+        window.run_script()
+    [table] = window.results.findChildren(TableView)
+    guid = table.model.row(0)["GlobalId"]
+    door = geometry.scene.ids_by_global_id()[guid]
+    table.table.selectRow(0)
+    qtbot.waitUntil(lambda: geometry.scene.selection == [door], timeout=30_000)
+    window.view3d.view.fit_all()
+    distance = window.view3d.view.camera.distance
+    table.table.doubleClicked.emit(table.table.model().index(0, 0))  # the tab may be hidden
+    qtbot.waitUntil(lambda: window.view3d.view.camera.distance < distance / 2, timeout=10_000)
+    assert geometry.scene.selection == [door]
+
+
 def test_the_second_open_reads_the_cache_and_a_damaged_cache_is_rebuilt(
         qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     path, _ = one_wall_model(tmp_path / "wall.ifc")

@@ -34,6 +34,8 @@ class ResultsPane(QTabWidget):
     column header of a table with a GlobalId column emits `color_by_requested`."""
 
     elements_activated = Signal(list)  # list[int | str]
+    #: A row with element references was double-clicked: zoom to them (list[int | str]).
+    elements_zoom_requested = Signal(list)
     #: A table's "Colour model by this column": (column name, {GlobalId: value} of every row).
     color_by_requested = Signal(str, dict)
 
@@ -130,6 +132,7 @@ class ResultsPane(QTabWidget):
         view = TableView(rows, columns, title)
         view.elements_activated.connect(self.elements_activated)
         view.color_by_requested.connect(self.color_by_requested)
+        view.elements_zoom_requested.connect(self.elements_zoom_requested)
         self.tables.append(view)
         return view
 

@@ -37,6 +37,7 @@ class TableView(QWidget):
 
     rows_activated = Signal(list)  # list[dict]: the selected rows
     elements_activated = Signal(list)  # list[int | str]: their STEP ids or GlobalIds
+    elements_zoom_requested = Signal(list)  # a double-click: the same refs, to zoom to in 3D
     export_finished = Signal(str, int)  # path, rows written
     export_failed = Signal(str, str)  # path, why
     #: "Colour model by this column": (the column's name, {GlobalId: cell} over every row).
@@ -111,6 +112,7 @@ class TableView(QWidget):
         self._filter_timer.timeout.connect(self.apply_filter)
         self.filter_edit.textChanged.connect(self._filter_timer.start)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.table.doubleClicked.connect(self._on_double_clicked)
         self.model.modelReset.connect(self._update_count)
         self.model.rowsInserted.connect(self._update_count)  # a page read: damage shows up here
         self.export_finished.connect(self._on_exported)
@@ -219,6 +221,11 @@ class TableView(QWidget):
         refs = self.model.element_refs(rows)
         if refs:
             self.elements_activated.emit(refs)
+
+    def _on_double_clicked(self, _index: object) -> None:
+        refs = self.model.element_refs(self.selected_rows())
+        if refs:
+            self.elements_zoom_requested.emit(refs)
 
     def _on_header_menu(self, pos: QPoint) -> None:
         header = self.table.horizontalHeader()
