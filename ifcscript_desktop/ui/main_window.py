@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         # A first start gives the side panes their share once the window has its size.
         self._size_docks = not (isinstance(state, QByteArray) and self.restoreState(state))
+        self.view3d.set_enabled(not self.view3d_dock.isHidden())
         self.last_problem: str | None = None
         self.statusBar().showMessage("Drop an IFC file on the window, or File > Open model.")
         if library.get_script(store, FIRST_SCRIPT):
@@ -188,6 +189,7 @@ class MainWindow(QMainWindow):
         self.view3d.selection_picked.connect(self._on_picked_in_3d)
         self.models.model_hashed.connect(self._on_model_hashed)
         self.models.model_closed.connect(self.view3d.forget)
+        self.view3d_dock.toggleViewAction().toggled.connect(self._on_view3d_toggled)
         self.results.color_by_requested.connect(
             lambda title, values: self._show_colors(self.view3d.color_by_global_ids(title, values)))
         self.history.show_colors_requested.connect(
@@ -282,6 +284,12 @@ class MainWindow(QMainWindow):
             self.model_box.removeItem(index)
             self.model_box.blockSignals(False)
         self.statusBar().showMessage(f"Closed {model.name}.")
+
+    def _on_view3d_toggled(self, shown: bool) -> None:
+        self.view3d.set_enabled(shown)
+        model = self.models.active
+        if shown and model is not None:
+            self.view3d.show_model(model, model.handle.client, model.sha256)
 
     def _on_model_hashed(self, model: OpenModel) -> None:
         if model is self.models.active:

@@ -295,6 +295,22 @@ def test_the_cache_size_setting_evicts_the_oldest_model(
     assert second.folder is not None and meshcache.complete(second.folder)
 
 
+def test_a_closed_3d_pane_meshes_nothing_until_it_is_opened_again(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    window.view3d_dock.close()
+    path, wall = one_wall_model(tmp_path / "wall.ifc")
+    with qtbot.waitSignal(window.models.model_opened, timeout=OPEN_MS):
+        window.open_models([str(path)])
+    qtbot.waitUntil(lambda: window.models.active is not None
+                    and window.models.active.sha256 is not None, timeout=OPEN_MS)
+    assert window.view3d.current is None
+    assert not (window.store.data_dir / "geometry").exists()  # nothing meshed
+    window.view3d_dock.toggleViewAction().trigger()
+    qtbot.waitUntil(lambda: window.view3d.current is not None
+                    and window.view3d.current.summary is not None, timeout=MESH_MS)
+    assert window.view3d.current.scene.rows_of([wall]).size
+
+
 def test_save_the_view_as_an_image(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     path, _ = one_wall_model(tmp_path / "wall.ifc")
     shown(qtbot, window, path)

@@ -42,6 +42,8 @@ class View3DPane(QWidget):
         super().__init__(parent)
         self._root, self._limit, self._background = cache_root, cache_limit, background
         self._geometries: dict[object, ModelGeometry] = {}
+        #: False while the pane is closed: nothing is meshed or held (`set_enabled`).
+        self.enabled = True
         self.current: ModelGeometry | None = None
         self.view = ModelView()
         self.message = QLabel(NO_MODEL)
@@ -154,7 +156,8 @@ class View3DPane(QWidget):
                    sha256: str | None = None) -> None:
         """Show the model `key` (an open model); start its geometry once its hash is known."""
         geometry = self._geometries.get(key) if key is not None else None
-        if geometry is None and key is not None and client is not None and sha256:
+        if geometry is None and key is not None and client is not None and sha256 \
+                and self.enabled:
             geometry = ModelGeometry(client, self._root, self._background, self._limit(), self)
             geometry.progress.connect(lambda done, total, g=geometry: self._on_progress(g, done, total))
             geometry.scene_grew.connect(lambda g=geometry: self._on_scene_grew(g))
@@ -178,6 +181,13 @@ class View3DPane(QWidget):
         if geometry is self.current:
             self.show_model(None)
         geometry.deleteLater()
+
+    def set_enabled(self, enabled: bool) -> None:
+        """The pane was closed (False: every scene is dropped and meshing stops, so a closed
+        pane costs nothing) or opened again (the window then shows the active model)."""
+        self.enabled = enabled
+        if not enabled:
+            self.shutdown()
 
     def shutdown(self) -> None:
         """The window closes: every model's meshing stops quietly."""
