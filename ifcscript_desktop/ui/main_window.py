@@ -192,8 +192,7 @@ class MainWindow(QMainWindow):
         self.view3d_dock.toggleViewAction().toggled.connect(self._on_view3d_toggled)
         self.results.color_by_requested.connect(
             lambda title, values: self._show_colors(self.view3d.color_by_global_ids(title, values)))
-        self.history.show_colors_requested.connect(
-            lambda colors: self._show_colors(self.view3d.show_run([], colors)))
+        self.history.show_colors_requested.connect(self._on_history_colors)
         self.library.script_chosen.connect(self.scripts.load)
         self.library.library_changed.connect(self.history.refresh)
         self.scripts.library_changed.connect(self.library.refresh)
@@ -298,6 +297,23 @@ class MainWindow(QMainWindow):
     def _show_colors(self, values: dict[int, Any]) -> None:
         """A `color_by` (a run's, a past run's or a result column's) on the tree rows too."""
         self.tree.color_elements(element_colors(values) if values else {})
+
+    def _on_history_colors(self, colors: list[dict[str, Any]]) -> None:
+        """A past run's colours, on the model it ran on (STEP ids mean nothing elsewhere)."""
+        from ifcscript_desktop.core.runs import get_execution
+
+        run_id, model = self.history.selected_run(), self.models.active
+        execution = get_execution(self.store, run_id) if run_id is not None else None
+        same = model is not None and execution is not None and (
+            execution.model_sha256 == model.sha256 if execution.model_sha256 and model.sha256
+            else Path(execution.model_path) == Path(model.path))
+        if not same or execution is None:
+            name = Path(execution.model_path).name if execution else "another model"
+            self.statusBar().showMessage(f"That run was on {name}: open it (or make it the active "
+                                         "model) to see its colours.")
+            return
+        self._show_colors(self.view3d.show_run([], colors))
+        self.statusBar().showMessage(f"Showing the colours of run #{run_id}.")
 
     def _on_picked_in_3d(self, ids: list[int]) -> None:
         if ids:

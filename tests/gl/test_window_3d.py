@@ -209,6 +209,16 @@ def test_a_runs_highlight_and_color_by_colour_the_model_with_a_legend(
     assert "Slab side" in window.view3d.legend_label.text()
     assert window.view3d.action_ghost.isChecked()
     assert geometry.scene.legend is not None
+    # History brings the colours back after they were cleared, on the model the run was on.
+    window.view3d.show_run([], [])
+    assert not window.view3d.legend_label.isVisible()
+    run_id = blocker.args[0].execution_id
+    window.bottom.setCurrentWidget(window.history)
+    qtbot.waitUntil(lambda: window.history.select_run(run_id), timeout=10_000)
+    qtbot.waitUntil(lambda: window.history.detail.colors_button.isVisible(), timeout=10_000)
+    window.history.detail.colors_button.click()
+    assert "Slab side" in window.view3d.legend_label.text()
+    assert window.view3d.legend_label.isVisible()
 
 
 def test_a_result_row_selects_in_3d_and_a_double_click_zooms_to_it(
