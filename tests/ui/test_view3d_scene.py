@@ -109,13 +109,12 @@ def test_elements_sharing_a_mesh_hold_it_once_and_are_each_placed() -> None:
     scene.add_batch(batch([{"step": 100 + i, "at": (i % 100 * 2, i // 100 * 2, 0)} for i in range(10_000)],
                           [box_mesh()]))
     assert scene.geometry_count == 1 and scene.geometry_vertex_count == 8
-    chunks = scene.merged()
-    assert len(chunks) == 1
-    assert sum(len(c.positions) for c in chunks) == 80_000
-    assert sum(len(c.triangles) for c in chunks) == 120_000
+    assert scene.merged() == []  # drawn as 10,000 instances of the mesh, not 80,000 merged vertices
+    instances = scene.instanced()
+    assert len(instances.positions) == 8 and len(instances.triangles) == 12 and len(instances.opaque) == 10_000
     box = scene.bounds([100 + 9_999])
     assert box is not None and np.allclose(box.lo, (198, 198, 0)) and np.allclose(box.hi, (199, 199, 1))
-    assert all(c.positions.dtype == np.float32 and c.triangles.dtype == np.uint32 for c in chunks)
+    assert instances.positions.dtype == np.float32 and instances.triangles.dtype == np.uint32
 
 
 def test_batches_are_appended_and_a_later_batch_may_place_an_earlier_mesh() -> None:
@@ -134,7 +133,7 @@ def test_batches_are_appended_and_a_later_batch_may_place_an_earlier_mesh() -> N
 
 
 def test_glass_goes_to_a_transparent_chunk_and_big_models_to_several_capped_chunks() -> None:
-    scene = Scene(chunk_vertices=80)
+    scene = Scene(chunk_vertices=80, instance_min=1_000)  # merged, not instances
     scene.add_batch(batch([{"step": i, "at": (i * 2, 0, 0)} for i in range(25)]
                           + [{"step": 99, "color": (0.5, 0.7, 0.9, 0.3), "cls": "IfcWindow"}], [box_mesh()]))
     chunks = scene.merged()
@@ -203,7 +202,7 @@ def test_points_are_shown_in_model_coordinates() -> None:
 
 
 def test_compact_frees_the_room_kept_for_more_batches() -> None:
-    scene = Scene()
+    scene = Scene(instance_min=1_000)
     for start in range(0, 300, 100):
         scene.add_batch(batch([{"step": i, "at": (i * 2, 0, 0)} for i in range(start, start + 100)],
                               [box_mesh()] if start == 0 else []))

@@ -66,6 +66,40 @@ class MeshChunk:
     triangles_revision: int
 
 
+#: Floats per instance in `InstanceSet.opaque` / `.transparent`: the 4x4 transform column by column
+#: (what a GLSL mat4 built from four vec4 columns expects), then RGBA.
+INSTANCE_FLOATS = 20
+
+
+@dataclass(frozen=True)
+class InstanceSet:
+    """The rows drawn as instances of a shared mesh: each such mesh once, and per visible row its
+    transform and colour. Arrays are valid until the next change of the scene.
+
+    `positions` and `triangles` hold the instanced meshes one after another (local frames;
+    triangles index `positions`), `meshes` per mesh its first triangle and triangle count.
+    `opaque` and `transparent` are the visible instances split by their current alpha, each
+    (N, `INSTANCE_FLOATS`) float32 sorted by mesh; `opaque_groups` and `transparent_groups` per
+    mesh the first instance and count in them (a mesh may have none). The revisions grow when the
+    meshes, or the instances, change, so a widget re-uploads only those.
+    """
+
+    positions: FloatArray
+    triangles: IndexArray
+    meshes: IntArray
+    opaque: FloatArray
+    opaque_groups: IntArray
+    transparent: FloatArray
+    transparent_groups: IntArray
+    geometry_revision: int
+    instances_revision: int
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.positions, self.triangles, self.meshes, self.opaque,
+                                      self.opaque_groups, self.transparent, self.transparent_groups))
+
+
 class Grow:
     """An array that grows at its end by doubling its capacity."""
 

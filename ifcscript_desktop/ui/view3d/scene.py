@@ -11,6 +11,13 @@ translation in `transform[:3, 3]`.
 An element may come as several rows (one per surface colour: a window's frame and its glass);
 every operation takes STEP ids and acts on all rows of each id. Row numbers ("element index") are
 what the merged arrays carry per vertex; `Scene.step_id(row)` turns one back into an element.
+
+A mesh placed by many rows (furniture, windows, doors: IfcMappedItem copies of a type) is not
+merged once per row: once `instance_min` rows place it, the rows of it that come next are
+*instances*, drawn from the mesh held once with a transform and a colour each (`Scene.instanced()`,
+drawn by `gl_instances`). Rows merged before stay merged. Everything else (colours, visibility,
+bounds, picking) treats both kinds of rows alike; only the section box differs: it hides the
+instances wholly outside it but does not cut the triangles of those it crosses.
 """
 
 from __future__ import annotations
@@ -21,24 +28,30 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ifcscript_desktop.ui.view3d.arrays import (BoolArray, Box, ChunkArrays, FloatArray,
-                                                GeometryBatch, Grow, IndexArray, IntArray,
-                                                MeshChunk, as_ids, checked_mesh, expand_ranges)
+from ifcscript_desktop.ui.view3d.arrays import (INSTANCE_FLOATS, BoolArray, Box, ChunkArrays,
+                                                FloatArray, GeometryBatch, Grow, IndexArray,
+                                                InstanceSet, IntArray, MeshChunk, as_ids,
+                                                checked_mesh, expand_ranges)
 from ifcscript_desktop.ui.view3d.legend import Legend, Rgba, colour_values, rgba
 
 #: The most vertices a chunk takes before the next one starts (an element is never split, so a
 #: chunk may pass it by the size of its last element).
 CHUNK_VERTICES = 4_000_000
+#: How many rows place a mesh before its next rows are drawn as instances of it.
+INSTANCE_MIN = 8
 #: Classes hidden until the user shows them.
 HIDDEN_CLASSES = frozenset({"IfcSpace", "IfcOpeningElement", "IfcOpeningStandardCase"})
 SELECTION_COLOR: Rgba = (0.16, 0.47, 1.0, 1.0)
 GHOST_COLOR: Rgba = (0.7, 0.7, 0.7, 0.12)
+# The 8 corners of a box as which of (lo, hi) each coordinate takes.
+_BOX_CORNERS = np.array([[x, y, z] for x in (False, True) for y in (False, True) for z in (False, True)])
 
 
 class Scene:
     """What the 3D view shows: merged geometry, per-vertex colours and the visible triangles."""
 
-    def __init__(self, origin: Sequence[float] = (0.0, 0.0, 0.0), chunk_vertices: int = CHUNK_VERTICES) -> None:
+    def __init__(self, origin: Sequence[float] = (0.0, 0.0, 0.0), chunk_vertices: int = CHUNK_VERTICES,
+                 instance_min: int = INSTANCE_MIN) -> None:
         #: The scene frame's origin in model coordinates (metres, float64).
         self.origin = np.asarray(origin, dtype=np.float64)
         self._chunk_vertices = chunk_vertices
@@ -47,6 +60,17 @@ class Scene:
         self._geo_positions = Grow(np.float32, (3,))
         self._geo_triangles = Grow(np.uint32, (3,))
         self._geo_ranges = Grow(np.int64, (4,))  # vertex start, count, triangle start, count
+        self._geo_lo = Grow(np.float32, (3,))  # the local box of each mesh (instances' bounds)
+        self._geo_hi = Grow(np.float32, (3,))
+        self._geo_uses = Grow(np.int64)  # rows placing each mesh, over all batches
+        self._geo_instanced = Grow(np.bool_)  # whether later rows of it are instances
+        self._instance_min = instance_min
+        # The instanced meshes one after another: which meshes, positions, triangles, per mesh
+        # (first triangle, count), and the revision they were gathered at.
+        self._instance_meshes: tuple[IntArray, FloatArray, IndexArray, IntArray, int] | None = None
+        self._instance_rows = Grow(np.int64)
+        self._instances: InstanceSet | None = None  # what `instanced()` gives, until a change
+        self._instances_revision = 0
         # Per row.
         self._step = Grow(np.int64)
         self._class = Grow(np.int32)
@@ -55,7 +79,7 @@ class Scene:
         self._transforms = Grow(np.float32, (4, 4))
         self._base = Grow(np.float32, (4,))
         self._color = Grow(np.float32, (4,))
-        self._place = Grow(np.int64, (5,))  # chunk, vertex start, count, triangle start, count
+        self._place = Grow(np.int64, (5,))  # chunk (-1: an instance), vertex start, count, triangle start, count
         self._lo = Grow(np.float32, (3,))
         self._hi = Grow(np.float32, (3,))
         self._user_hidden = Grow(np.bool_)
@@ -104,9 +128,16 @@ class Scene:
         return self._step.size
 
     @property
+    def instance_count(self) -> int:
+        """Rows drawn as instances of a shared mesh (not merged)."""
+        return self._instance_rows.size
+
+    @property
     def nbytes(self) -> int:
-        """Bytes of the merged arrays as they are now (capacity included: see `compact`)."""
-        return sum(grow.data.nbytes for chunk in self._chunks for grow in chunk.arrays)
+        """Bytes of the arrays the GL widget draws, as they are now: the merged arrays (capacity
+        included: see `compact`) and the instanced meshes with their instances."""
+        merged = sum(grow.data.nbytes for chunk in self._chunks for grow in chunk.arrays)
+        return merged + (self.instanced().nbytes if self._instance_rows.size else 0)
 
     def compact(self) -> None:
         """Once the last batch is in: free the room kept for more (arrays grow by doubling)."""
@@ -115,7 +146,8 @@ class Scene:
                 grow.compact()
         for grow in (self._geo_positions, self._geo_triangles, self._geo_ranges, self._step, self._class,
                      self._storey, self._geometry, self._transforms, self._base, self._color, self._place,
-                     self._lo, self._hi, self._user_hidden, self._visible):
+                     self._lo, self._hi, self._user_hidden, self._visible, self._geo_lo, self._geo_hi,
+                     self._geo_uses, self._geo_instanced, self._instance_rows):
             grow.compact()
 
     def add_batch(self, batch: GeometryBatch) -> None:
@@ -138,6 +170,10 @@ class Scene:
             self._geo_ranges.append(np.array([ranges], np.int64))
             self._geo_positions.append(positions)
             self._geo_triangles.append(triangles)
+            self._geo_lo.append(positions.min(axis=0, initial=np.inf)[None])
+            self._geo_hi.append(positions.max(axis=0, initial=-np.inf)[None])
+            self._geo_uses.append(np.zeros(1, np.int64))
+            self._geo_instanced.append(np.zeros(1, np.bool_))
         first = self._step.size
         rows = np.arange(first, first + count)
         self._step.append(step)
@@ -152,9 +188,16 @@ class Scene:
         self._place.append(np.zeros((count, 5), np.int64))
         self._lo.append(np.full((count, 3), np.inf, np.float32))
         self._hi.append(np.full((count, 3), -np.inf, np.float32))
-        transparent = self._base.view[rows, 3] < 1.0
+        self._geo_uses.view[:] += np.bincount(geometry, minlength=self.geometry_count)
+        self._geo_instanced.view[:] |= ((self._geo_uses.view >= self._instance_min)
+                                        & (self._geo_ranges.view[:, 3] > 0))
+        as_instance = self._geo_instanced.view[geometry]
+        if as_instance.any():
+            self._place_instances(rows[as_instance])
+        merged_rows = rows[~as_instance]
+        transparent = self._base.view[merged_rows, 3] < 1.0
         for kind in (False, True):
-            kind_rows = rows[transparent == kind]
+            kind_rows = merged_rows[transparent == kind]
             vcounts = self._geo_ranges.view[self._geometry.view[kind_rows], 1]
             starts = self._kind_vertices[kind] + np.cumsum(vcounts) - vcounts
             self._kind_vertices[kind] += int(vcounts.sum())
@@ -162,6 +205,25 @@ class Scene:
             for k in np.unique(ks):
                 self._merge(self._chunk_for(kind, int(k)), kind_rows[ks == k])
         self._visible.append(self._row_visible(rows))
+
+    def _place_instances(self, rows: IntArray) -> None:
+        """Make `rows` instances of their meshes: no vertices merged, bounds from the mesh's box."""
+        self._place.data[rows] = (-1, 0, 0, 0, 0)
+        geometry = self._geometry.view[rows]
+        lo, hi = self._geo_lo.view[geometry], self._geo_hi.view[geometry]
+        corners = np.where(_BOX_CORNERS[None, :, :], hi[:, None, :], lo[:, None, :])  # (N, 8, 3)
+        m = self._transforms.view[rows]
+        world = np.einsum("nij,nkj->nki", m[:, :3, :3], corners) + m[:, None, :3, 3]
+        self._lo.data[rows] = world.min(axis=1)
+        self._hi.data[rows] = world.max(axis=1)
+        self._instance_rows.append(rows)
+        self._instances_changed()
+
+    def _instances_changed(self) -> None:
+        """Drop what `instanced()` gave: the next call gathers it again, with a new revision."""
+        self._instances = None
+        self._revision += 1
+        self._instances_revision = self._revision
 
     def _chunk_for(self, transparent: bool, k: int) -> int:
         if (transparent, k) not in self._open:
@@ -221,6 +283,52 @@ class Scene:
                 chunk.triangles.view, chunk.opaque.view, chunk.see_through.view,
                 chunk.geometry_revision, chunk.color_revision, chunk.triangles_revision))
         return out
+
+    def instanced(self) -> InstanceSet:
+        """The rows drawn as instances: their meshes once each, and the visible instances."""
+        if self._instances is None:
+            self._instances = self._instance_set(None)
+        return self._instances
+
+    def coarse_instances(self, min_size: float) -> InstanceSet:
+        """`instanced()` with only the instances at least `min_size` across (see `coarse_triangles`)."""
+        lo, hi = self.element_bounds
+        return self._instance_set(np.linalg.norm(hi - lo, axis=1) >= min_size)
+
+    def _instance_set(self, keep: BoolArray | None) -> InstanceSet:
+        geometries, positions, triangles, meshes, geometry_revision = self._gather_instance_meshes()
+        rows = self._instance_rows.view
+        rows = rows[self._visible.view[rows]]
+        if keep is not None:
+            rows = rows[keep[rows]]
+        group = np.searchsorted(geometries, self._geometry.view[rows])
+        data = np.empty((len(rows), INSTANCE_FLOATS), np.float32)
+        data[:, :16] = self._transforms.view[rows].transpose(0, 2, 1).reshape(-1, 16)
+        data[:, 16:] = self._color.view[rows]
+        see_through = data[:, 19] < 1.0
+        kinds = []
+        for mine in (~see_through, see_through):
+            order = np.argsort(group[mine], kind="stable")
+            counts = np.bincount(group[mine], minlength=len(geometries))
+            kinds.append((data[mine][order], np.stack([np.cumsum(counts) - counts, counts], axis=1)))
+        (opaque, opaque_groups), (transparent, transparent_groups) = kinds
+        return InstanceSet(positions, triangles, meshes, opaque, opaque_groups, transparent, transparent_groups,
+                           geometry_revision, self._instances_revision)
+
+    def _gather_instance_meshes(self) -> tuple[IntArray, FloatArray, IndexArray, IntArray, int]:
+        """The instanced meshes one after another (gathered again only when one more is instanced)."""
+        geometries = np.flatnonzero(self._geo_instanced.view)
+        if self._instance_meshes is None or len(self._instance_meshes[0]) != len(geometries):
+            ranges = self._geo_ranges.view[geometries]
+            vertex_at, vcounts = expand_ranges(ranges[:, 0], ranges[:, 1])
+            triangle_at, tcounts = expand_ranges(ranges[:, 2], ranges[:, 3])
+            shift = np.repeat(np.cumsum(vcounts) - vcounts, tcounts).astype(np.uint32)
+            self._revision += 1
+            self._instance_meshes = (
+                geometries, self._geo_positions.view[vertex_at],
+                self._geo_triangles.view[triangle_at] + shift[:, None],
+                np.stack([np.cumsum(tcounts) - tcounts, tcounts], axis=1), self._revision)
+        return self._instance_meshes
 
     def coarse_triangles(self, min_size: float) -> list[tuple[IndexArray, IndexArray]]:
         """Per chunk of `merged()`, its visible opaque and transparent triangles of the elements at
@@ -303,12 +411,21 @@ class Scene:
         """The world triangles of `rows` as (T, 3 corners, 3) and the row of each."""
         corners, owners = [], []
         place = self._place.view[rows]
-        for number in np.unique(place[:, 0]):
+        for number in np.unique(place[place[:, 0] >= 0, 0]):
             mine = place[:, 0] == number
             chunk = self._chunks[int(number)]
             triangle_at, tcounts = expand_ranges(place[mine, 3], place[mine, 4])
             corners.append(chunk.positions.view[chunk.triangles.view[triangle_at]])
             owners.append(np.repeat(rows[mine], tcounts))
+        instances = rows[place[:, 0] == -1]
+        if len(instances):  # an instance's triangles: its mesh's, through its transform
+            ranges = self._geo_ranges.view[self._geometry.view[instances]]
+            triangle_at, tcounts = expand_ranges(ranges[:, 2], ranges[:, 3])
+            owner = np.repeat(np.arange(len(instances)), tcounts)
+            local = self._geo_positions.view[self._geo_triangles.view[triangle_at] + ranges[owner, 0, None]]
+            m = self._transforms.view[instances][owner]
+            corners.append((np.einsum("tij,tkj->tki", m[:, :3, :3], local) + m[:, None, :3, 3]).astype(np.float32))
+            owners.append(instances[owner])
         if not corners:
             return np.empty((0, 3, 3), np.float32), np.empty(0, np.int64)
         return np.concatenate(corners), np.concatenate(owners)
@@ -410,7 +527,9 @@ class Scene:
         old[changed] = new[changed]
         place = self._place.view[changed]
         self._revision += 1
-        for number in np.unique(place[:, 0]):
+        if (place[:, 0] == -1).any():
+            self._instances_changed()
+        for number in np.unique(place[place[:, 0] >= 0, 0]):
             mine = place[:, 0] == number
             chunk = self._chunks[int(number)]
             at, counts = expand_ranges(place[mine, 1], place[mine, 2])
@@ -500,6 +619,9 @@ class Scene:
         new = self._row_visible(rows)
         changed = np.flatnonzero(new != self._visible.view)
         self._visible.view[:] = new
-        touched = range(len(self._chunks)) if triangles else np.unique(self._place.view[changed, 0])
+        place = self._place.view[changed, 0]
+        if (place == -1).any():
+            self._instances_changed()
+        touched = range(len(self._chunks)) if triangles else np.unique(place[place >= 0])
         for number in touched:
             self._chunks[int(number)].visible_upto = 0

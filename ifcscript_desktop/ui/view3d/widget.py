@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QWidget
 
 from ifcscript_desktop.ui.view3d.arrays import Box
 from ifcscript_desktop.ui.view3d.camera import DEGREES_PER_PIXEL, Camera
+from ifcscript_desktop.ui.view3d.gl_instances import InstanceItems
 from ifcscript_desktop.ui.view3d.gl_items import Background, SceneItems, measure_items
 from ifcscript_desktop.ui.view3d.picking import Hit, Ray, distance, pick, ray_through
 from ifcscript_desktop.ui.view3d.scene import Scene
@@ -81,6 +82,7 @@ class ModelView(gl.GLViewWidget):
         self.addItem(Background(BACKGROUND_BOTTOM, BACKGROUND_TOP))
         self._scene: Scene | None = None
         self._items = SceneItems()
+        self._instances = InstanceItems()  # the rows drawn as instances of a shared mesh
         self._auto_fit = True  # frame the model as its batches come, until the user moves the camera
         self._fitted_rows = 0
         # Mouse: where the button went down, the last position, what the drag does and around what.
@@ -113,6 +115,7 @@ class ModelView(gl.GLViewWidget):
         """Show another scene (None: nothing); the camera frames it as its geometry comes in, until
         the user moves the camera."""
         self._items.remove(self)
+        self._instances.remove(self)
         self.clear_measurement()
         self._scene = scene
         self._auto_fit, self._fitted_rows = True, 0
@@ -127,6 +130,7 @@ class ModelView(gl.GLViewWidget):
             return
         self._end_coarse()
         self._items.update(self, scene.merged())
+        self._instances.update(self, scene.instanced())
         self.camera.depth_bounds = scene.bounds()
         if self._auto_fit and self.camera.depth_bounds is not None and scene.element_count != self._fitted_rows:
             self._fitted_rows = scene.element_count  # new batches, not a hide or a selection
@@ -136,7 +140,7 @@ class ModelView(gl.GLViewWidget):
     @property
     def upload_count(self) -> int:
         """GPU buffers written so far (re-uploading only what changed keeps this low)."""
-        return self._items.uploads
+        return self._items.uploads + self._instances.uploads
 
     # --- The camera ------------------------------------------------------------------------
 
@@ -319,12 +323,15 @@ class ModelView(gl.GLViewWidget):
             return
         self._coarse_keep = keep
         self.coarse_frame_ms = 0.0
-        self._items.set_coarse(self._scene.coarse_triangles(float(np.quantile(sizes, 1.0 - min(keep, 1.0)))))
+        min_size = float(np.quantile(sizes, 1.0 - min(keep, 1.0)))
+        self._items.set_coarse(self._scene.coarse_triangles(min_size))
+        self._instances.set_coarse(self._scene.coarse_instances(min_size))
 
     def _end_coarse(self) -> None:
         if self._coarse_keep is not None:
             self._coarse_keep = None
             self._items.set_coarse(None)
+            self._instances.set_coarse(None)
 
     @property
     def coarse(self) -> bool:
