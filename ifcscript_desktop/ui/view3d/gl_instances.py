@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 from OpenGL import GL
+from OpenGL.extensions import alternate
+from OpenGL.GL.ARB import draw_instanced, instanced_arrays
 from pyqtgraph.opengl import GLGraphicsItem
 from pyqtgraph.opengl.shaders import FragmentShader, ShaderProgram, VertexShader
 from PySide6.QtGui import QVector3D
@@ -52,6 +54,10 @@ _INSTANCED = ShaderProgram("ifcscript-instanced", [VertexShader(_VERTEX), Fragme
 _STRIDE = 4 * INSTANCE_FLOATS
 # Per-instance attributes and their offsets (bytes) in an instance's 20 floats.
 _PER_INSTANCE = (("a_column0", 0), ("a_column1", 16), ("a_column2", 32), ("a_column3", 48), ("a_color", 64))
+# GL 3.3's calls, or the ARB extensions' on a GL 2.1 context (macOS's legacy profile).
+_divisor = alternate("glVertexAttribDivisor", GL.glVertexAttribDivisor, instanced_arrays.glVertexAttribDivisorARB)
+_draw_instanced = alternate("glDrawElementsInstanced", GL.glDrawElementsInstanced,
+                            draw_instanced.glDrawElementsInstancedARB)
 _PLACEHOLDER = np.zeros(4, np.uint32)  # what an empty array uploads (a buffer is never zero bytes)
 
 
@@ -95,7 +101,7 @@ class InstanceBuffers:
         located = [(GL.glGetAttribLocation(program, name), offset) for name, offset in _PER_INSTANCE]
         for location, _ in located:
             GL.glEnableVertexAttribArray(location)
-            GL.glVertexAttribDivisor(location, 1)
+            _divisor(location, 1)
         self._triangles.bind()
         self._instances[which].bind()
         try:
@@ -105,14 +111,14 @@ class InstanceBuffers:
                 for location, offset in located:
                     GL.glVertexAttribPointer(location, 4, GL.GL_FLOAT, False, _STRIDE,
                                              ctypes.c_void_p(first * _STRIDE + offset))
-                GL.glDrawElementsInstanced(GL.GL_TRIANGLES, 3 * triangles, GL.GL_UNSIGNED_INT,
-                                           ctypes.c_void_p(12 * first_triangle), count)
+                _draw_instanced(GL.GL_TRIANGLES, 3 * triangles, GL.GL_UNSIGNED_INT,
+                                ctypes.c_void_p(12 * first_triangle), count)
         finally:
             self._instances[which].release()
             self._triangles.release()
             # Other items use these attribute numbers per vertex: leave them as found.
             for location, _ in located:
-                GL.glVertexAttribDivisor(location, 0)
+                _divisor(location, 0)
                 GL.glDisableVertexAttribArray(location)
             GL.glDisableVertexAttribArray(position)
 
