@@ -10,13 +10,14 @@ scene. A cache that turns out damaged while read is meshed again.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ifcscript_desktop.core import meshcache
 from ifcscript_desktop.core.client import Request, WorkerClient
@@ -26,6 +27,12 @@ from ifcscript_desktop.ui.view3d.loading import SceneLoader
 from ifcscript_desktop.ui.view3d.scene import Scene
 
 log = logging.getLogger(__name__)
+
+#: `scene_grew` and `progress` reach the pane at most this often (the first batch at once). Each
+#: `scene_grew` draws a frame and each `progress` repaints the progress bar, which composes the
+#: whole window with its GL view: tens of milliseconds each on a software renderer, too many to
+#: pay per batch when batches come quickly (a cached reopen reads dozens a second).
+NOTIFY_EVERY_S = 0.25
 
 
 @dataclass
@@ -97,6 +104,13 @@ class ModelGeometry(QObject):
         self._final: dict[str, Any] | None = None
         self._ended = False
         self._loaded = 0  # elements in the scene (an element of several colours counts once)
+        # What the pane has not been told yet, and when it was last told.
+        self._pending_grew = False
+        self._pending_progress: tuple[int, int] | None = None
+        self._grew_at = self._progress_at = -NOTIFY_EVERY_S
+        self._notify = QTimer(self)
+        self._notify.setSingleShot(True)
+        self._notify.timeout.connect(self._tell)
 
     @property
     def busy(self) -> bool:
@@ -119,6 +133,8 @@ class ModelGeometry(QObject):
         """The model is closing: cancel meshing and say nothing more."""
         self._ended = True
         self._queue.clear()
+        self._notify.stop()
+        self._pending_grew, self._pending_progress = False, None
         if self.meshing is not None and not self.meshing.done:
             self._client.cancel(self.meshing)
 
@@ -140,7 +156,7 @@ class ModelGeometry(QObject):
                 log.warning("rebuilding the geometry cache: %s", exc)
                 self._mesh()
                 return
-            self.progress.emit(0, _count(manifest.get("elements")))
+            self._tell(progress=(0, _count(manifest.get("elements"))))
             self._read_next()
         else:
             self._mesh()
@@ -161,7 +177,7 @@ class ModelGeometry(QObject):
         name = message.get("file")
         if isinstance(name, str) and meshcache.is_batch_name(name):
             self._queue.append(self.folder / name)
-            self.progress.emit(_count(message.get("meshed")), _count(message.get("total")))
+            self._tell(progress=(_count(message.get("meshed")), _count(message.get("total"))))
             self._read_next()
 
     def _on_mesh_done(self, request: Request) -> None:
@@ -192,9 +208,9 @@ class ModelGeometry(QObject):
             self.scene.origin = self.loader.origin
         self.scene.add_batch(batch)
         self._loaded += len(set(np.asarray(batch.step_ids).tolist()))
-        if self.from_cache and self._final is not None:
-            self.progress.emit(self._loaded, _count(self._final.get("elements")))
-        self.scene_grew.emit()
+        progress = (self._loaded, _count(self._final.get("elements"))) \
+            if self.from_cache and self._final is not None else None
+        self._tell(grew=True, progress=progress)
         self._read_next()
         self._finish_if_done()
 
@@ -217,10 +233,40 @@ class ModelGeometry(QObject):
         self._ended = True
         self.summary = MeshSummary.of(self._final, self.from_cache)
         self.scene.compact()
+        self._flush()
         self.finished.emit(self.summary)
 
     def _end_failed(self, sentence: str) -> None:
         if self._ended:
             return
         self._ended = True
+        self._flush()
         self.failed.emit(sentence)
+
+    # -- telling the pane ----------------------------------------------------------------------
+    def _tell(self, grew: bool = False, progress: tuple[int, int] | None = None) -> None:
+        """Emit `progress` and `scene_grew` now, or once NOTIFY_EVERY_S has passed since the last."""
+        self._pending_grew |= grew
+        if progress is not None:
+            self._pending_progress = progress
+        now = time.monotonic()
+        if self._pending_progress is not None and now - self._progress_at >= NOTIFY_EVERY_S:
+            done, total = self._pending_progress
+            self._pending_progress, self._progress_at = None, now
+            self.progress.emit(done, total)
+        if self._pending_grew and now - self._grew_at >= NOTIFY_EVERY_S:
+            self._pending_grew, self._grew_at = False, now
+            self.scene_grew.emit()
+        waits = [at + NOTIFY_EVERY_S - now for at, pending in
+                 ((self._progress_at, self._pending_progress is not None), (self._grew_at, self._pending_grew))
+                 if pending]
+        if waits and not self._notify.isActive():
+            self._notify.start(max(1, int(min(waits) * 1000)))
+
+    def _flush(self) -> None:
+        """At the end: the scene's last growth now (the progress row is hidden anyway)."""
+        self._notify.stop()
+        self._pending_progress = None
+        if self._pending_grew:
+            self._pending_grew, self._grew_at = False, time.monotonic()
+            self.scene_grew.emit()
