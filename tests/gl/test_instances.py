@@ -120,3 +120,27 @@ def test_a_click_on_a_copy_says_which_desk_it_is(
         with qtbot.waitSignal(view.element_clicked, timeout=2000) as clicked:
             qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(*at[step]))
         assert clicked.args == [step, False]
+
+
+def test_a_section_box_hides_the_copies_outside_it_and_cuts_those_it_crosses(
+        view: ModelView, background: np.ndarray, desks: tuple[Path, dict[int, tuple[float, float]]]) -> None:
+    cache, corners = desks
+    scene = load_scene(cache)
+    view.set_scene(scene)
+    view.set_view("top")
+    first = min(corners)
+    x0, y0 = corners[first]
+    origin = scene.origin
+    # Around the first desk only, up to the middle of its length: its other half is cut away.
+    scene.set_section_box((x0 - 0.5 - origin[0], y0 - 0.5 - origin[1], -1.0 - origin[2]),
+                          (x0 + DESK[0] / 2 - origin[0], y0 + 1.0 - origin[1], 1.0 - origin[2]))
+    view.refresh()
+    shown = drawn(view, background)
+    at = desk_pixels(view, scene, {1: (x0 - 0.4, y0), 2: (x0 + 0.4, y0)})
+    assert shown[at[1][1], at[1][0]], "the desk's half inside the box is drawn"
+    assert not shown[at[2][1], at[2][0]], "its half outside the box is cut away"
+    others = desk_pixels(view, scene, {step: corner for step, corner in corners.items() if step != first})
+    assert not any(shown[y, x] for x, y in others.values()), "the desks outside the box are hidden"
+    scene.clear_section_box()
+    view.refresh()
+    assert drawn(view, background)[at[2][1], at[2][0]]

@@ -170,3 +170,13 @@ def test_a_transform_column_by_column_is_what_the_shader_reads() -> None:
     data = scene.instanced().opaque[3]
     matrix = data[:16].reshape(4, 4).T  # columns back to rows
     assert np.allclose(matrix, moved(6.0, 0.0, 0.0))
+
+
+def test_the_section_box_comes_with_the_instances_to_cut_them_without_uploading_them_again() -> None:
+    scene = desk_scene(40)
+    before = scene.instanced()
+    assert before.section is None
+    scene.set_section_box((-1, -1, -1), (79.5, 2, 2))  # crosses the last box only: every box stays
+    after = scene.instanced()
+    assert after.section is not None and np.allclose(after.section.hi, (79.5, 2, 2))
+    assert after.instances_revision == before.instances_revision and len(after.opaque) == 40

@@ -81,7 +81,8 @@ class InstanceSet:
     `opaque` and `transparent` are the visible instances split by their current alpha, each
     (N, `INSTANCE_FLOATS`) float32 sorted by mesh; `opaque_groups` and `transparent_groups` per
     mesh the first instance and count in them (a mesh may have none). The revisions grow when the
-    meshes, or the instances, change, so a widget re-uploads only those.
+    meshes, or the instances, change, so a widget re-uploads only those. `section` is the section
+    box to cut them at, if any (instances wholly outside it are left out already).
     """
 
     positions: FloatArray
@@ -93,6 +94,7 @@ class InstanceSet:
     transparent_groups: IntArray
     geometry_revision: int
     instances_revision: int
+    section: Box | None = None
 
     @property
     def nbytes(self) -> int:

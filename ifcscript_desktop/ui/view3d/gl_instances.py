@@ -8,9 +8,11 @@ transform as four vec4 columns and the RGBA colour, read once per instance
 instance attributes pointing at that mesh's instances. Uploads follow the set's revisions, at the
 next paint (the GL context is current then).
 
-The shading is `gl_items`' (the same fragment shader: flat from screen-space derivatives, light
-from the camera and the sky); only the vertex shader differs, placing the local mesh first. It
-needs instanced arrays (GL 3.3, or GL 2.1 with ARB_instanced_arrays and ARB_draw_instanced).
+The shading is `gl_items`' (its fragment shader: flat from screen-space derivatives, light from
+the camera and the sky); the vertex shader places the local mesh first, and the fragment shader
+first drops what lies outside the section box (merged rows lose their triangles outside it; an
+instance's mesh is shared, so it is cut pixel by pixel instead). It needs instanced arrays
+(GL 3.3, or GL 2.1 with ARB_instanced_arrays and ARB_draw_instanced).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pyqtgraph.opengl import GLGraphicsItem
 from pyqtgraph.opengl.shaders import FragmentShader, ShaderProgram, VertexShader
 from PySide6.QtGui import QVector3D
 
-from ifcscript_desktop.ui.view3d.arrays import INSTANCE_FLOATS, InstanceSet
+from ifcscript_desktop.ui.view3d.arrays import INSTANCE_FLOATS, Box, InstanceSet
 from ifcscript_desktop.ui.view3d.gl_items import _FRAGMENT
 
 QtOpenGL: Any = importlib.import_module("PySide6.QtOpenGL")
@@ -43,14 +45,27 @@ attribute vec4 a_column3;
 attribute vec4 a_color;
 varying vec4 v_color;
 varying vec3 v_view;
+varying vec3 v_world;
 void main() {
     vec4 world = mat4(a_column0, a_column1, a_column2, a_column3) * a_position;
+    v_world = world.xyz;
     v_color = a_color;
     v_view = (u_modelview * world).xyz;
     gl_Position = u_mvp * world;
 }
 """
-_INSTANCED = ShaderProgram("ifcscript-instanced", [VertexShader(_VERTEX), FragmentShader(_FRAGMENT)])
+_CUT = """varying vec3 v_world;
+uniform vec3 u_section_lo;
+uniform vec3 u_section_hi;
+void main() {
+    if (any(lessThan(v_world, u_section_lo)) || any(greaterThan(v_world, u_section_hi))) {
+        discard;
+    }"""
+_FRAGMENT_CUT = _FRAGMENT.replace("void main() {", _CUT, 1)
+if _FRAGMENT_CUT == _FRAGMENT:
+    raise RuntimeError("gl_items' fragment shader has no main() to add the section box to")
+_INSTANCED = ShaderProgram("ifcscript-instanced", [VertexShader(_VERTEX), FragmentShader(_FRAGMENT_CUT)])
+_NO_SECTION = ((-3.0e38,) * 3, (3.0e38,) * 3)
 _STRIDE = 4 * INSTANCE_FLOATS
 # Per-instance attributes and their offsets (bytes) in an instance's 20 floats.
 _PER_INSTANCE = (("a_column0", 0), ("a_column1", 16), ("a_column2", 32), ("a_column3", 48), ("a_color", 64))
@@ -80,6 +95,11 @@ class InstanceBuffers:
     def set_instances(self, instances: InstanceSet) -> None:
         """The instances to draw from now on (uploaded at the next paint, only what changed)."""
         self._set = instances
+
+    @property
+    def section(self) -> Box | None:
+        """The section box to cut the instances at."""
+        return self._set.section if self._set is not None else None
 
     def set_coarse(self, instances: InstanceSet | None) -> None:
         """Draw only these instances until called with None."""
@@ -192,6 +212,9 @@ class InstancePass(GLGraphicsItem.GLGraphicsItem):
                                   np.array(modelview.data(), np.float32))
             GL.glUniform3f(_INSTANCED.uniform("u_sky"), sky.x(), sky.y(), sky.z())
             GL.glUniform1f(_INSTANCED.uniform("u_orthographic"), 1.0 if view.camera.orthographic else 0.0)
+            lo, hi = self.buffers.section or _NO_SECTION
+            GL.glUniform3f(_INSTANCED.uniform("u_section_lo"), *(float(v) for v in lo))
+            GL.glUniform3f(_INSTANCED.uniform("u_section_hi"), *(float(v) for v in hi))
             self.buffers.draw(program, self.transparent)
         GL.glDepthMask(GL.GL_TRUE)
 

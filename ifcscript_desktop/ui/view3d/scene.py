@@ -16,8 +16,8 @@ A mesh placed by many rows (furniture, windows, doors: IfcMappedItem copies of a
 merged once per row: once `instance_min` rows place it, the rows of it that come next are
 *instances*, drawn from the mesh held once with a transform and a colour each (`Scene.instanced()`,
 drawn by `gl_instances`). Rows merged before stay merged. Everything else (colours, visibility,
-bounds, picking) treats both kinds of rows alike; only the section box differs: it hides the
-instances wholly outside it but does not cut the triangles of those it crosses.
+bounds, picking, the section box) treats both kinds of rows alike; the GL side cuts instances at the
+section box pixel by pixel where merged rows lose their triangles outside it.
 """
 
 from __future__ import annotations
@@ -313,7 +313,7 @@ class Scene:
             kinds.append((data[mine][order], np.stack([np.cumsum(counts) - counts, counts], axis=1)))
         (opaque, opaque_groups), (transparent, transparent_groups) = kinds
         return InstanceSet(positions, triangles, meshes, opaque, opaque_groups, transparent, transparent_groups,
-                           geometry_revision, self._instances_revision)
+                           geometry_revision, self._instances_revision, self._section)
 
     def _gather_instance_meshes(self) -> tuple[IntArray, FloatArray, IndexArray, IntArray, int]:
         """The instanced meshes one after another (gathered again only when one more is instanced)."""
@@ -622,6 +622,8 @@ class Scene:
         place = self._place.view[changed, 0]
         if (place == -1).any():
             self._instances_changed()
+        elif triangles:
+            self._instances = None  # the same instances, cut by another box
         touched = range(len(self._chunks)) if triangles else np.unique(place[place >= 0])
         for number in touched:
             self._chunks[int(number)].visible_upto = 0
