@@ -252,8 +252,8 @@ def test_a_slow_scene_drops_small_elements_while_moving_and_draws_them_again_at_
     view.set_scene(scene)
     view.set_view("top")
     assert reddish(pixels(view.snapshot())).sum() > 0
-    view.frame_ms = 100.0  # as if the last whole frame had been slow
     qtbot.mousePress(view, Qt.MouseButton.MiddleButton, pos=QPoint(300, 200))
+    view.frame_ms = 100.0  # as if the last whole frame had been slow
     qtbot.mouseMove(view, QPoint(320, 200))
     assert view.coarse
     assert reddish(pixels(view.grabFramebuffer())).sum() == 0, "the small element is left out while moving"
