@@ -140,6 +140,8 @@ class ModelGeometry(QObject):
 
     # -- steps ---------------------------------------------------------------------------------
     def _on_ping(self, request: Request, sha256: str) -> None:
+        if self._ended:  # the model was closed meanwhile: a mesh request would start a worker
+            return
         reply = request.reply or {}
         version, settings = reply.get("ifcopenshell"), reply.get("mesh_settings")
         if not request.ok or not isinstance(version, str) or not isinstance(settings, str):
@@ -163,6 +165,8 @@ class ModelGeometry(QObject):
 
     def _mesh(self) -> None:
         assert self.folder is not None
+        if self._ended:
+            return
         self.from_cache = False
         self._final = None
         self.meshing = self._client.mesh(str(self.folder), on_event=self._on_mesh_event,
