@@ -180,3 +180,18 @@ def test_the_section_box_comes_with_the_instances_to_cut_them_without_uploading_
     after = scene.instanced()
     assert after.section is not None and np.allclose(after.section.hi, (79.5, 2, 2))
     assert after.instances_revision == before.instances_revision and len(after.opaque) == 40
+
+
+def test_a_ray_along_an_axis_tests_only_the_copies_under_it() -> None:
+    scene = desk_scene()
+    tested: list[int] = []
+    triangles_of = scene.triangles_of
+
+    def counted(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        tested.extend(rows.tolist())
+        return triangles_of(rows)
+
+    scene.triangles_of = counted  # type: ignore[method-assign]
+    hit = pick(scene, (42.5, 4.5, 10.0), (0, 0, -1))
+    assert hit is not None and hit.step_id == 102
+    assert tested == [101], "a box beside the ray is not entered"

@@ -114,10 +114,11 @@ def _slab(origin: Vector, direction: Vector, lo: Vector, hi: Vector) -> tuple[Ve
         a, b = (lo - origin) * inverse, (hi - origin) * inverse
     parallel = direction == 0.0
     if parallel.any():
-        # A ray parallel to an axis is inside that slab everywhere or nowhere.
+        # A ray parallel to an axis is inside that slab everywhere (enters at -inf, leaves at
+        # +inf) or nowhere (enters at +inf: after it leaves).
         inside = (lo[:, parallel] <= origin[parallel]) & (origin[parallel] <= hi[:, parallel])
         a[:, parallel] = np.where(inside, -np.inf, np.inf)
-        b[:, parallel] = np.where(inside, np.inf, -np.inf)
+        b[:, parallel] = np.inf
     return np.minimum(a, b).max(axis=1), np.maximum(a, b).min(axis=1)
 
 

@@ -420,11 +420,13 @@ class Scene:
         instances = rows[place[:, 0] == -1]
         if len(instances):  # an instance's triangles: its mesh's, through its transform
             ranges = self._geo_ranges.view[self._geometry.view[instances]]
+            vertex_at, vcounts = expand_ranges(ranges[:, 0], ranges[:, 1])
+            m = np.ascontiguousarray(self._transforms.view[instances, :3, :])[np.repeat(np.arange(len(instances)), vcounts)]
+            world = np.einsum("vij,vj->vi", m[:, :, :3], self._geo_positions.view[vertex_at]) + m[:, :, 3]
             triangle_at, tcounts = expand_ranges(ranges[:, 2], ranges[:, 3])
             owner = np.repeat(np.arange(len(instances)), tcounts)
-            local = self._geo_positions.view[self._geo_triangles.view[triangle_at] + ranges[owner, 0, None]]
-            m = self._transforms.view[instances][owner]
-            corners.append((np.einsum("tij,tkj->tki", m[:, :3, :3], local) + m[:, None, :3, 3]).astype(np.float32))
+            first_vertex = np.cumsum(vcounts) - vcounts
+            corners.append(world[self._geo_triangles.view[triangle_at] + first_vertex[owner, None]])
             owners.append(instances[owner])
         if not corners:
             return np.empty((0, 3, 3), np.float32), np.empty(0, np.int64)
