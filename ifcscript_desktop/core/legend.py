@@ -17,11 +17,21 @@ import numpy.typing as npt
 Rgba = tuple[float, float, float, float]
 
 #: Categories take these in turn (most frequent first); distinct on a white or grey background.
+#: Red and green come last: they say "wrong" and "right", which most categories do not mean.
 PALETTE = (
-    "#E6194B", "#3CB44B", "#FFE119", "#4363D8", "#F58231", "#911EB4", "#42D4F4", "#F032E6",
-    "#BFEF45", "#FABED4", "#469990", "#DCBEFF", "#9A6324", "#800000", "#AAFFC3", "#808000",
-    "#FFD8B1", "#000075",
+    "#4363D8", "#F58231", "#911EB4", "#42D4F4", "#F032E6", "#FFE119", "#469990", "#9A6324",
+    "#DCBEFF", "#BFEF45", "#FABED4", "#800000", "#AAFFC3", "#808000", "#FFD8B1", "#000075",
+    "#E6194B", "#3CB44B",
 )
+#: A category whose first word says a check passed or failed takes green or red (then the
+#: next shades), as a coordinator reads them ("valid", "pass", "duplicate", "missing", ...).
+GOOD_COLORS = ("#2CA02C", "#98DF8A", "#1B5E20")
+BAD_COLORS = ("#D62728", "#FF7F0E", "#8C1B13", "#E377C2")
+GOOD_WORDS = frozenset({"valid", "pass", "passed", "ok", "complete", "compliant", "meets", "yes",
+                        "true", "found"})
+BAD_WORDS = frozenset({"invalid", "fail", "failed", "failing", "missing", "duplicate",
+                       "duplicated", "below", "incomplete", "no", "false", "error", "wrong",
+                       "non-compliant", "noncompliant"})
 #: Numbers go from the first colour (lowest) to the last (highest): viridis, readable in grey too.
 GRADIENT = ("#440154", "#472D7B", "#3B528B", "#2C728E", "#21918C", "#28AE80", "#5EC962", "#ADDC30", "#FDE725")
 #: Categories past the palette and elements without a value share this one.
@@ -85,7 +95,7 @@ def colour_values(values: Mapping[int, Any]) -> tuple[npt.NDArray[np.int64], npt
         # (which must stay last: values past the palette are counted by the last entry).
         ranked = sorted((label for label in counts if label != NO_VALUE),
                         key=lambda label: (-counts[label], label))
-        entries = [LegendEntry(label, color, 0) for label, color in zip(ranked, PALETTE)]
+        entries = [LegendEntry(label, color, 0) for label, color in zip(ranked, _colours_for(ranked))]
         if len(ranked) > len(PALETTE):
             entries[-1:] = [LegendEntry(f"Other ({len(ranked) - len(PALETTE) + 1} values)", OTHER_COLOR, 0)]
         if NO_VALUE in counts:
@@ -97,6 +107,17 @@ def colour_values(values: Mapping[int, Any]) -> tuple[npt.NDArray[np.int64], npt
         colours = np.array([by_label[_entry_label(legend, labels, values[int(i)])] for i in ids])
     legend = legend.counted(values, 0)
     return ids, np.asarray(colours, dtype=np.float32).reshape(-1, 4), legend
+
+
+def _colours_for(ranked: list[str]) -> list[str]:
+    """A colour per label: green or red for the words of a check's outcome, the palette in turn
+    for the others (at most as many as the palette holds)."""
+    colours, palette, good, bad = [], iter(PALETTE), iter(GOOD_COLORS), iter(BAD_COLORS)
+    for label in ranked[:len(PALETTE)]:
+        word = label.strip().lower().split(" ")[0].strip(".,:;!()") if label.strip() else ""
+        shades = good if word in GOOD_WORDS else bad if word in BAD_WORDS else palette
+        colours.append(next(shades, None) or next(palette))
+    return colours
 
 
 def _entry_label(legend: Legend, labels: set[str], value: Any) -> str:

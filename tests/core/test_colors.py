@@ -46,3 +46,15 @@ def test_a_record_of_the_wrong_shape_from_a_run_child_is_dropped() -> None:
     assert colors.checked(good) == {**good, "title": "t" * colors.MAX_TITLE}
     bad_colour = {**good, "legend": [{"label": "2", "color": "red", "count": 1}]}
     assert colors.checked(bad_colour) is None
+
+
+def test_a_checks_outcome_reads_green_for_right_and_red_for_wrong() -> None:
+    from ifcscript_desktop.core.legend import BAD_COLORS, GOOD_COLORS, PALETTE, colour_values
+
+    _, _, legend = colour_values({1: "valid", 2: "valid", 3: "duplicate", 4: "invalid",
+                                  5: "LOD 300", 6: "Passed"})
+    colours = {entry.label: entry.color for entry in legend.entries}
+    assert colours["valid"] == GOOD_COLORS[0] and colours["Passed"] == GOOD_COLORS[1]
+    assert {colours["duplicate"], colours["invalid"]} == set(BAD_COLORS[:2])  # told apart
+    assert colours["LOD 300"] == PALETTE[0]  # neither: the palette, which starts with neither
+    assert PALETTE[0] not in GOOD_COLORS + BAD_COLORS

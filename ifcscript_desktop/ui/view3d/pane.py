@@ -269,8 +269,8 @@ class View3DPane(QWidget):
             rows.append(f"<span style='color:{entry.color}'>■</span> {_escape(entry.label)} "
                         f"<span style='color:gray'>({entry.count:,})</span>")
         if legend.not_found:
-            rows.append(f"<span style='color:gray'>{legend.not_found:,} not in the model's "
-                        "geometry</span>")
+            rows.append(f"<span style='color:gray'>{legend.not_found:,} not drawn (no geometry, "
+                        "or not in this model)</span>")
         self.legend_label.setText(" &nbsp; ".join(rows))
         self.legend_label.show()
 
