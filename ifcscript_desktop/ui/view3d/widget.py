@@ -19,7 +19,6 @@ contexts keep the uploaded buffers and pyqtgraph's compiled shaders valid.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -30,14 +29,13 @@ import numpy.typing as npt
 import pyqtgraph.opengl as gl
 from OpenGL import GL
 from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import (QImage, QKeyEvent, QMatrix4x4, QMouseEvent, QOffscreenSurface, QOpenGLContext,
-                           QWheelEvent)
+from PySide6.QtGui import QImage, QKeyEvent, QMatrix4x4, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
 from ifcscript_desktop.ui.view3d.arrays import Box
 from ifcscript_desktop.ui.view3d.camera import DEGREES_PER_PIXEL, Camera
 from ifcscript_desktop.ui.view3d.gl_instances import InstanceItems
-from ifcscript_desktop.ui.view3d.gl_items import Background, SceneItems, measure_items
+from ifcscript_desktop.ui.view3d.gl_items import Background, SceneItems, measure_items, multisamples
 from ifcscript_desktop.ui.view3d.picking import Hit, Ray, distance, pick, ray_through
 from ifcscript_desktop.ui.view3d.scene import Scene
 
@@ -55,10 +53,6 @@ SETTLE_MS = 200
 #: What a coarse frame aims at: a full frame of 300 ms keeps the biggest 10% of the elements.
 COARSE_FRAME_MS = 30.0
 ZOOM_PER_NOTCH = 0.85
-#: Multisampling smooths the edges of walls and roofs: free on a GPU, but it makes a software
-#: renderer (Mesa's llvmpipe, in VMs and on CI) three times slower, so there it is left out.
-MULTISAMPLES = 4
-SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software")
 
 
 class ModelView(gl.GLViewWidget):
@@ -76,7 +70,7 @@ class ModelView(gl.GLViewWidget):
         self.camera = Camera()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         surface = self.format()
-        surface.setSamples(0 if software_renderer() else MULTISAMPLES)
+        surface.setSamples(multisamples())
         self.setFormat(surface)
         self.setBackgroundColor([round(255 * c) for c in BACKGROUND_BOTTOM])
         self.addItem(Background(BACKGROUND_BOTTOM, BACKGROUND_TOP))
@@ -359,14 +353,3 @@ class ModelView(gl.GLViewWidget):
         self._end_coarse()
         return self.grabFramebuffer()
 
-
-@functools.cache
-def software_renderer() -> bool:
-    """Whether GL draws on the CPU here (asked once, of a throwaway context)."""
-    context, surface = QOpenGLContext(), QOffscreenSurface()
-    surface.create()
-    if not (context.create() and context.makeCurrent(surface)):
-        return True
-    renderer = str(context.functions().glGetString(GL.GL_RENDERER) or "")
-    context.doneCurrent()
-    return any(name in renderer.lower() for name in SOFTWARE_RENDERERS)
