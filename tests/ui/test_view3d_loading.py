@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ifcscript_desktop.core import meshcache
 from ifcscript_desktop.core.client import WorkerClient
+from ifcscript_desktop.ui.view3d.geometry import _joined
 from ifcscript_desktop.ui.view3d.loading import SceneLoader
 from ifcscript_desktop.ui.view3d.picking import pick
 from ifcscript_desktop.ui.view3d.scene import Scene
@@ -53,3 +54,12 @@ def test_the_meshed_house_loads_into_the_scene_with_its_colours_and_shape(tmp_pa
     chunks = scene.merged()
     assert any(chunk.transparent for chunk in chunks)  # the glass
     assert len(chunks) <= 4
+    # Batches read together (as the view reads a cache) make the same scene.
+    together, joined_loader = Scene(), SceneLoader()
+    together.add_batch(_joined([joined_loader.batch(meshcache.load_batch(p))
+                                for p in meshcache.batch_paths(folder)]))
+    assert together.element_count == scene.element_count
+    assert [together.step_id(r) for r in range(together.element_count)] == \
+        [scene.step_id(r) for r in range(scene.element_count)]
+    joined_box = together.bounds()
+    assert joined_box is not None and (joined_box.lo == box.lo).all() and (joined_box.hi == box.hi).all()

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 #: whole window with its GL view: tens of milliseconds each on a software renderer, too many to
 #: pay per batch when batches come quickly (a cached reopen reads dozens a second).
 NOTIFY_EVERY_S = 0.25
+#: Batches waiting to be read are read together, up to this many, and added as one: the GUI thread
+#: hears of them after its current frame, so one batch per round trip made a cached reopen wait
+#: for a frame per batch (the first batch is read alone, to show something at once).
+READ_TOGETHER = 8
 
 
 @dataclass
@@ -66,6 +70,21 @@ class MeshSummary:
             more = "; …" if self.failed_count > 3 else ""
             parts.append(f"{self.failed_count:,} failed: {named}{more}")
         return ", ".join(parts)
+
+
+def _joined(batches: list[GeometryBatch]) -> GeometryBatch:
+    """Consecutive scene batches as one (their meshes are numbered one after another already)."""
+    if len(batches) == 1:
+        return batches[0]
+    return GeometryBatch(
+        meshes=[mesh for b in batches for mesh in b.meshes],
+        step_ids=np.concatenate([np.asarray(b.step_ids, np.int64).reshape(-1) for b in batches]),
+        global_ids=[g for b in batches for g in b.global_ids],
+        classes=[c for b in batches for c in b.classes],
+        storeys=[s for b in batches for s in b.storeys],
+        geometry=np.concatenate([np.asarray(b.geometry, np.int64).reshape(-1) for b in batches]),
+        transforms=np.concatenate([np.asarray(b.transforms, np.float32).reshape(-1, 4, 4) for b in batches]),
+        colors=np.concatenate([np.asarray(b.colors, np.float32).reshape(-1, 4) for b in batches]))
 
 
 def _count(value: Any) -> int:
@@ -200,8 +219,10 @@ class ModelGeometry(QObject):
         if self._reading or not self._queue or self._ended:
             return
         self._reading = True
-        path, loader = self._queue.popleft(), self.loader
-        self._background.submit(lambda: loader.batch(meshcache.load_batch(path)),
+        together = READ_TOGETHER if self.scene.element_count else 1
+        paths = [self._queue.popleft() for _ in range(min(together, len(self._queue)))]
+        loader = self.loader
+        self._background.submit(lambda: _joined([loader.batch(meshcache.load_batch(p)) for p in paths]),
                                 self._on_batch_read, self._on_batch_error)
 
     def _on_batch_read(self, batch: GeometryBatch) -> None:
