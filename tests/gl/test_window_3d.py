@@ -168,21 +168,21 @@ def test_the_panes_buttons_hide_isolate_and_show_spaces(qtbot: QtBot, window: Ma
     classes = [scene.class_name(r) for r in range(scene.element_count)]
     spaces = np.array([c == "IfcSpace" for c in classes])
     assert spaces.any() and not scene.visible[spaces].any()  # hidden at first
-    pane.action_spaces.trigger()
+    pane.visibility.action_spaces.trigger()
     assert scene.visible[spaces].all()
-    pane.action_spaces.trigger()
+    pane.visibility.action_spaces.trigger()
     doors = sorted({scene.step_id(r) for r, c in enumerate(classes) if c == "IfcDoor"})
     window.tree.select_elements(doors)
     qtbot.waitUntil(lambda: scene.selection == doors, timeout=30_000)
-    pane.isolate_selection()
+    pane.visibility.isolate_selection()
     visible = {scene.step_id(int(r)) for r in np.flatnonzero(scene.visible)}
     assert visible == set(doors)
-    pane.show_all()
-    pane.hide_selection()
+    pane.visibility.show_all()
+    pane.visibility.hide_selection()
     assert not ({scene.step_id(int(r)) for r in np.flatnonzero(scene.visible)} & set(doors))
-    pane.show_all()
+    pane.visibility.show_all()
     lowest = next(iter(geometry.loader.storey_names))
-    pane.cut_above_storey(lowest)
+    pane.visibility.cut_above_storey(lowest)
     box = scene.bounds()
     storey = scene.storey_bounds(lowest)
     assert box is not None and storey is not None and box.hi[2] <= storey.hi[2] + 0.02

@@ -7,23 +7,23 @@ It decides nothing about the tree or the runs: the window connects its signals.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from functools import partial
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
+from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QProgressBar,
-                               QPushButton, QStackedWidget, QToolBar, QToolButton, QVBoxLayout,
-                               QWidget)
+                               QPushButton, QStackedWidget, QToolBar, QVBoxLayout, QWidget)
 
-from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core import colors as color_records
+from ifcscript_desktop.core.client import WorkerClient
 from ifcscript_desktop.core.legend import Legend
 from ifcscript_desktop.ui.background import BackgroundRunner
 from ifcscript_desktop.ui.view3d.geometry import MeshSummary, ModelGeometry
-from ifcscript_desktop.ui.view3d.scene import HIDDEN_CLASSES
+from ifcscript_desktop.ui.view3d.toolbar import make_action, menu_button
+from ifcscript_desktop.ui.view3d.visibility import VisibilityControls
 from ifcscript_desktop.ui.view3d.widget import ModelView
 
 NO_MODEL = "Open a model to see it in 3D."
@@ -68,6 +68,7 @@ class View3DPane(QWidget):
         # Two rows: the pane is narrow beside the editor, and a toolbar does not wrap.
         self.toolbar = QToolBar()
         self.toolbar_visibility = QToolBar()
+        self.visibility = VisibilityControls(self, lambda: self.current, self.view.refresh)
         self._build_actions()
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress_label)
@@ -90,30 +91,10 @@ class View3DPane(QWidget):
         self.view.measured.connect(self._on_measured)
 
     # -- actions ---------------------------------------------------------------------------------
-    def _action(self, text: str, slot: Callable[[], Any], shortcut: str | None = None,
-                checkable: bool = False, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setCheckable(checkable)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.setToolTip(f"{tip or text} ({shortcut})" if shortcut else tip or text)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        return action
-
-    def _menu_button(self, text: str, menu: QMenu, bar: QToolBar) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setMenu(menu)
-        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        bar.addWidget(button)
-        return button
-
     def _build_actions(self) -> None:
-        bar, shown = self.toolbar, self.toolbar_visibility
-        bar.addAction(self._action("Fit", self.view.fit_all, "F", tip="Fit the whole model"))
-        bar.addAction(self._action("Zoom to selection", self.view.fit_selection, "Z"))
+        bar = self.toolbar
+        bar.addAction(make_action(self, "Fit", self.view.fit_all, "F", tip="Fit the whole model"))
+        bar.addAction(make_action(self, "Zoom to selection", self.view.fit_selection, "Z"))
         views = QMenu(self)
         for name in ("top", "front", "side", "isometric"):
             views.addAction(name.capitalize(), partial(self.view.set_view, name))
@@ -121,35 +102,21 @@ class View3DPane(QWidget):
         self.action_ortho = views.addAction("Orthographic")
         self.action_ortho.setCheckable(True)
         self.action_ortho.toggled.connect(self.view.set_orthographic)
-        self._menu_button("View", views, bar)
-        self.section_menu = QMenu(self)
-        self.section_menu.aboutToShow.connect(self._fill_section)
-        self._menu_button("Section", self.section_menu, bar)
-        self.action_measure = self._action("Measure", self._on_measure, "M", checkable=True,
-                                           tip="Click two points to measure their distance")
+        menu_button("View", views, bar)
+        menu_button("Section", self.visibility.section_menu, bar)
+        self.action_measure = make_action(self, "Measure", self._on_measure, "M", checkable=True,
+                                          tip="Click two points to measure their distance")
         bar.addAction(self.action_measure)
-        self.action_save_image = self._action("Save view as image…", self.save_image)
-        self.action_copy_image = self._action("Copy image", self.copy_image)
+        self.action_save_image = make_action(self, "Save view as image…", self.save_image)
+        self.action_copy_image = make_action(self, "Copy image", self.copy_image)
         snapshot = QMenu(self)
         snapshot.addAction(self.action_save_image)
         snapshot.addAction(self.action_copy_image)
-        self._menu_button("Image", snapshot, bar)
-        shown.addAction(self._action("Hide", self.hide_selection, "H", tip="Hide the selection"))
-        shown.addAction(self._action("Isolate", self.isolate_selection, "I",
-                                     tip="Show only the selection"))
-        shown.addAction(self._action("Show all", self.show_all, "Shift+H"))
-        self.action_spaces = self._action("Spaces", self._on_spaces, checkable=True,
-                                          tip="Show IfcSpace and opening elements (hidden at first)")
-        shown.addAction(self.action_spaces)
-        self.classes_menu = QMenu(self)
-        self.classes_menu.aboutToShow.connect(self._fill_classes)
-        self._menu_button("Classes", self.classes_menu, shown)
-        self.storeys_menu = QMenu(self)
-        self.storeys_menu.aboutToShow.connect(self._fill_storeys)
-        self._menu_button("Storeys", self.storeys_menu, shown)
-        self.action_ghost = self._action("Grey out", self._on_ghost, checkable=True,
-                                         tip="Grey out what a run did not colour or highlight")
-        shown.addAction(self.action_ghost)
+        menu_button("Image", snapshot, bar)
+        self.visibility.add_to(self.toolbar_visibility)
+        self.action_ghost = make_action(self, "Grey out", self._on_ghost, checkable=True,
+                                        tip="Grey out what a run did not colour or highlight")
+        self.toolbar_visibility.addAction(self.action_ghost)
 
     # -- models ----------------------------------------------------------------------------------
     def show_model(self, key: object | None, client: WorkerClient | None = None,
@@ -167,9 +134,7 @@ class View3DPane(QWidget):
             geometry.start(sha256)
         self.current = geometry
         self.view.set_scene(geometry.scene if geometry else None)
-        if geometry is not None:
-            self.action_spaces.setChecked(any(geometry.scene.classes.get(name, False)
-                                              for name in HIDDEN_CLASSES))
+        self.visibility.sync(geometry)
         self._show_state()
 
     def forget(self, key: object) -> None:
@@ -199,10 +164,6 @@ class View3DPane(QWidget):
             self.current.cancel()
 
     # -- selection and results -----------------------------------------------------------------
-    @property
-    def scene_ready(self) -> bool:
-        return self.current is not None and self.current.scene.element_count > 0
-
     def select(self, ids: list[int], zoom: bool = False) -> None:
         """Show the tree's (or a result row's) selection in 3D; `zoom` to it."""
         if self.current is None:
@@ -273,104 +234,6 @@ class View3DPane(QWidget):
                         "or not in this model)</span>")
         self.legend_label.setText(" &nbsp; ".join(rows))
         self.legend_label.show()
-
-    # -- visibility ------------------------------------------------------------------------------
-    def hide_selection(self) -> None:
-        if self.current is not None:
-            self.current.scene.hide(self.current.scene.selection)
-            self.view.refresh()
-
-    def isolate_selection(self) -> None:
-        if self.current is not None and self.current.scene.selection:
-            self.current.scene.isolate(self.current.scene.selection)
-            self.view.refresh()
-
-    def show_all(self) -> None:
-        if self.current is not None:
-            self.current.scene.show_all()
-            self.view.refresh()
-
-    def _fill_classes(self) -> None:
-        self.classes_menu.clear()
-        if self.current is None:
-            return
-        for name, shown in sorted(self.current.scene.classes.items()):
-            action = self.classes_menu.addAction(name)
-            action.setCheckable(True)
-            action.setChecked(shown)
-            action.toggled.connect(lambda on, n=name: self._set_class(n, on))
-
-    def _on_spaces(self) -> None:
-        if self.current is not None:
-            for name in HIDDEN_CLASSES:
-                self.current.scene.set_class_visible(name, self.action_spaces.isChecked())
-            self.view.refresh()
-
-    def _set_class(self, name: str, shown: bool) -> None:
-        assert self.current is not None
-        self.current.scene.set_class_visible(name, shown)
-        self.view.refresh()
-
-    def _fill_storeys(self) -> None:
-        self.storeys_menu.clear()
-        if self.current is None:
-            return
-        shown = self.current.scene.storeys
-        for storey, name in self.current.loader.storey_names.items():
-            if storey not in shown:
-                continue
-            action = self.storeys_menu.addAction(name)
-            action.setCheckable(True)
-            action.setChecked(shown[storey])
-            action.toggled.connect(lambda on, s=storey: self._set_storey(s, on))
-
-    def _set_storey(self, storey: int, shown: bool) -> None:
-        assert self.current is not None
-        self.current.scene.set_storey_visible(storey, shown)
-        self.view.refresh()
-
-    def _fill_section(self) -> None:
-        menu = self.section_menu
-        menu.clear()
-        if self.current is None:
-            return
-        scene = self.current.scene
-        box_action = menu.addAction("Section box around the selection", self.section_selection)
-        box_action.setEnabled(bool(scene.selection))
-        cuts = menu.addMenu("Cut above storey")
-        for storey, name in self.current.loader.storey_names.items():
-            if scene.storey_bounds(storey) is not None:
-                cuts.addAction(name, partial(self.cut_above_storey, storey))
-        menu.addAction("Remove the section", self.clear_section).setEnabled(
-            scene.section_box is not None)
-
-    def section_selection(self) -> None:
-        if self.current is None:
-            return
-        box = self.current.scene.bounds(self.current.scene.selection)
-        if box is not None:
-            margin = 0.05 * float(max(box.hi - box.lo)) + 0.1
-            self.current.scene.set_section_box((box.lo - margin).tolist(), (box.hi + margin).tolist())
-            self.view.refresh()
-
-    def cut_above_storey(self, storey: int) -> None:
-        """A horizontal cut: everything above the storey's own elements is cut away."""
-        if self.current is None:
-            return
-        scene = self.current.scene
-        storey_box, whole = scene.storey_bounds(storey), scene.bounds()
-        if storey_box is None or whole is None:
-            return
-        lo = whole.lo - 1.0
-        hi = whole.hi + 1.0
-        hi[2] = storey_box.hi[2] + 0.01
-        scene.set_section_box(lo.tolist(), hi.tolist())
-        self.view.refresh()
-
-    def clear_section(self) -> None:
-        if self.current is not None:
-            self.current.scene.clear_section_box()
-            self.view.refresh()
 
     # -- image -----------------------------------------------------------------------------------
     def snapshot(self) -> QImage:
