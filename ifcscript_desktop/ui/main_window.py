@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence,
                            QShowEvent)
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
@@ -35,6 +35,17 @@ from ifcscript_desktop.ui.workflows import WorkflowsPane
 
 RECENT_KEY = "recent_models"
 FIRST_SCRIPT = "GUID Validation Check"
+
+
+class ClosingDock(QDockWidget):
+    """A dock that says when the user closes it (hiding it to float it says nothing)."""
+
+    closed = Signal()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        if event.isAccepted():
+            self.closed.emit()
 
 
 class MainWindow(QMainWindow):
@@ -78,8 +89,9 @@ class MainWindow(QMainWindow):
             self.scripts.load(FIRST_SCRIPT)
 
     # -- assembly ----------------------------------------------------------------------------
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea,
+              kind: type[QDockWidget] = QDockWidget) -> QDockWidget:
+        dock = kind(title, self)
         dock.setObjectName(title.replace(" ", "_"))
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
@@ -93,7 +105,8 @@ class MainWindow(QMainWindow):
         scripts_dock = self._dock("Scripts", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(scripts_dock, model_dock)
         params_dock = self._dock("Parameters", self.params, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.view3d_dock = self._dock("3D", self.view3d, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.view3d_dock = self._dock("3D", self.view3d, Qt.DockWidgetArea.RightDockWidgetArea,
+                                      ClosingDock)
         self.splitDockWidget(self.view3d_dock, params_dock, Qt.Orientation.Horizontal)
         self._side_docks = [model_dock, self.view3d_dock, params_dock]
         self.params.setMinimumWidth(260)  # a file list and its buttons stay readable
@@ -189,7 +202,11 @@ class MainWindow(QMainWindow):
         self.view3d.selection_picked.connect(self._on_picked_in_3d)
         self.models.model_hashed.connect(self._on_model_hashed)
         self.models.model_closed.connect(self.view3d.forget)
-        self.view3d_dock.toggleViewAction().toggled.connect(self._on_view3d_toggled)
+        # Closed by its button or View > 3D (not hidden while floated or re-docked: that would
+        # drop the scenes and read them again).
+        self.view3d_dock.toggleViewAction().triggered.connect(self._on_view3d_toggled)
+        assert isinstance(self.view3d_dock, ClosingDock)
+        self.view3d_dock.closed.connect(lambda: self._on_view3d_toggled(False))
         self.results.color_by_requested.connect(
             lambda title, values: self._show_colors(self.view3d.color_by_global_ids(title, values)))
         self.history.show_colors_requested.connect(self._on_history_colors)

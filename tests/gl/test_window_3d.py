@@ -314,11 +314,24 @@ def test_a_closed_3d_pane_meshes_nothing_until_it_is_opened_again(
     qtbot.waitUntil(lambda: window.models.active is not None
                     and window.models.active.sha256 is not None, timeout=OPEN_MS)
     assert window.view3d.current is None
+    assert window.view3d._view is None  # no GL context made (it costs ~100 MB)
     assert not (window.store.data_dir / "geometry").exists()  # nothing meshed
     window.view3d_dock.toggleViewAction().trigger()
     qtbot.waitUntil(lambda: window.view3d.current is not None
                     and window.view3d.current.summary is not None, timeout=MESH_MS)
     assert window.view3d.current.scene.rows_of([wall]).size
+
+
+def test_floating_the_3d_pane_keeps_its_scene(qtbot: QtBot, window: MainWindow,
+                                              tmp_path: Path) -> None:
+    path, wall = one_wall_model(tmp_path / "wall.ifc")
+    geometry = shown(qtbot, window, path)
+    window.view3d_dock.setFloating(True)
+    qtbot.waitUntil(lambda: window.view3d_dock.isVisible(), timeout=10_000)
+    window.view3d_dock.setFloating(False)
+    qtbot.waitUntil(lambda: window.view3d_dock.isVisible(), timeout=10_000)
+    assert window.view3d.current is geometry and geometry.scene.rows_of([wall]).size
+    assert window.view3d.enabled
 
 
 def test_save_the_view_as_an_image(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:

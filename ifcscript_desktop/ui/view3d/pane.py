@@ -45,13 +45,12 @@ class View3DPane(QWidget):
         #: False while the pane is closed: nothing is meshed or held (`set_enabled`).
         self.enabled = True
         self.current: ModelGeometry | None = None
-        self.view = ModelView()
+        self._view: ModelView | None = None  # made when first needed: a GL context costs ~100 MB
         self.message = QLabel(NO_MODEL)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message)
-        self.stack.addWidget(self.view)
         self.progress = QProgressBar()
         self.progress_label = QLabel()
         self.cancel_button = QPushButton("Cancel")
@@ -68,7 +67,7 @@ class View3DPane(QWidget):
         # Two rows: the pane is narrow beside the editor, and a toolbar does not wrap.
         self.toolbar = QToolBar()
         self.toolbar_visibility = QToolBar()
-        self.visibility = VisibilityControls(self, lambda: self.current, self.view.refresh)
+        self.visibility = VisibilityControls(self, lambda: self.current, self._refresh)
         self._build_actions()
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress_label)
@@ -87,21 +86,20 @@ class View3DPane(QWidget):
         layout.addWidget(self.legend_label)
         layout.addWidget(self.progress_box)
         layout.addWidget(self.status)
-        self.view.element_clicked.connect(self._on_clicked)
-        self.view.measured.connect(self._on_measured)
 
     # -- actions ---------------------------------------------------------------------------------
     def _build_actions(self) -> None:
         bar = self.toolbar
-        bar.addAction(make_action(self, "Fit", self.view.fit_all, "F", tip="Fit the whole model"))
-        bar.addAction(make_action(self, "Zoom to selection", self.view.fit_selection, "Z"))
+        bar.addAction(make_action(self, "Fit", lambda: self.view.fit_all(), "F",
+                                  tip="Fit the whole model"))
+        bar.addAction(make_action(self, "Zoom to selection", lambda: self.view.fit_selection(), "Z"))
         views = QMenu(self)
         for name in ("top", "front", "side", "isometric"):
-            views.addAction(name.capitalize(), partial(self.view.set_view, name))
+            views.addAction(name.capitalize(), partial(lambda n: self.view.set_view(n), name))
         views.addSeparator()
         self.action_ortho = views.addAction("Orthographic")
         self.action_ortho.setCheckable(True)
-        self.action_ortho.toggled.connect(self.view.set_orthographic)
+        self.action_ortho.toggled.connect(lambda on: self.view.set_orthographic(on))
         menu_button("View", views, bar)
         menu_button("Section", self.visibility.section_menu, bar)
         self.action_measure = make_action(self, "Measure", self._on_measure, "M", checkable=True,
@@ -118,6 +116,21 @@ class View3DPane(QWidget):
                                         tip="Grey out what a run did not colour or highlight")
         self.toolbar_visibility.addAction(self.action_ghost)
 
+    @property
+    def view(self) -> ModelView:
+        """The GL view, made the first time it is needed (never while the pane stays closed)."""
+        if self._view is None:
+            self._view = ModelView()
+            self.stack.addWidget(self._view)
+            self._view.element_clicked.connect(self._on_clicked)
+            self._view.measured.connect(self._on_measured)
+            self._view.set_orthographic(self.action_ortho.isChecked())
+        return self._view
+
+    def _refresh(self) -> None:
+        if self._view is not None:
+            self._view.refresh()
+
     # -- models ----------------------------------------------------------------------------------
     def show_model(self, key: object | None, client: WorkerClient | None = None,
                    sha256: str | None = None) -> None:
@@ -133,7 +146,8 @@ class View3DPane(QWidget):
             self._geometries[key] = geometry
             geometry.start(sha256)
         self.current = geometry
-        self.view.set_scene(geometry.scene if geometry else None)
+        if self._view is not None or geometry is not None:
+            self.view.set_scene(geometry.scene if geometry else None)
         self.visibility.sync(geometry)
         self._show_state()
 
@@ -169,7 +183,7 @@ class View3DPane(QWidget):
         if self.current is None:
             return
         self.current.scene.select(ids)
-        self.view.refresh()
+        self._refresh()
         if zoom and ids:
             self.view.fit_selection()
 
@@ -195,7 +209,7 @@ class View3DPane(QWidget):
             self._show_legend("", None)
         self.action_ghost.setChecked(bool(highlights or colors))
         scene.ghost_others(bool(highlights or colors))
-        self.view.refresh()
+        self._refresh()
         return values
 
     def color_by_global_ids(self, title: str, values: dict[str, Any]) -> dict[int, Any]:
@@ -219,7 +233,7 @@ class View3DPane(QWidget):
         self.action_ghost.setChecked(True)
         self.current.scene.ghost_others(True)
         self._show_legend(title, legend)
-        self.view.refresh()
+        self._refresh()
 
     def _show_legend(self, title: str, legend: Legend | None) -> None:
         if legend is None:
@@ -285,7 +299,7 @@ class View3DPane(QWidget):
     def _on_ghost(self) -> None:
         if self.current is not None:
             self.current.scene.ghost_others(self.action_ghost.isChecked())
-            self.view.refresh()
+            self._refresh()
 
     def _on_progress(self, geometry: ModelGeometry, done: int, total: int) -> None:
         if geometry is not self.current:
@@ -298,14 +312,14 @@ class View3DPane(QWidget):
 
     def _on_scene_grew(self, geometry: ModelGeometry) -> None:
         if geometry is self.current:
-            if self.view.scene is not geometry.scene:  # a damaged cache is being rebuilt
+            if self.view.scene is not geometry.scene:  # first geometry, or a cache rebuilt
                 self.view.set_scene(geometry.scene)
-            self.view.refresh()
+            self._refresh()
             self._show_state()
 
     def _on_finished(self, geometry: ModelGeometry, summary: MeshSummary) -> None:
         if geometry is self.current:
-            self.view.refresh()
+            self._refresh()
             self._show_state()
 
     def _on_failed(self, geometry: ModelGeometry, sentence: str) -> None:
