@@ -322,6 +322,18 @@ def test_a_closed_3d_pane_meshes_nothing_until_it_is_opened_again(
     assert window.view3d.current.scene.rows_of([wall]).size
 
 
+def test_while_geometry_streams_in_slow_frames_draw_only_the_biggest_elements(
+        qtbot: QtBot, window: MainWindow) -> None:
+    shown(qtbot, window, FIXTURES / "AC20-FZK-Haus.ifc")
+    view = window.view3d.view
+    view.set_streaming(True)
+    view.frame_ms = 600.0  # a 100k model's whole frame on llvmpipe
+    view.refresh()
+    assert view.coarse  # the event loop is not held 600 ms for each batch
+    view.set_streaming(False)  # the last batch is in: everything again
+    assert not view.coarse
+
+
 def test_floating_the_3d_pane_keeps_its_scene(qtbot: QtBot, window: MainWindow,
                                               tmp_path: Path) -> None:
     path, wall = one_wall_model(tmp_path / "wall.ifc")

@@ -330,6 +330,8 @@ class View3DPane(QWidget):
         """The view or a sentence, the progress row and the missing-geometry line."""
         geometry = self.current
         self.progress_box.setVisible(bool(geometry and geometry.busy))
+        if self._view is not None:
+            self._view.set_streaming(bool(geometry and geometry.busy))
         if geometry is None:
             self.message.setText(NO_MODEL)
             self.stack.setCurrentWidget(self.message)

@@ -92,6 +92,7 @@ class ModelView(gl.GLViewWidget):
         self._overlay: list[Any] = []
         # Frame times and the coarse drawing while moving.
         self.frame_ms = 0.0  #: the last full frame (milliseconds, GL finished)
+        self._streaming = False
         self.coarse_frame_ms = 0.0  #: the last frame drawn without the small elements
         self._coarse_keep: float | None = None  # the share of elements drawn while moving
         self._settle = QTimer(self)
@@ -122,14 +123,34 @@ class ModelView(gl.GLViewWidget):
             self.camera.depth_bounds = None
             self.update()
             return
+        keep = self._streaming_keep()
         self._end_coarse()
         self._items.update(self, scene.merged())
         self._instances.update(self, scene.instanced())
+        if keep is not None:
+            self._start_coarse(keep)
         self.camera.depth_bounds = scene.bounds()
         if self._auto_fit and self.camera.depth_bounds is not None and scene.element_count != self._fitted_rows:
             self._fitted_rows = scene.element_count  # new batches, not a hide or a selection
             self.camera.fit(self.camera.depth_bounds, self._aspect())
         self.update()
+
+    def set_streaming(self, on: bool) -> None:
+        """Geometry is still coming in (`on`): when whole frames are slow, each refresh draws
+        only the biggest elements, so the event loop stays free; `off` draws everything."""
+        self._streaming = on
+        if not on:
+            self._end_coarse()
+            self.update()
+
+    def _streaming_keep(self) -> float | None:
+        """The share of elements the next frame draws while streaming (None: all of them)."""
+        if not self._streaming:
+            return None
+        if self._coarse_keep is not None:
+            slow = self.coarse_frame_ms > SLOW_FRAME_MS
+            return self._coarse_keep / 2 if slow else self._coarse_keep
+        return COARSE_FRAME_MS / self.frame_ms if self.frame_ms > SLOW_FRAME_MS else None
 
     @property
     def upload_count(self) -> int:
@@ -341,8 +362,9 @@ class ModelView(gl.GLViewWidget):
         super().paintGL()
         GL.glFinish()  # the frame's real cost, not just its submission
         elapsed = (time.perf_counter() - start) * 1000.0
-        if self.upload_count != uploads:
-            return  # a frame that uploaded says little about the next ones
+        if self.upload_count != uploads and not self._streaming:
+            return  # a frame that uploaded says little about the next ones (but while
+            # streaming every frame uploads, and its time is what the user waits for)
         if self._coarse_keep is None:
             self.frame_ms = elapsed
         else:
