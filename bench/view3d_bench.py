@@ -518,10 +518,11 @@ def measure_orbit(window: Any, view: Any, app: Any, seconds: float, frames: list
         view.camera.orbit(3.0, 0.0)
         n = len(frames)
         begun = perf()
-        view.repaint()
+        view.update()  # a frame through the event loop (repaint() may draw nothing when hidden)
+        wait_until(lambda: len(frames) > n, 30, "a full frame", fail=False)
         wall.append(perf() - begun)
-        full.extend(f["s"] for f in frames[n:])
-        full_cpu.extend(f["cpu"] for f in frames[n:])
+        full.extend(f["s"] for f in frames[n:n + 1])
+        full_cpu.extend(f["cpu"] for f in frames[n:n + 1])
     frame_ms_widget = view.frame_ms
 
     # A user's drag: press in the middle, a move every MOVE_EVERY_MS, paints as the loop allows.
@@ -775,6 +776,20 @@ def rows(size: str, measured: dict[str, Any], closed: dict[str, Any], bare: dict
                  f"{fmt(median([p['start_to_all_swap_s'] for p in cached]), 's')}, first "
                  f"{fmt(median([p['start_to_all_swap_s'] for p in first]), 's')}; "
                  f"{first[0]['scene_elements']} element rows; 1-min load {loads(everyone)}"))
+        now = m.get("cached_now") or []
+        if now:
+            o_now = now[0].get("orbit") or {}
+            out.append(row(
+                f"{name}: cached reopen again after 8d86eec (coarse frames while streaming), tree "
+                "shown to everything on screen", now[0]["tree_to_all_swap_s"], f_all, "s",
+                "report", None,
+                note=f"longest stall {fmt(now[0]['stream']['max_late_s'], 's')} "
+                     f"({now[0]['stream']['over_100ms']} ticks over 100 ms, p99 "
+                     f"{fmt(now[0]['stream']['p99_late_s'], 's')}; {_causes(now[0])}); full frame "
+                     f"{fmt(o_now.get('full_frame_median_s'), 's')}, drag {o_now.get('drag_fps')} fps "
+                     f"(coarse {fmt(o_now.get('coarse_frame_median_s'), 's')}); RSS +"
+                     f"{now[0]['rss']['after']['vmrss_mb'] - now[0]['rss']['before']['vmrss_mb']:.0f} MB; "
+                     f"1-min load {loads(now)}"))
         before = m.get("cached_before") or []
         if before:
             out.append(row(
