@@ -38,7 +38,8 @@ model and prints one JSON object:
   seconds (the widget draws coarse frames while the camera moves and full frames are slow),
   counting the frames drawn (`paintGL` calls) and their times; then the release and the full
   frame once the camera rests.
-- `--dock-closed`: `window.view3d_dock.close()` before `open_models`; the probe waits for the
+- `--dock-closed`: `window.view3d_dock.close()` before the window is shown (a pane closed from
+  the start); the probe waits for the
   geometry as usual (up to `--closed-wait` seconds when none comes) and reports whether a mesher
   ran and a scene was filled, and the RSS 1 s after the tree (the window's "GUI <= 0.2x bare RSS"
   moment) and after the geometry.
@@ -230,11 +231,6 @@ def probe(model: str, data_dir: str, orbit_s: float, dock_closed: bool, closed_w
 
     ModelGeometry.__init__ = created  # type: ignore[method-assign]
 
-    window = build_main_window(data_dir, [])
-    window.resize(*WINDOW_SIZE)
-    window.show()
-    view = window.view3d.view
-
     def swapped() -> None:
         now = perf()
         if "first_paint" in stamps:
@@ -242,7 +238,21 @@ def probe(model: str, data_dir: str, orbit_s: float, dock_closed: bool, closed_w
         if "all_paint" in stamps:
             stamps.setdefault("all_swap", now)
 
-    view.frameSwapped.connect(swapped)
+    # The pane makes its GL view when first needed: hook it as it is made, never make it here.
+    init_view = widget.ModelView.__init__
+
+    def view_made(self: Any, *args: Any, **kwargs: Any) -> None:
+        init_view(self, *args, **kwargs)
+        stamps.setdefault("view_made", perf())
+        self.frameSwapped.connect(swapped)
+
+    widget.ModelView.__init__ = view_made  # type: ignore[method-assign]
+
+    window = build_main_window(data_dir, [])
+    window.resize(*WINDOW_SIZE)
+    if dock_closed:  # closed from the start (as a window restored with the pane closed)
+        window.view3d_dock.close()
+    window.show()
 
     def wait_until(predicate: Callable[[], bool], timeout_s: float, what: str, fail: bool = True) -> bool:
         if predicate():
@@ -297,9 +307,6 @@ def probe(model: str, data_dir: str, orbit_s: float, dock_closed: bool, closed_w
     timer.timeout.connect(tick)
 
     pause(1.0)  # the window's first layout and paint, the built-ins loaded: not timed
-    if dock_closed:
-        window.view3d_dock.close()
-        pause(0.3)
     rss_before = _memory()
     load_before = [round(x, 2) for x in os.getloadavg()]
     state["last"], state["cpu"] = perf(), time.thread_time()
@@ -342,8 +349,6 @@ def probe(model: str, data_dir: str, orbit_s: float, dock_closed: bool, closed_w
         if geometry() is not None:
             wait_until(lambda: geometry_ended() or bool(failures), closed_wait_s, "the geometry",
                        fail=False)
-        if geometry_ended():
-            view.update()
     else:
         wait_until(lambda: "first_paint" in stamps or bool(failures), GEOMETRY_WAIT_S, "the first triangles")
         wait_until(lambda: "all_swap" in stamps or bool(failures), GEOMETRY_WAIT_S, "everything on screen")
@@ -367,7 +372,9 @@ def probe(model: str, data_dir: str, orbit_s: float, dock_closed: bool, closed_w
     g = geometry()
     scene = g.scene if g is not None else None
     arrays = scene_arrays(scene) if scene is not None else {}
-    arrays.update(gl_item_bytes(view))
+    view = window.view3d._view  # None while the pane never needed one
+    if view is not None:
+        arrays.update(gl_item_bytes(view))
 
     # -- orbit ------------------------------------------------------------------------------
     orbit: dict[str, Any] = {}
@@ -421,7 +428,8 @@ def probe(model: str, data_dir: str, orbit_s: float, dock_closed: bool, closed_w
         "orbit": orbit,
         "geometries_created": len(created_at),
         "gui_imported_ifcopenshell": "ifcopenshell" in sys.modules,
-        "gl_renderer": gl_renderer(view),
+        "gl_renderer": gl_renderer(view) if view is not None else None,
+        "gl_view_made": view is not None,
     }
     worker = window.models.active.handle.worker_pid if window.models.active else None
     figures["worker_pid"] = worker
@@ -856,7 +864,7 @@ def rows(size: str, measured: dict[str, Any], closed: dict[str, Any], bare: dict
                  f"{a['gl_buffer_bytes'] / 1e6:.1f} MB (in process memory on llvmpipe)"))
     rss_tree = closed["rss"]["tree"].get("vmrss_mb")
     out.append(row(
-        "3D dock closed before open: GUI RSS 1 s after the tree vs bare RSS after open",
+        "3D dock closed from the start: GUI RSS 1 s after the tree vs bare RSS after open",
         rss_tree, bare["rss_mb"], "MB", "<= 0.2x bare", 0.2, applies=largest,
         note=(f"the closed dock still builds a scene ({'from the cache' if closed['from_cache'] else 'a mesher forked'}"
               f", {closed['scene_elements']:,} element rows, "
