@@ -366,9 +366,10 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int,
     cache_dir.mkdir(parents=True, exist_ok=True)
     _clear(cache_dir)
     iterator = ifcopenshell.geom.iterator(geom_settings(), model, num_threads=os.cpu_count() or 1)
-    # What the iterator will look at: products with a representation (an estimate: some give
-    # no shape), for the "k of t elements" the view shows.
-    total = sum(1 for product in model.by_type("IfcProduct") if product.Representation)
+    # At most what the iterator will give (every product: storeys and the like give no shape),
+    # for the "k of t elements" the view shows; reading each product's Representation to count
+    # closer took 0.2 s on 50k products.
+    total = len(model.by_type("IfcProduct"))
     storeys = _storeys(model)
     facts = facts or _model_facts(model)
     seen: dict[str, int] = {}  # geometry.id -> global geometry index

@@ -26,11 +26,15 @@ def test_the_meshed_house_loads_into_the_scene_with_its_colours_and_shape(tmp_pa
     loader = SceneLoader()
     scene = Scene()
     meshed: set[int] = set()
+    cached_vertices = 0
     for path in meshcache.batch_paths(folder):
         cached = meshcache.load_batch(path)
+        cached_vertices += len(cached.positions)
         meshed |= set(cached.element_ids.tolist())
         scene.add_batch(loader.batch(cached))
     assert loader.origin is not None
+    # A geometry of several colours is split without repeating its vertices per colour.
+    assert scene.geometry_vertex_count <= cached_vertices
     rows = scene.rows_of(meshed)
     assert {scene.step_id(int(row)) for row in rows} == meshed  # every meshed element is there
     assert len(rows) > len(meshed)  # windows: frame and glass, one row per colour

@@ -64,9 +64,16 @@ class SceneLoader:
             triangles = cached.indices[t_start:t_start + t_count].astype(np.int64) - v_start
             colour_of = cached.triangle_colors[t_start:t_start + t_count]
             placed = []
-            for colour in np.unique(colour_of).tolist():
+            colours = np.unique(colour_of).tolist()
+            for colour in colours:
                 placed.append((self._scene_meshes + len(meshes), cached.colors[colour]))
-                meshes.append((positions, triangles[colour_of == colour].astype(np.uint32)))
+                if len(colours) == 1:
+                    meshes.append((positions, triangles.astype(np.uint32)))
+                    continue
+                # Each colour's mesh keeps only the vertices its triangles use (a window's frame
+                # and glass: the geometry's vertices are held once in all, not once per colour).
+                used, local = np.unique(triangles[colour_of == colour], return_inverse=True)
+                meshes.append((positions[used], local.reshape(-1, 3).astype(np.uint32)))
             self._meshes[cached.geometry_first + number] = placed
         self._scene_meshes += len(meshes)
         return meshes
