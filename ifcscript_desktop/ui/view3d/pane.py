@@ -8,9 +8,9 @@ It decides nothing about the tree or the runs: the window connects its signals.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from functools import partial
-from typing import Any, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage
@@ -24,7 +24,9 @@ from ifcscript_desktop.ui.background import BackgroundRunner
 from ifcscript_desktop.ui.view3d.geometry import MeshSummary, ModelGeometry
 from ifcscript_desktop.ui.view3d.toolbar import make_action, menu_button
 from ifcscript_desktop.ui.view3d.visibility import VisibilityControls
-from ifcscript_desktop.ui.view3d.widget import ModelView
+
+if TYPE_CHECKING:  # imported when the view is made: pyqtgraph.opengl and PyOpenGL cost ~47 MB
+    from ifcscript_desktop.ui.view3d.widget import ModelView
 
 NO_MODEL = "Open a model to see it in 3D."
 #: A pick in empty space (the widget's `element_clicked` id) clears the selection.
@@ -120,6 +122,8 @@ class View3DPane(QWidget):
     def view(self) -> ModelView:
         """The GL view, made the first time it is needed (never while the pane stays closed)."""
         if self._view is None:
+            from ifcscript_desktop.ui.view3d.widget import ModelView
+
             self._view = ModelView()
             self.stack.addWidget(self._view)
             self._view.element_clicked.connect(self._on_clicked)
