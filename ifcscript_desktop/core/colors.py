@@ -26,7 +26,7 @@ MAX_LEGEND = len(PALETTE) + 2
 MAX_TITLE = 200
 MAX_LABEL = 200
 MAX_INT = 2**63
-_STEP_ID = re.compile(r"[1-9][0-9]{0,18}")
+_STEP_ID = re.compile(r"[1-9][0-9]{0,17}")  # below 2**63: numpy's int64 holds every one
 _HEX = re.compile(r"#[0-9A-F]{6}")
 
 

@@ -165,7 +165,11 @@ def _hex(color: Sequence[float]) -> str:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past a float's range (a result table's 10**400)
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _absent(value: Any) -> bool:

@@ -183,6 +183,9 @@ def load_batch(path: Path) -> MeshBatch:
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         raise MeshCacheError(f"The geometry file {path} is damaged ({exc or type(exc).__name__})."
                              ) from None
+    except MemoryError:  # a header declaring an array far larger than the file
+        raise MeshCacheError(f"The geometry file {path} is damaged (it declares arrays larger "
+                             "than it holds).") from None
     problem = _check(arrays)
     if problem:
         raise MeshCacheError(f"The geometry file {path} is damaged: {problem}.")
@@ -212,9 +215,15 @@ def _check(arrays: dict[str, np.ndarray]) -> str | None:
     if len(arrays["geometry_triangles"]) != geometries:
         return "the geometry ranges disagree"
     for name, limit in (("geometry_vertices", vertices), ("geometry_triangles", triangles)):
-        ranges = arrays[name]
-        if len(ranges) and (ranges.min() < 0 or int((ranges[:, 0] + ranges[:, 1]).max()) > limit):
-            return f"{name} points past the end"
+        for start, count in arrays[name].tolist():  # Python ints: no int64 overflow
+            if start < 0 or count < 0 or start + count > limit:
+                return f"{name} points past the end"
+    for (v_start, v_count), (t_start, t_count) in zip(arrays["geometry_vertices"].tolist(),
+                                                      arrays["geometry_triangles"].tolist()):
+        if t_count:
+            own = indices[t_start:t_start + t_count]
+            if int(own.min()) < v_start or int(own.max()) >= v_start + v_count:
+                return "a geometry's triangle points outside its own vertices"
     if len(arrays["triangle_colors"]) != triangles:
         return "triangle_colors has not one entry per triangle"
     if triangles and int(arrays["triangle_colors"].max()) >= len(arrays["colors"]):

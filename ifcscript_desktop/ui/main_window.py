@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
                                QVBoxLayout, QWidget)
 
 from ifcscript_desktop.core import library
+from ifcscript_desktop.core import colors as color_records
 from ifcscript_desktop.core.colors import element_colors
 from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.core.settings import load_settings
@@ -295,10 +296,13 @@ class MainWindow(QMainWindow):
             return
         index = self.model_box.findData(model.path)
         self.models.close(model)
+        self.model_box.blockSignals(True)
         if index >= 0:
-            self.model_box.blockSignals(True)
             self.model_box.removeItem(index)
-            self.model_box.blockSignals(False)
+        # The box shows the model runs now go to (the one `close` made active).
+        active = self.models.active
+        self.model_box.setCurrentIndex(self.model_box.findData(active.path) if active else -1)
+        self.model_box.blockSignals(False)
         self.statusBar().showMessage(f"Closed {model.name}.")
 
     def _on_view3d_toggled(self, shown: bool) -> None:
@@ -329,7 +333,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"That run was on {name}: open it (or make it the active "
                                          "model) to see its colours.")
             return
-        self._show_colors(self.view3d.show_run([], colors))
+        self.view3d.show_run([], colors)
+        self._show_colors(color_records.step_values(colors[-1]) if colors else {})
         self.statusBar().showMessage(f"Showing the colours of run #{run_id}.")
 
     def _on_picked_in_3d(self, ids: list[int]) -> None:
@@ -383,9 +388,14 @@ class MainWindow(QMainWindow):
         self.results.show_reply(reply)
         if reply.error_line:
             self.editor.mark_error_line(reply.error_line)
-        for highlight in reply.highlights:
-            self.tree.highlight(highlight.get("ids") or [], highlight.get("color") or "#ffd54f")
-        self._show_colors(self.view3d.show_run(reply.highlights, reply.colors))
+        active = self.models.active
+        if active is not None and (not reply.model or Path(reply.model) == Path(active.path)):
+            # STEP ids mean something only in the model the run was on (the user may have
+            # switched models while it ran).
+            for highlight in reply.highlights:
+                self.tree.highlight(highlight.get("ids") or [], highlight.get("color") or "#ffd54f")
+            self.view3d.show_run(reply.highlights, reply.colors)
+            self._show_colors(color_records.step_values(reply.colors[-1]) if reply.colors else {})
         took = f" in {reply.duration_s:.2f} s" if reply.duration_s is not None else ""
         error = f": {reply.error}" if reply.error else ""
         self.statusBar().showMessage(f"Run #{reply.execution_id} {reply.status}{took}{error}")

@@ -58,3 +58,13 @@ def test_a_checks_outcome_reads_green_for_right_and_red_for_wrong() -> None:
     assert {colours["duplicate"], colours["invalid"]} == set(BAD_COLORS[:2])  # told apart
     assert colours["LOD 300"] == PALETTE[0]  # neither: the palette, which starts with neither
     assert PALETTE[0] not in GOOD_COLORS + BAD_COLORS
+
+
+def test_ids_past_int64_and_numbers_past_float_never_raise() -> None:
+    from ifcscript_desktop.core.legend import colour_values
+
+    record = {"title": None, "kind": "category", "values": {"9999999999999999999": "x", "12": "y"},
+              "legend": []}
+    assert colors.step_values(record) == {12: "y"}  # a 19-digit id would overflow int64
+    _, rgba, legend = colour_values({1: 10**400, 2: 3.0})  # a result table's huge integer
+    assert len(rgba) == 2 and len(legend.entries) == 2  # a label, not an OverflowError

@@ -165,3 +165,36 @@ def test_a_folder_without_manifest_ages_by_its_own_time(tmp_path: Path) -> None:
     assert evict(tmp_path, meshcache.folder_bytes(writing)) == [done]
     os.utime(writing, (1_000_000_000, 1_000_000_000))  # abandoned long ago
     assert evict(tmp_path, 0) == [writing]
+
+
+def test_a_triangle_outside_its_own_geometry_is_damage(tmp_path: Path) -> None:
+    """Two geometries in a batch: the first's triangles may not use the second's vertices."""
+    arrays = batch_arrays()
+    arrays["positions"] = np.concatenate([arrays["positions"], arrays["positions"]])
+    arrays["indices"] = np.array([[0, 1, 2], [4, 5, 6]], dtype=np.uint32)  # geometry 0 uses 4..6
+    arrays["geometry_vertices"] = np.array([[0, 4], [4, 4]], dtype=np.int64)
+    arrays["geometry_triangles"] = np.array([[0, 2], [2, 0]], dtype=np.int64)
+    path = tmp_path / "batch-00000.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(MeshCacheError, match="outside its own vertices"):
+        load_batch(path)
+    arrays["geometry_vertices"] = np.array([[0, 2**62], [2**62, 2**62]], dtype=np.int64)
+    np.savez(path, **arrays)  # ranges whose int64 sums overflow
+    with pytest.raises(MeshCacheError, match="points past the end"):
+        load_batch(path)
+
+
+def test_a_header_declaring_a_huge_array_is_damage_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "batch-00000.npz"
+    np.savez(path, **batch_arrays())
+    with zipfile.ZipFile(path) as archive:
+        members = {m.filename: archive.read(m) for m in archive.infolist()}
+    header = io.BytesIO()  # positions claims 10^13 rows: numpy would allocate before reading
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": (10**13, 3)})
+    members["positions.npy"] = header.getvalue() + np.zeros((4, 3), np.float32).tobytes()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(MeshCacheError, match="damaged"):
+        load_batch(path)

@@ -242,6 +242,29 @@ def test_a_result_row_selects_in_3d_and_a_double_click_zooms_to_it(
     assert geometry.scene.selection == [door]
 
 
+def test_switching_and_closing_models_keep_colours_and_the_selector_right(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    paths = [one_wall_model(tmp_path / f"{name}.ifc")[0] for name in "abc"]
+    for path in paths:
+        shown(qtbot, window, path)
+    window.model_box.setCurrentIndex(0)  # a.ifc
+    qtbot.waitUntil(lambda: window.models.active is not None
+                    and window.models.active.path == str(paths[0]), timeout=10_000)
+    window.scripts.show_code('color_by({w: "x" for w in model.by_type("IfcWall")}, title="T")\n',
+                             "colours")
+    with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_MS):
+        window.run_script()
+    assert window.view3d.legend_label.isVisible() and window.tree.model._colors
+    window.model_box.setCurrentIndex(1)  # b.ifc: a's STEP ids mean nothing here
+    qtbot.waitUntil(lambda: window.models.active.path == str(paths[1]), timeout=10_000)
+    assert not window.tree.model._colors and not window.view3d.legend_label.isVisible()
+    window.model_box.setCurrentIndex(0)  # back to a: its colours and legend come back in 3D
+    qtbot.waitUntil(lambda: window.models.active.path == str(paths[0]), timeout=10_000)
+    assert window.view3d.legend_label.isVisible()
+    window.close_active_model()  # the box shows the model runs now go to
+    assert window.model_box.currentData() == window.models.active.path
+
+
 def test_the_second_open_reads_the_cache_and_a_damaged_cache_is_rebuilt(
         qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     path, _ = one_wall_model(tmp_path / "wall.ifc")

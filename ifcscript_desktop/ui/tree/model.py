@@ -62,6 +62,7 @@ class ModelTreeModel(QAbstractItemModel):
         self._handle = handle
         if handle is not None:
             handle.model_opened.connect(self._on_model_opened)
+        self._highlights, self._colors = {}, {}  # STEP ids of the other model mean nothing here
         self.reload()
 
     def show(self, view: str, query: str | None = None) -> None:

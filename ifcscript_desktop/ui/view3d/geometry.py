@@ -116,6 +116,10 @@ class ModelGeometry(QObject):
         self.summary: MeshSummary | None = None
         self.meshing: Request | None = None
         self.from_cache = False
+        #: The title of the `color_by` shown on this model (None: none), and how many of its
+        #: elements the model lacks (counted in the legend beside those without geometry).
+        self.legend_title: str | None = None
+        self.legend_not_found = 0
         #: The meshing process's pid (from the worker's `mesh_started`), while meshing.
         self.mesher_pid: int | None = None
         self._queue: deque[Path] = deque()
@@ -231,7 +235,11 @@ class ModelGeometry(QObject):
             return
         if self.scene.element_count == 0 and self.loader.origin is not None:
             self.scene.origin = self.loader.origin
-        self.scene.add_batch(batch)
+        try:
+            self.scene.add_batch(batch)
+        except ValueError as exc:  # a batch the cache check let through but the scene refuses
+            self._on_batch_error(meshcache.MeshCacheError(f"A geometry batch is damaged: {exc}"))
+            return
         self._loaded += len(set(np.asarray(batch.step_ids).tolist()))
         progress = (self._loaded, _count(self._final.get("elements"))) \
             if self.from_cache and self._final is not None else None

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QProgres
 
 from ifcscript_desktop.core import colors as color_records
 from ifcscript_desktop.core.client import WorkerClient
-from ifcscript_desktop.core.legend import Legend
+from ifcscript_desktop.core.legend import Legend, rgba
 from ifcscript_desktop.ui.background import BackgroundRunner
 from ifcscript_desktop.ui.view3d.geometry import MeshSummary, ModelGeometry
 from ifcscript_desktop.ui.view3d.toolbar import make_action, menu_button
@@ -150,6 +150,8 @@ class View3DPane(QWidget):
             self._geometries[key] = geometry
             geometry.start(sha256)
         self.current = geometry
+        self._update_legend()
+        self.action_ghost.setChecked(bool(geometry and geometry.scene.ghosted))
         if self._view is not None or geometry is not None:
             self.view.set_scene(geometry.scene if geometry else None)
         self.visibility.sync(geometry)
@@ -200,9 +202,16 @@ class View3DPane(QWidget):
         scene = self.current.scene
         scene.clear_highlights()
         scene.clear_colors()
-        for highlight in highlights:
-            scene.highlight([i for i in highlight.get("ids") or [] if isinstance(i, int)],
-                            str(highlight.get("color") or "#FFD54F"))
+        for highlight in highlights:  # a run's record: checked again, never trusted
+            ids = highlight.get("ids")
+            color = highlight.get("color")
+            try:
+                rgba(color if isinstance(color, str) else "#FFD54F")
+            except ValueError:
+                color = "#FFD54F"
+            scene.highlight([i for i in ids if type(i) is int and 0 < i < 2 ** 63]
+                            if isinstance(ids, list) else [],
+                            color if isinstance(color, str) else "#FFD54F")
         values: dict[int, Any] = {}
         if colors:
             record = colors[-1]
@@ -210,7 +219,8 @@ class View3DPane(QWidget):
             self.color_by(str(record.get("title") or "Coloured by value"), values,
                           color_records.not_found(record))
         else:
-            self._show_legend("", None)
+            self.current.legend_title = None
+            self._update_legend()
         self.action_ghost.setChecked(bool(highlights or colors))
         scene.ghost_others(bool(highlights or colors))
         self._refresh()
@@ -230,14 +240,25 @@ class View3DPane(QWidget):
         """Colour the model by values (STEP id -> value); `not_found` more are counted."""
         if self.current is None:
             return
-        legend = self.current.scene.color_by(values)
-        if not_found:
-            legend = Legend(legend.kind, legend.entries, legend.not_found + not_found,
-                            legend.low, legend.high)
+        self.current.scene.color_by(values)
+        self.current.legend_title, self.current.legend_not_found = title, not_found
         self.action_ghost.setChecked(True)
         self.current.scene.ghost_others(True)
-        self._show_legend(title, legend)
+        self._update_legend()
         self._refresh()
+
+    def _update_legend(self) -> None:
+        """The shown model's legend, counted against what is in its scene now (geometry that
+        came in since the colouring is counted too)."""
+        current = self.current
+        legend = current.scene.legend if current is not None else None
+        if current is None or legend is None or current.legend_title is None:
+            self._show_legend("", None)
+            return
+        if current.legend_not_found:
+            legend = Legend(legend.kind, legend.entries, legend.not_found + current.legend_not_found,
+                            legend.low, legend.high)
+        self._show_legend(current.legend_title, legend)
 
     def _show_legend(self, title: str, legend: Legend | None) -> None:
         if legend is None:
@@ -319,11 +340,14 @@ class View3DPane(QWidget):
             if self.view.scene is not geometry.scene:  # first geometry, or a cache rebuilt
                 self.view.set_scene(geometry.scene)
             self._refresh()
+            if geometry.legend_title is not None:
+                self._update_legend()
             self._show_state()
 
     def _on_finished(self, geometry: ModelGeometry, summary: MeshSummary) -> None:
         if geometry is self.current:
             self._refresh()
+            self._update_legend()
             self._show_state()
 
     def _on_failed(self, geometry: ModelGeometry, sentence: str) -> None:

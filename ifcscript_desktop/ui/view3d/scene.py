@@ -496,6 +496,11 @@ class Scene:
         return self._legend.counted({k: v for k, v in self._color_values.items() if k in present},
                                     sum(1 for k in self._color_values if k not in present))
 
+    @property
+    def ghosted(self) -> bool:
+        """Whether what is not selected, highlighted or coloured is greyed out."""
+        return self._ghost
+
     def ghost_others(self, on: bool) -> None:
         """Grey out, see-through, every element not selected, highlighted or coloured."""
         self._ghost = on
