@@ -17,6 +17,7 @@ import re
 import shutil
 import stat
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -265,11 +266,12 @@ def folder_bytes(folder: Path) -> int:
     return total
 
 
-def evict(root: Path, limit_bytes: int, keep: Path | None = None) -> list[Path]:
+def evict(root: Path, limit_bytes: int, keep: Path | Iterable[Path] | None = None) -> list[Path]:
     """Remove whole model folders under `root`, oldest first (by their manifest's mtime; a
     folder without one, partial or still being written, by its own), until the cache holds at
-    most `limit_bytes`. `keep` (the model being shown) is never removed. Returns the folders
-    removed."""
+    most `limit_bytes`. `keep` (the folders of the models open) is never removed. Returns the
+    folders removed."""
+    kept = {p.resolve() for p in ([keep] if isinstance(keep, Path) else keep or [])}
     folders: list[tuple[float, Path, int]] = []
     try:
         entries = list(os.scandir(root))
@@ -292,7 +294,7 @@ def evict(root: Path, limit_bytes: int, keep: Path | None = None) -> list[Path]:
     for _, folder, size in sorted(folders, key=lambda item: (item[0], item[1].name)):
         if total <= limit_bytes:
             break
-        if keep is not None and folder.resolve() == keep.resolve():
+        if folder.resolve() in kept:
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)

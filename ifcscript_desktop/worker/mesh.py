@@ -313,7 +313,9 @@ def _clear(cache_dir: Path) -> None:
 
 def _write_atomic(path: Path, write: Any) -> int:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
+    tmp.unlink(missing_ok=True)  # a link planted under the name is removed, never followed
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "wb") as handle:
         write(handle)
         handle.flush()
         os.fsync(handle.fileno())

@@ -198,3 +198,11 @@ def test_a_header_declaring_a_huge_array_is_damage_not_a_crash(tmp_path: Path) -
             archive.writestr(name, data)
     with pytest.raises(MeshCacheError, match="damaged"):
         load_batch(path)
+
+
+def test_eviction_keeps_every_folder_in_use(tmp_path: Path) -> None:
+    folders = []
+    for name in ("a", "b", "c"):
+        write_cache(tmp_path / name)
+        folders.append(tmp_path / name)
+    assert evict(tmp_path, 0, keep=folders[:2]) == [folders[2]]

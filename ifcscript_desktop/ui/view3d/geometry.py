@@ -14,7 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -104,12 +104,14 @@ class ModelGeometry(QObject):
     failed = Signal(str)
 
     def __init__(self, client: WorkerClient, cache_root: Path, background: BackgroundRunner,
-                 cache_limit_bytes: int, parent: QObject | None = None) -> None:
+                 cache_limit_bytes: int, parent: QObject | None = None,
+                 in_use: Callable[[], list[Path]] | None = None) -> None:
         super().__init__(parent)
         self._client = client
         self._root = cache_root
         self._background = background
         self._limit = cache_limit_bytes
+        self._in_use = in_use or (lambda: [])  # other open models' folders: never evicted
         self.scene = Scene()
         self.loader = SceneLoader()
         self.folder: Path | None = None
@@ -215,8 +217,8 @@ class ModelGeometry(QObject):
         self._final = dict(request.reply or {})
         self._finish_if_done()
         if self.folder is not None:
-            folder, root, limit = self.folder, self._root, self._limit
-            self._background.submit(lambda: meshcache.evict(root, limit, keep=folder),
+            keep, root, limit = [self.folder, *self._in_use()], self._root, self._limit
+            self._background.submit(lambda: meshcache.evict(root, limit, keep=keep),
                                     lambda removed: None)
 
     def _read_next(self) -> None:

@@ -142,7 +142,8 @@ class View3DPane(QWidget):
         geometry = self._geometries.get(key) if key is not None else None
         if geometry is None and key is not None and client is not None and sha256 \
                 and self.enabled:
-            geometry = ModelGeometry(client, self._root, self._background, self._limit(), self)
+            geometry = ModelGeometry(client, self._root, self._background, self._limit(), self,
+                                     in_use=self._folders_in_use)
             geometry.progress.connect(lambda done, total, g=geometry: self._on_progress(g, done, total))
             geometry.scene_grew.connect(lambda g=geometry: self._on_scene_grew(g))
             geometry.finished.connect(lambda summary, g=geometry: self._on_finished(g, summary))
@@ -156,6 +157,9 @@ class View3DPane(QWidget):
             self.view.set_scene(geometry.scene if geometry else None)
         self.visibility.sync(geometry)
         self._show_state()
+
+    def _folders_in_use(self) -> list[Path]:
+        return [g.folder for g in self._geometries.values() if g.folder is not None]
 
     def forget(self, key: object) -> None:
         """The model was closed: stop its meshing and drop its scene."""
