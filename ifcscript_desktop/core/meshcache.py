@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 2
+FORMAT = 3
 MANIFEST = "manifest.json"
 #: A batch file larger than this is refused without reading it (the mesher writes ~64 MB).
 MAX_BATCH_BYTES = 1 << 31

@@ -32,8 +32,9 @@ The cache folder (chosen by the client, keyed by model SHA-256, ifcopenshell ver
   (views hide those by default); ``element_guids`` unicode (E,): GlobalIds;
   ``element_storey`` int64 (E,): the STEP id of the element's storey (0: none).
 - ``storey_ids`` int64 (S,), ``storey_names`` unicode (S,): the model's storeys, lowest first
-  (the same in every batch). An element's storey is the one its index record names (the first
-  of that name when two share it).
+  (the same in every batch). An element's storey is found as `util.element.get_container` finds
+  it (`worker.relations.StoreyFinder`), by STEP id: unnamed storeys and storeys sharing a name
+  keep their own elements.
 
 ``manifest.json``, written last (temporary name, then renamed): ``format``, ``complete``
 (true), ``origin``, ``ifcopenshell``, ``settings_key``, ``elements``, ``geometries``,
@@ -65,10 +66,10 @@ from ifcscript_desktop.worker.template import close_all_but, die_with
 
 log = logging.getLogger("ifcscript.worker")
 
-#: What the worker's index knows of a product: its GlobalId and its storey's name (or None).
-Facts = Callable[[int], "tuple[str, str | None]"]
+#: A product's GlobalId, as the worker's index knows it (no attribute read per element).
+Facts = Callable[[int], str]
 
-FORMAT = 2
+FORMAT = 3
 FLAG_SPACE = 1
 FLAG_OPENING = 2
 BATCH_ELEMENTS = 2000
@@ -181,7 +182,7 @@ class Mesher:
 
 # -- in the mesher process ---------------------------------------------------------------------
 class _Batch:
-    def __init__(self, geometry_first: int, storeys: dict[str, int]) -> None:
+    def __init__(self, geometry_first: int, storeys: dict[int, str]) -> None:
         self.geometry_first = geometry_first
         self.storeys = storeys
         self.element_guids: list[str] = []
@@ -230,9 +231,9 @@ class _Batch:
         return row
 
     def add_element(self, step_id: int, geometry: int, transform: np.ndarray, cls: str,
-                    guid: str, storey: str | None) -> None:
+                    guid: str, storey: int | None) -> None:
         self.element_guids.append(guid)
-        self.element_storey.append(self.storeys.get(storey, 0) if storey is not None else 0)
+        self.element_storey.append(storey if storey in self.storeys else 0)
         row = self.class_rows.get(cls)
         if row is None:
             row = self.class_rows[cls] = len(self.class_rows)
@@ -270,8 +271,8 @@ class _Batch:
             "element_flags": np.array(self.element_flags, dtype=np.uint8),
             "element_guids": np.array(self.element_guids, dtype="U22").reshape(-1),
             "element_storey": np.array(self.element_storey, dtype=np.int64),
-            "storey_ids": np.array(list(self.storeys.values()), dtype=np.int64),
-            "storey_names": np.array(list(self.storeys) or [], dtype=np.str_).reshape(-1),
+            "storey_ids": np.array(list(self.storeys), dtype=np.int64),
+            "storey_names": np.array(list(self.storeys.values()) or [], dtype=np.str_).reshape(-1),
         }
 
 
@@ -323,8 +324,8 @@ def _write_atomic(path: Path, write: Any) -> int:
     return path.stat().st_size
 
 
-def _storeys(model: Any) -> dict[str, int]:
-    """The model's storeys, name -> STEP id, lowest first (the first of a name wins)."""
+def _storeys(model: Any) -> dict[int, str]:
+    """The model's storeys, STEP id -> name (or "Storey #id"), lowest first."""
     try:
         storeys = list(model.by_type("IfcBuildingStorey"))
     except RuntimeError:
@@ -334,23 +335,13 @@ def _storeys(model: Any) -> dict[str, int]:
         value = getattr(storey, "Elevation", None)
         return float(value) if isinstance(value, (int, float)) else 0.0
 
-    found: dict[str, int] = {}
-    for storey in sorted(storeys, key=lambda s: (elevation(s), s.id())):
-        found.setdefault(str(storey.Name or f"Storey #{storey.id()}"), storey.id())
-    return found
+    return {s.id(): str(s.Name or f"Storey #{s.id()}")
+            for s in sorted(storeys, key=lambda s: (elevation(s), s.id()))}
 
 
 def _model_facts(model: Any) -> Facts:
-    """Facts read from the model itself, when the worker has no index to lend."""
-    import ifcopenshell.util.element as element_util
-
-    def facts(step_id: int) -> tuple[str, str | None]:
-        element = model.by_id(step_id)
-        storey = element_util.get_container(element, ifc_class="IfcBuildingStorey")
-        return str(getattr(element, "GlobalId", "") or ""), (
-            str(storey.Name or f"Storey #{storey.id()}") if storey is not None else None)
-
-    return facts
+    """GlobalIds read from the model itself, when the worker has no index to lend."""
+    return lambda step_id: str(getattr(model.by_id(step_id), "GlobalId", "") or "")
 
 
 def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int,
@@ -372,7 +363,10 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int,
     # for the "k of t elements" the view shows; reading each product's Representation to count
     # closer took 0.2 s on 50k products.
     total = len(model.by_type("IfcProduct"))
+    from ifcscript_desktop.worker.relations import Relations, StoreyFinder
+
     storeys = _storeys(model)
+    storey_of = StoreyFinder(model, Relations(model)).storey_id
     facts = facts or _model_facts(model)
     seen: dict[str, int] = {}  # geometry.id -> global geometry index
     colors: dict[str, tuple[float, float, float, float]] = {}
@@ -432,7 +426,8 @@ def _mesh(model: Any, cache_dir: Path, out_fd: int, batch_elements: int,
                                    [_color(m, colors) for m in geometry.materials], material_ids)
                 index = seen[key] = len(seen)
             step_id = int(shape.id)
-            batch.add_element(step_id, index, matrix, str(shape.type), *facts(step_id))
+            batch.add_element(step_id, index, matrix, str(shape.type), facts(step_id),
+                              storey_of(step_id))
             produced.add(int(shape.id))
             done += 1
             age = time.perf_counter() - flushed_at if timed_batches else 0.0

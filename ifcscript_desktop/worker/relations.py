@@ -95,6 +95,10 @@ class StoreyFinder:
         found = self._storey(element_id)
         return self.storeys[found] if found else None
 
+    def storey_id(self, element_id: int) -> int | None:
+        """The STEP id of the element's storey (None: in none)."""
+        return self._storey(element_id)
+
     def _storey(self, element_id: int) -> int | None:
         memo, path = self.memo, [element_id]
         found: int | None = None

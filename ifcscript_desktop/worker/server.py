@@ -276,13 +276,15 @@ class Worker:
                              self._mesh_facts(), request.get("timed_batches") is not False)
         self.send({"id": request["id"], "event": "mesh_started", "pid": self.mesher.pid})
 
-    def _mesh_facts(self) -> Callable[[int], tuple[str, str | None]]:
-        """GlobalId and storey name of a product, from the index built at open (no walks)."""
-        entity = self.index.entity if self.index is not None else None
+    def _mesh_facts(self) -> Callable[[int], str] | None:
+        """A product's GlobalId from the index built at open (no attribute read per element)."""
+        if self.index is None:
+            return None
+        entity = self.index.entity
 
-        def facts(step_id: int) -> tuple[str, str | None]:
-            record = entity(step_id) if entity else None
-            return (record.ifc_guid or "", record.storey) if record else ("", None)
+        def facts(step_id: int) -> str:
+            record = entity(step_id)
+            return (record.ifc_guid or "") if record else ""
 
         return facts
 

@@ -294,3 +294,32 @@ def test_mesh_needs_an_open_model_and_an_absolute_folder(fresh: WorkerClient, tm
     request = fresh.send("mesh", {"cache_dir": "relative/cache"})
     assert request.wait(60) and "absolute path" in (request.error or "")
     assert os.listdir(tmp_path) == []
+
+
+def test_every_storey_keeps_its_own_elements_named_alike_or_unnamed(
+        fresh: WorkerClient, tmp_path: Path) -> None:
+    model, body, ground = storey_model("Storeys")
+    site = model.by_type("IfcSite")[0]
+    twin = ifcopenshell.api.root.create_entity(model, ifc_class="IfcBuildingStorey", name="Ground")
+    unnamed = ifcopenshell.api.root.create_entity(model, ifc_class="IfcBuildingStorey")
+    unnamed.Name = None
+    ifcopenshell.api.aggregate.assign_object(model, relating_object=site, products=[twin, unnamed])
+    walls = {}
+    for storey in (ground, twin, unnamed):
+        wall = ifcopenshell.api.root.create_entity(model, ifc_class="IfcWall")
+        ifcopenshell.api.spatial.assign_container(model, relating_structure=storey, products=[wall])
+        shape = ifcopenshell.api.geometry.add_wall_representation(
+            model, context=body, length=2.0, height=3.0, thickness=0.2)
+        ifcopenshell.api.geometry.assign_representation(model, product=wall, representation=shape)
+        ifcopenshell.api.geometry.edit_object_placement(model, product=wall)
+        walls[wall.id()] = storey.id()
+    path = tmp_path / "storeys.ifc"
+    model.write(str(path))
+    fresh.call("open", timeout=120, path=str(path))
+    request, _ = mesh(fresh, tmp_path / "cache")
+    assert request.ok, request.error
+    [batch] = batches(tmp_path / "cache")
+    found = dict(zip(batch.element_ids.tolist(), batch.element_storey.tolist()))
+    assert {w: found[w] for w in walls} == walls
+    assert sorted(batch.storey_ids.tolist()) == sorted({ground.id(), twin.id(), unnamed.id()})
+    assert f"Storey #{unnamed.id()}" in batch.storey_names.tolist()

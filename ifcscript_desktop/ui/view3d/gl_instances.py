@@ -30,7 +30,7 @@ from pyqtgraph.opengl.shaders import FragmentShader, ShaderProgram, VertexShader
 from PySide6.QtGui import QVector3D
 
 from ifcscript_desktop.ui.view3d.arrays import INSTANCE_FLOATS, Box, InstanceSet
-from ifcscript_desktop.ui.view3d.gl_items import _FRAGMENT
+from ifcscript_desktop.ui.view3d.gl_items import _FRAGMENT, upload
 
 QtOpenGL: Any = importlib.import_module("PySide6.QtOpenGL")
 
@@ -73,7 +73,6 @@ _PER_INSTANCE = (("a_column0", 0), ("a_column1", 16), ("a_column2", 32), ("a_col
 _divisor = alternate("glVertexAttribDivisor", GL.glVertexAttribDivisor, instanced_arrays.glVertexAttribDivisorARB)
 _draw_instanced = alternate("glDrawElementsInstanced", GL.glDrawElementsInstanced,
                             draw_instanced.glDrawElementsInstancedARB)
-_PLACEHOLDER = np.zeros(4, np.uint32)  # what an empty array uploads (a buffer is never zero bytes)
 
 
 class InstanceBuffers:
@@ -163,17 +162,8 @@ class InstanceBuffers:
             self._coarse_pending = False
 
     def _write(self, buffer: Any, array: np.ndarray) -> None:
-        """Upload an array (reallocating when its size changed)."""
-        data = np.ascontiguousarray(array) if len(array) else _PLACEHOLDER
-        if not buffer.isCreated():
-            buffer.create()
-        buffer.bind()
-        if buffer.size() != data.nbytes:
-            buffer.allocate(data, data.nbytes)
-        else:
-            buffer.write(0, data, data.nbytes)
-        buffer.release()
         self.uploads += 1
+        upload(buffer, array)
 
     def destroy(self) -> None:
         """Free the GPU buffers (the GL context must be current)."""

@@ -78,6 +78,20 @@ MULTISAMPLES = 4
 SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software")
 
 
+def upload(buffer: Any, array: np.ndarray) -> int:
+    """Upload an array to a GPU buffer (reallocating when its size changed); its row count."""
+    data = np.ascontiguousarray(array) if len(array) else _PLACEHOLDER
+    if not buffer.isCreated():
+        buffer.create()
+    buffer.bind()
+    if buffer.size() != data.nbytes:
+        buffer.allocate(data, data.nbytes)
+    else:
+        buffer.write(0, data, data.nbytes)
+    buffer.release()
+    return len(array)
+
+
 class ChunkBuffers:
     """One merged chunk in GPU buffers, brought up to date by its revisions as it is drawn."""
 
@@ -141,18 +155,8 @@ class ChunkBuffers:
             self._coarse_pending = False
 
     def _write(self, buffer: Any, array: np.ndarray) -> int:
-        """Upload an array (reallocating when its size changed); returns its row count."""
-        data = np.ascontiguousarray(array) if len(array) else _PLACEHOLDER
-        if not buffer.isCreated():
-            buffer.create()
-        buffer.bind()
-        if buffer.size() != data.nbytes:
-            buffer.allocate(data, data.nbytes)
-        else:
-            buffer.write(0, data, data.nbytes)
-        buffer.release()
         self.uploads += 1
-        return len(array)
+        return upload(buffer, array)
 
     def destroy(self) -> None:
         """Free the GPU buffers (the GL context must be current)."""
