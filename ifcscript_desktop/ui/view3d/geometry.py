@@ -198,6 +198,8 @@ class ModelGeometry(QObject):
                                          on_done=self._on_mesh_done)
 
     def _on_mesh_event(self, request: Request, message: dict[str, Any]) -> None:
+        if self._ended:  # stopped (the model or the window closed): this object may be gone
+            return
         if message.get("event") == "mesh_started":
             pid = message.get("pid")
             self.mesher_pid = pid if isinstance(pid, int) else None
@@ -281,6 +283,8 @@ class ModelGeometry(QObject):
     # -- telling the pane ----------------------------------------------------------------------
     def _tell(self, grew: bool = False, progress: tuple[int, int] | None = None) -> None:
         """Emit `progress` and `scene_grew` now, or once NOTIFY_EVERY_S has passed since the last."""
+        if self._ended and self.summary is None:  # stopped or failed: nobody listens any more
+            return
         self._pending_grew |= grew
         if progress is not None:
             self._pending_progress = progress
