@@ -911,55 +911,6 @@ def _causes(p: dict[str, Any]) -> str:
 TITLE = "3D view (real window, llvmpipe): first triangles, cached reopen, stalls, orbit, memory"
 
 
-def section(results: list[dict[str, Any]], harness: Any) -> list[str]:
-    """The docs/benchmarks.md section, in run.py's table format."""
-    lines = [f"## {TITLE}", "", "| size | measurement | ours | bare | ratio | target | pass |",
-             "|---|---|---|---|---|---|---|"]
-    for r in results:
-        products = r.get("model", {}).get("products")
-        size = f"{r['size']} ({products} products, {r['model']['mb']:.0f} MB)" if products else r["size"]
-        for rw in r["rows"]:
-            ratio = f"{rw['ratio']:.2f}x" if rw["ratio"] is not None else "—"
-            label = rw["label"] + (f" ({rw['note']})" if rw.get("note") else "")
-            lines.append(f"| {size} | {label} | {harness.fmt(rw['ours'], rw['unit'])} | "
-                         f"{harness.fmt(rw['bare'], rw['unit'])} | {ratio} | {rw['target']} | "
-                         f"{harness.fmt_pass(rw['pass'])} |")
-    lines.append("")
-    sources = sorted({(r["git"].get("commit") or "?")[:10] + (" (uncommitted changes)" if r["git"].get("dirty")
-                                                              else "") for r in results})
-    dates = sorted({r["date"][:16] for r in results})
-    commands = sorted({r["command"] for r in results})
-    lines += [f"Commit {', '.join(sources)}; run {', '.join(dates)}; `{'`, `'.join(commands)}`.", ""]
-    return lines
-
-
-def update_docs(harness: Any) -> None:
-    """Replace (or add before "## Machine") only this benchmark's section of docs/benchmarks.md."""
-    order = ["tiny", "2k", "20k", "100k"]
-    results = []
-    for path in sorted(harness.RESULTS.glob("view3d-*.json")):
-        found = json.loads(path.read_text())
-        if found.get("rows"):
-            results.append(found)
-    results.sort(key=lambda r: order.index(r["size"]) if r["size"] in order else 99)
-    if not results:
-        return
-    docs = harness.DOCS
-    text = docs.read_text() if docs.exists() else "# Benchmarks\n"
-    new = "\n".join(section(results, harness))
-    start = text.find(f"## {TITLE}")
-    if start >= 0:
-        end = text.find("\n## ", start + 3)
-        text = text[:start] + new + ("\n" + text[end + 1:] if end >= 0 else "\n")
-    else:
-        # run.py's order: after the meshing section, before the workflow ones and the machine.
-        found = [i for i in (text.find(h) for h in ("## Workflow batch", "## Watched folder", "## Machine"))
-                 if i >= 0]
-        at = min(found) if found else -1
-        text = (text[:at] + new + "\n" + text[at:]) if at >= 0 else text.rstrip("\n") + "\n\n" + new + "\n"
-    docs.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     """`python bench/view3d_bench.py --size S [--write]` (or `probe ...`, one GUI process)."""
     argv = sys.argv[1:] if argv is None else argv
@@ -995,8 +946,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.write and result["rows"]:
         harness.RESULTS.mkdir(exist_ok=True)
         (harness.RESULTS / f"view3d-{args.size}.json").write_text(json.dumps(result, indent=1, default=str))
-        update_docs(harness)
-        log(f"wrote bench/results/view3d-{args.size}.json and the 3D view section of docs/benchmarks.md")
+        harness.write_docs()  # every section from bench/results, this one included
+        log(f"wrote bench/results/view3d-{args.size}.json and docs/benchmarks.md")
     return 0
 
 

@@ -27,10 +27,9 @@ from OpenGL.extensions import alternate
 from OpenGL.GL.ARB import draw_instanced, instanced_arrays
 from pyqtgraph.opengl import GLGraphicsItem
 from pyqtgraph.opengl.shaders import FragmentShader, ShaderProgram, VertexShader
-from PySide6.QtGui import QVector3D
 
 from ifcscript_desktop.ui.view3d.arrays import INSTANCE_FLOATS, Box, InstanceSet
-from ifcscript_desktop.ui.view3d.gl_items import _FRAGMENT, upload
+from ifcscript_desktop.ui.view3d.gl_items import _FRAGMENT, begin_pass, set_lighting, upload
 
 QtOpenGL: Any = importlib.import_module("PySide6.QtOpenGL")
 
@@ -183,25 +182,10 @@ class InstancePass(GLGraphicsItem.GLGraphicsItem):
         self.setDepthValue(10 if transparent else 0)
 
     def paint(self) -> None:
-        GL.glEnable(GL.GL_DEPTH_TEST)
-        GL.glDisable(GL.GL_CULL_FACE)
-        if self.transparent:
-            GL.glEnable(GL.GL_BLEND)
-            GL.glBlendFuncSeparate(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA, GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
-            GL.glDepthMask(GL.GL_FALSE)
-        else:
-            GL.glDisable(GL.GL_BLEND)
+        begin_pass(self.transparent)
         program = _INSTANCED.program()
-        view = self.view()
-        modelview = self.modelViewMatrix()
-        sky = modelview.mapVector(QVector3D(0.0, 0.0, 1.0))
         with _INSTANCED:
-            GL.glUniformMatrix4fv(_INSTANCED.uniform("u_mvp"), 1, False,
-                                  np.array(self.mvpMatrix().data(), np.float32))
-            GL.glUniformMatrix4fv(_INSTANCED.uniform("u_modelview"), 1, False,
-                                  np.array(modelview.data(), np.float32))
-            GL.glUniform3f(_INSTANCED.uniform("u_sky"), sky.x(), sky.y(), sky.z())
-            GL.glUniform1f(_INSTANCED.uniform("u_orthographic"), 1.0 if view.camera.orthographic else 0.0)
+            set_lighting(_INSTANCED, self)
             lo, hi = self.buffers.section or _NO_SECTION
             GL.glUniform3f(_INSTANCED.uniform("u_section_lo"), *(float(v) for v in lo))
             GL.glUniform3f(_INSTANCED.uniform("u_section_hi"), *(float(v) for v in hi))

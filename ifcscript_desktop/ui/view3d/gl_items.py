@@ -78,6 +78,29 @@ MULTISAMPLES = 4
 SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software")
 
 
+def begin_pass(transparent: bool) -> None:
+    """The GL state of a pass: depth tested; see-through triangles blended without writing
+    depth (the pass sets `glDepthMask(GL_TRUE)` back when done)."""
+    GL.glEnable(GL.GL_DEPTH_TEST)
+    GL.glDisable(GL.GL_CULL_FACE)
+    if transparent:
+        GL.glEnable(GL.GL_BLEND)
+        GL.glBlendFuncSeparate(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA, GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+        GL.glDepthMask(GL.GL_FALSE)
+    else:
+        GL.glDisable(GL.GL_BLEND)
+
+
+def set_lighting(shader: Any, item: Any) -> None:
+    """The uniforms `_FRAGMENT`'s lighting reads, for `item` of its view (the shader bound)."""
+    modelview = item.modelViewMatrix()
+    sky = modelview.mapVector(QVector3D(0.0, 0.0, 1.0))
+    GL.glUniformMatrix4fv(shader.uniform("u_mvp"), 1, False, np.array(item.mvpMatrix().data(), np.float32))
+    GL.glUniformMatrix4fv(shader.uniform("u_modelview"), 1, False, np.array(modelview.data(), np.float32))
+    GL.glUniform3f(shader.uniform("u_sky"), sky.x(), sky.y(), sky.z())
+    GL.glUniform1f(shader.uniform("u_orthographic"), 1.0 if item.view().camera.orthographic else 0.0)
+
+
 def upload(buffer: Any, array: np.ndarray) -> int:
     """Upload an array to a GPU buffer (reallocating when its size changed); its row count."""
     data = np.ascontiguousarray(array) if len(array) else _PLACEHOLDER
@@ -178,25 +201,11 @@ class ChunkPass(GLGraphicsItem.GLGraphicsItem):
         index_buffer, count = self.buffers.indices(self.transparent)
         if not count:
             return
-        GL.glEnable(GL.GL_DEPTH_TEST)
-        GL.glDisable(GL.GL_CULL_FACE)
-        if self.transparent:
-            GL.glEnable(GL.GL_BLEND)
-            GL.glBlendFuncSeparate(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA, GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
-            GL.glDepthMask(GL.GL_FALSE)
-        else:
-            GL.glDisable(GL.GL_BLEND)
+        begin_pass(self.transparent)
         program = _SHADED.program()
         enabled = self.buffers.bind_attributes(program)
-        view = self.view()
-        modelview = self.modelViewMatrix()
-        sky = modelview.mapVector(QVector3D(0.0, 0.0, 1.0))
         with _SHADED:
-            GL.glUniformMatrix4fv(_SHADED.uniform("u_mvp"), 1, False,
-                                  np.array(self.mvpMatrix().data(), np.float32))
-            GL.glUniformMatrix4fv(_SHADED.uniform("u_modelview"), 1, False, np.array(modelview.data(), np.float32))
-            GL.glUniform3f(_SHADED.uniform("u_sky"), sky.x(), sky.y(), sky.z())
-            GL.glUniform1f(_SHADED.uniform("u_orthographic"), 1.0 if view.camera.orthographic else 0.0)
+            set_lighting(_SHADED, self)
             index_buffer.bind()
             GL.glDrawElements(GL.GL_TRIANGLES, 3 * count, GL.GL_UNSIGNED_INT, None)
             index_buffer.release()

@@ -10,7 +10,7 @@ from typing import Callable
 from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
 from ifcscript_desktop.ui.view3d.geometry import ModelGeometry
-from ifcscript_desktop.ui.view3d.scene import HIDDEN_CLASSES
+from ifcscript_desktop.ui.view3d.scene import HIDDEN_CLASSES, Scene
 from ifcscript_desktop.ui.view3d.toolbar import make_action, menu_button
 
 
@@ -48,32 +48,36 @@ class VisibilityControls:
             self.action_spaces.setChecked(any(geometry.scene.classes.get(name, False)
                                               for name in HIDDEN_CLASSES))
 
+    def _change(self, change: Callable[[Scene], None]) -> None:
+        """Apply `change` to the shown model's scene and redraw (nothing when none is shown)."""
+        current = self._current()
+        if current is not None:
+            change(current.scene)
+            self._refresh()
+
     # -- the selection ---------------------------------------------------------------------------
     def hide_selection(self) -> None:
-        current = self._current()
-        if current is not None:
-            current.scene.hide(current.scene.selection)
-            self._refresh()
+        self._change(lambda scene: scene.hide(scene.selection))
 
     def isolate_selection(self) -> None:
-        current = self._current()
-        if current is not None and current.scene.selection:
-            current.scene.isolate(current.scene.selection)
-            self._refresh()
+        def isolate(scene: Scene) -> None:
+            if scene.selection:  # isolating nothing would empty the view
+                scene.isolate(scene.selection)
+
+        self._change(isolate)
 
     def show_all(self) -> None:
-        current = self._current()
-        if current is not None:
-            current.scene.show_all()
-            self._refresh()
+        self._change(lambda scene: scene.show_all())
 
     # -- classes and storeys ---------------------------------------------------------------------
     def _on_spaces(self) -> None:
-        current = self._current()
-        if current is not None:
+        shown = self.action_spaces.isChecked()
+
+        def show_spaces(scene: Scene) -> None:
             for name in HIDDEN_CLASSES:
-                current.scene.set_class_visible(name, self.action_spaces.isChecked())
-            self._refresh()
+                scene.set_class_visible(name, shown)
+
+        self._change(show_spaces)
 
     def _fill_classes(self) -> None:
         self.classes_menu.clear()
@@ -87,10 +91,7 @@ class VisibilityControls:
             action.toggled.connect(partial(self._set_class, name))
 
     def _set_class(self, name: str, shown: bool) -> None:
-        current = self._current()
-        if current is not None:
-            current.scene.set_class_visible(name, shown)
-            self._refresh()
+        self._change(lambda scene: scene.set_class_visible(name, shown))
 
     def _fill_storeys(self) -> None:
         self.storeys_menu.clear()
@@ -106,10 +107,7 @@ class VisibilityControls:
                 action.toggled.connect(partial(self._set_storey, storey))
 
     def _set_storey(self, storey: int, shown: bool) -> None:
-        current = self._current()
-        if current is not None:
-            current.scene.set_storey_visible(storey, shown)
-            self._refresh()
+        self._change(lambda scene: scene.set_storey_visible(storey, shown))
 
     # -- the section -----------------------------------------------------------------------------
     def _fill_section(self) -> None:
@@ -151,7 +149,4 @@ class VisibilityControls:
         self._refresh()
 
     def clear_section(self) -> None:
-        current = self._current()
-        if current is not None:
-            current.scene.clear_section_box()
-            self._refresh()
+        self._change(lambda scene: scene.clear_section_box())
