@@ -274,3 +274,85 @@ def test_a_draft_shows_as_unsaved_changes_over_the_saved_text(qtbot: QtBot, edit
     assert editor.text() == "result = 2\n" and editor.is_modified()
     editor.set_saved()
     assert not editor.is_modified()
+
+
+# Edit menu: find, replace, go to line, comment, font size (both backends)
+
+def test_the_find_bar_finds_the_next_match_wrapping_around(qtbot: QtBot, editor: ScriptEditor) -> None:
+    editor.set_text("wall = 1\nslab = 2\nWall = 3  # é😀 wall\n")
+    editor.show_find()
+    assert editor.find_bar.isVisible()
+    qtbot.keyClicks(editor.find_bar.find_edit, "wall")
+    assert editor.find_bar.status.text() == "3 matches"
+    qtbot.keyClick(editor.find_bar.find_edit, Qt.Key.Key_Return)
+    assert editor.selected_text() == "wall" and editor.selection() == (0, 4)
+    qtbot.keyClick(editor.find_bar.find_edit, Qt.Key.Key_Return)
+    assert editor.selected_text() == "Wall"  # case ignored unless asked
+    qtbot.keyClick(editor.find_bar.find_edit, Qt.Key.Key_Return)
+    assert editor.selected_text() == "wall" and editor.selection()[0] > 20  # after é and 😀
+    qtbot.keyClick(editor.find_bar.find_edit, Qt.Key.Key_Return)
+    assert editor.selection() == (0, 4)  # wrapped around
+    qtbot.keyClick(editor.find_bar.find_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert editor.selection()[0] > 20  # Shift+Enter goes back
+    editor.find_bar.case_box.setChecked(True)
+    assert editor.find_bar.status.text() == "2 matches"
+    editor.find_bar.find_edit.setText("door")
+    assert editor.find_bar.status.text() == "Not found."
+    qtbot.keyClick(editor.find_bar.find_edit, Qt.Key.Key_Escape)
+    assert not editor.find_bar.isVisible()
+
+
+def test_replace_one_then_all_and_undo_takes_all_back_at_once(qtbot: QtBot, editor: ScriptEditor) -> None:
+    editor.set_text("a = IfcWall\nb = IfcWall\nc = IfcWallType\n")
+    editor.show_find(replace=True)
+    assert editor.find_bar.replace_edit.isVisible()
+    editor.find_bar.find_edit.setText("IfcWall")
+    editor.find_bar.replace_edit.setText("IfcSlab")
+    editor.find_bar.replace_one()  # the first click finds, the next replaces
+    editor.find_bar.replace_one()
+    assert editor.text() == "a = IfcSlab\nb = IfcWall\nc = IfcWallType\n"
+    editor.find_bar.replace_every()
+    assert editor.text() == "a = IfcSlab\nb = IfcSlab\nc = IfcSlabType\n"
+    assert editor.find_bar.status.text() == "Replaced 2."
+    assert editor.is_modified()
+    editor.undo()
+    assert editor.text() == "a = IfcSlab\nb = IfcWall\nc = IfcWallType\n"
+
+
+def test_a_read_only_script_is_searched_but_never_replaced(qtbot: QtBot, editor: ScriptEditor) -> None:
+    editor.set_text("x = 1\n")
+    editor.set_read_only(True)
+    editor.show_find(replace=True)
+    assert not editor.find_bar.replace_edit.isVisible()
+    editor.find_bar.find_edit.setText("x")
+    assert editor.find_bar.find_next()
+    assert editor.replace_all("x", "y") == 0 and editor.text() == "x = 1\n"
+
+
+def test_toggle_comment_comments_the_selected_lines_and_back(qtbot: QtBot, editor: ScriptEditor) -> None:
+    code = "for w in walls:\n    if w:\n\n        print(w)\nend = 1\n"
+    editor.set_text(code)
+    editor.select(code.index("if"), code.index("print") + 2)  # lines 2-4, one blank
+    editor.toggle_comment()
+    assert editor.text() == "for w in walls:\n    # if w:\n\n    #     print(w)\nend = 1\n"
+    editor.toggle_comment()
+    assert editor.text() == code
+    editor.select(0, 0)
+    editor.toggle_comment()  # no selection: the caret's line
+    assert editor.text().startswith("# for w in walls:\n    if w:")
+
+
+def test_go_to_line_asks_for_the_line_and_moves_the_caret(qtbot: QtBot, editor: ScriptEditor) -> None:
+    editor.set_text("".join(f"line{n} = {n}\n" for n in range(1, 201)))
+    dialog = editor.ask_go_to_line()
+    assert dialog.isVisible() and dialog.intMaximum() == 201
+    dialog.setIntValue(150)
+    dialog.accept()
+    assert editor.word_at_cursor() == "line150"
+
+
+def test_the_font_size_can_change(qtbot: QtBot, editor: ScriptEditor) -> None:
+    default = editor.font_size()
+    assert default == ScriptEditor.default_font_size()
+    editor.set_font_size(default + 4)
+    assert editor.font_size() == default + 4

@@ -57,6 +57,10 @@ class EditorBackend(QObject):
     def error_line(self) -> int | None:
         raise NotImplementedError
 
+    def current_line_number(self) -> int:
+        """The caret's line, 1-based."""
+        raise NotImplementedError
+
     def current_line(self) -> tuple[str, int]:
         """The caret's line (without its line end) and the caret's column in it."""
         raise NotImplementedError
@@ -79,6 +83,41 @@ class EditorBackend(QObject):
         raise NotImplementedError
 
     def apply_theme(self, theme: Theme) -> None:
+        raise NotImplementedError
+
+    # Selections and edits, in character offsets (Python str indexes) of `text()`.
+
+    def selection(self) -> tuple[int, int]:
+        """The selection's (start, end), start <= end; both the caret's offset when empty."""
+        raise NotImplementedError
+
+    def select(self, start: int, end: int) -> None:
+        """Select text[start:end] (the caret at `end`) and scroll it into view."""
+        raise NotImplementedError
+
+    def apply_edit(self, start: int, end: int, new: str) -> None:
+        """Replace text[start:end] with `new` as one undoable edit."""
+        raise NotImplementedError
+
+    def undo(self) -> None:
+        raise NotImplementedError
+
+    def redo(self) -> None:
+        raise NotImplementedError
+
+    def cut(self) -> None:
+        raise NotImplementedError
+
+    def copy(self) -> None:
+        raise NotImplementedError
+
+    def paste(self) -> None:
+        raise NotImplementedError
+
+    def set_font_size(self, points: int) -> None:
+        raise NotImplementedError
+
+    def font_size(self) -> int:
         raise NotImplementedError
 
 

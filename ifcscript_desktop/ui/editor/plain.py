@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFontDatabase, QKeyEvent, QTextCursor, QTextFo
 from PySide6.QtWidgets import QAbstractItemView, QCompleter, QPlainTextEdit, QTextEdit, QWidget
 
 from ifcscript_desktop.ui.editor.backend import EditorBackend
-from ifcscript_desktop.ui.editor.theme import Theme
+from ifcscript_desktop.ui.editor.theme import Theme, default_font_size
 from ifcscript_desktop.ui.editor.words import INDENT
 
 
@@ -67,7 +67,7 @@ class PlainBackend(EditorBackend):
         self.widget = self.edit
         self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSize(max(10, font.pointSize()))
+        font.setPointSize(default_font_size())
         self.edit.setFont(font)
         self._error_cursor: QTextCursor | None = None  # moves with the text, like a marker
         self._theme: Theme | None = None
@@ -140,6 +140,9 @@ class PlainBackend(EditorBackend):
             selections.append(selection)
         self.edit.setExtraSelections(selections)
 
+    def current_line_number(self) -> int:
+        return self.edit.textCursor().blockNumber() + 1
+
     def current_line(self) -> tuple[str, int]:
         cursor = self.edit.textCursor()
         return cursor.block().text(), cursor.positionInBlock()
@@ -173,6 +176,55 @@ class PlainBackend(EditorBackend):
         popup = self._completer.popup()
         assert popup is not None  # QCompleter makes one on first use
         return popup
+
+    # Selections and edits: QTextCursor counts UTF-16 units, Python counts characters.
+
+    def _to_qt(self, offset: int) -> int:
+        return len(self.text()[:offset].encode("utf-16-le")) // 2
+
+    def _from_qt(self, position: int) -> int:
+        units = self.text().encode("utf-16-le")[:position * 2]
+        return len(units.decode("utf-16-le", "ignore"))
+
+    def selection(self) -> tuple[int, int]:
+        cursor = self.edit.textCursor()
+        return self._from_qt(cursor.selectionStart()), self._from_qt(cursor.selectionEnd())
+
+    def select(self, start: int, end: int) -> None:
+        cursor = self.edit.textCursor()
+        cursor.setPosition(self._to_qt(start))
+        cursor.setPosition(self._to_qt(end), QTextCursor.MoveMode.KeepAnchor)
+        self.edit.setTextCursor(cursor)
+        self.edit.ensureCursorVisible()
+
+    def apply_edit(self, start: int, end: int, new: str) -> None:
+        cursor = self.edit.textCursor()
+        cursor.setPosition(self._to_qt(start))
+        cursor.setPosition(self._to_qt(end), QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(new)  # one undo step
+
+    def undo(self) -> None:
+        self.edit.undo()
+
+    def redo(self) -> None:
+        self.edit.redo()
+
+    def cut(self) -> None:
+        self.edit.cut()
+
+    def copy(self) -> None:
+        self.edit.copy()
+
+    def paste(self) -> None:
+        self.edit.paste()
+
+    def set_font_size(self, points: int) -> None:
+        font = self.edit.font()
+        font.setPointSize(points)
+        self.edit.setFont(font)
+
+    def font_size(self) -> int:
+        return self.edit.font().pointSize()
 
     def _insert_completion(self, word: str) -> None:
         cursor = self.edit.textCursor()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QWidget
 from pyside6_scintilla import Scintilla, ScintillaEdit
 
 from ifcscript_desktop.ui.editor.backend import EditorBackend
-from ifcscript_desktop.ui.editor.theme import Theme
+from ifcscript_desktop.ui.editor.theme import Theme, default_font_size
 from ifcscript_desktop.ui.editor.words import CONTEXT_NAMES
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,8 @@ class ScintillaBackend(EditorBackend):
         self.sci = ScintillaEdit(parent)
         self.widget = self.sci
         self._shown_words: list[str] = []
+        self._font_size = default_font_size()
+        self._theme: Theme | None = None
         self._configure()
         lexer = _python_lexer()
         if lexer is not None:
@@ -128,10 +130,11 @@ class ScintillaBackend(EditorBackend):
         sci.autoCSetDropRestOfWord(True)
 
     def apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
         sci = self.sci
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         sci.styleSetFont(STYLE_DEFAULT, font.family())
-        sci.styleSetSize(STYLE_DEFAULT, max(10, font.pointSize()))
+        sci.styleSetSize(STYLE_DEFAULT, self._font_size)
         sci.styleSetFore(STYLE_DEFAULT, bgr(theme.foreground))
         sci.styleSetBack(STYLE_DEFAULT, bgr(theme.background))
         sci.styleClearAll()  # every style starts from the default one
@@ -225,6 +228,9 @@ class ScintillaBackend(EditorBackend):
         index = int(self.sci.markerNext(0, 1 << MARK_ERROR))
         return None if index < 0 else index + 1
 
+    def current_line_number(self) -> int:
+        return int(self.sci.lineFromPosition(self.sci.currentPos())) + 1
+
     def current_line(self) -> tuple[str, int]:
         caret = self.sci.currentPos()
         index = self.sci.lineFromPosition(caret)
@@ -238,6 +244,49 @@ class ScintillaBackend(EditorBackend):
 
     def replace_selection(self, text: str) -> None:
         self.sci.replaceSel(text)
+
+    # Selections and edits: Scintilla counts UTF-8 bytes, Python counts characters.
+
+    def _position(self, offset: int) -> int:
+        return int(self.sci.positionRelative(0, offset)) if offset > 0 else 0
+
+    def _offset(self, position: int) -> int:
+        return int(self.sci.countCharacters(0, position))
+
+    def selection(self) -> tuple[int, int]:
+        return self._offset(self.sci.selectionStart()), self._offset(self.sci.selectionEnd())
+
+    def select(self, start: int, end: int) -> None:
+        self.sci.setSel(self._position(start), self._position(end))
+        self.sci.ensureVisible(self.sci.lineFromPosition(self.sci.currentPos()))
+        self.sci.scrollCaret()
+
+    def apply_edit(self, start: int, end: int, new: str) -> None:
+        self.sci.setTargetRange(self._position(start), self._position(end))
+        self.sci.replaceTarget(len(new.encode("utf-8")), new)
+
+    def undo(self) -> None:
+        self.sci.undo()
+
+    def redo(self) -> None:
+        self.sci.redo()
+
+    def cut(self) -> None:
+        self.sci.cut()
+
+    def copy(self) -> None:
+        self.sci.copy()
+
+    def paste(self) -> None:
+        self.sci.paste()
+
+    def set_font_size(self, points: int) -> None:
+        self._font_size = points
+        if self._theme is not None:
+            self.apply_theme(self._theme)  # styleClearAll spreads the size to every style
+
+    def font_size(self) -> int:
+        return int(self.sci.styleSize(STYLE_DEFAULT))
 
     # Completion
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QFontDatabase, QPalette
 
 
 @dataclass(frozen=True)
@@ -87,3 +87,8 @@ def theme_for(palette: QPalette) -> Theme:
     """The dark palette when the text background the system gives us is dark."""
     base = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Base)
     return DARK if base.lightness() < 128 else LIGHT
+
+
+def default_font_size() -> int:
+    """The editor's point size before the user makes it bigger or smaller (View menu)."""
+    return max(10, QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).pointSize())

@@ -6,11 +6,12 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QInputDialog, QLabel, QVBoxLayout, QWidget
 
-from ifcscript_desktop.ui.editor import words
+from ifcscript_desktop.ui.editor import textops, words
 from ifcscript_desktop.ui.editor.backend import create_backend
-from ifcscript_desktop.ui.editor.theme import theme_for
+from ifcscript_desktop.ui.editor.findbar import FindBar
+from ifcscript_desktop.ui.editor.theme import default_font_size, theme_for
 
 NOTICE = ("The full code editor is unavailable on this platform: plain text editing only "
           "(no highlighting, line numbers or folding).")  # why exactly: in the tooltip
@@ -70,6 +71,9 @@ class ScriptEditor(QWidget):
                 "QLabel { background: #fff4ce; color: #5c4400; padding: 4px 8px; }")
             layout.addWidget(self._notice)
         layout.addWidget(self._backend.widget)
+        self.find_bar = FindBar(self, self)
+        layout.addWidget(self.find_bar)
+        self.line_dialog: QInputDialog | None = None
         self.setFocusProxy(self._backend.widget)
         self._backend.widget.installEventFilter(self)
         self._backend.modified_changed.connect(self._on_backend_modified)
@@ -148,6 +152,115 @@ class ScriptEditor(QWidget):
     def completion_words(self) -> list[str]:
         """The words of the completion list on show, empty when none is."""
         return self._backend.completion_words()
+
+    # Edit menu: find, replace, go to line, comment, the clipboard
+
+    def selected_text(self) -> str:
+        start, end = self._backend.selection()
+        return self._backend.text()[start:end]
+
+    def selection(self) -> tuple[int, int]:
+        """The selection as character offsets (start, end) into `text()`."""
+        return self._backend.selection()
+
+    def select(self, start: int, end: int) -> None:
+        self._backend.select(start, end)
+
+    def show_find(self, *, replace: bool = False) -> None:
+        """Open the find bar (with the replace row), the selection (one line of it) to find."""
+        selected = self.selected_text()
+        self.find_bar.open_bar(replace=replace and not self.is_read_only(),
+                               needle=selected if "\n" not in selected else "")
+
+    def find(self, needle: str, *, forward: bool = True, case_sensitive: bool = False) -> bool:
+        """Select the next match after the selection (before it when not `forward`), wrapping
+        around; False when the text holds none."""
+        start, end = self._backend.selection()
+        match = textops.find(self.text(), needle, end if forward else start, forward=forward,
+                             case_sensitive=case_sensitive)
+        if match is not None:
+            self._backend.select(*match)
+        return match is not None
+
+    def match_count(self, needle: str, *, case_sensitive: bool = False) -> int:
+        return textops.count(self.text(), needle, case_sensitive=case_sensitive)
+
+    def replace(self, needle: str, replacement: str, *, case_sensitive: bool = False) -> bool:
+        """Replace the selected match (if the selection is one) and select the next match."""
+        if self.is_read_only():
+            return False
+        start, end = self._backend.selection()
+        selected = self.text()[start:end]
+        if needle and (selected == needle if case_sensitive
+                       else selected.casefold() == needle.casefold()):
+            self._backend.apply_edit(start, end, replacement)
+            self._backend.select(start + len(replacement), start + len(replacement))
+        return self.find(needle, forward=True, case_sensitive=case_sensitive)
+
+    def replace_all(self, needle: str, replacement: str, *, case_sensitive: bool = False) -> int:
+        """Replace every match as one undoable edit; the number replaced."""
+        if self.is_read_only():
+            return 0
+        found = textops.replace_all(self.text(), needle, replacement,
+                                    case_sensitive=case_sensitive)
+        if found is None:
+            return 0
+        edit, replaced = found
+        self._backend.apply_edit(edit.start, edit.end, edit.new)
+        self._backend.select(*edit.select)
+        return replaced
+
+    def toggle_comment(self) -> None:
+        """Comment the selected lines (or the caret's) with "# ", or uncomment them."""
+        if self.is_read_only():
+            return
+        edit = textops.toggle_comment(self.text(), self._backend.selection())
+        if self.text()[edit.start:edit.end] != edit.new:
+            self._backend.apply_edit(edit.start, edit.end, edit.new)
+        self._backend.select(*edit.select)
+
+    def ask_go_to_line(self) -> QInputDialog:
+        """Ask for a line number (a window-modal dialog that does not block) and go there."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Go to line")
+        dialog.setInputMode(QInputDialog.InputMode.IntInput)
+        dialog.setLabelText(f"Line (1-{self._backend.line_count()}):")
+        dialog.setIntRange(1, self._backend.line_count())
+        dialog.setIntValue(self._backend.current_line_number())
+        dialog.intValueSelected.connect(self._on_line_chosen)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.line_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_line_chosen(self, line: int) -> None:
+        self.go_to_line(line)
+        self.setFocus()
+
+    def undo(self) -> None:
+        self._backend.undo()
+
+    def redo(self) -> None:
+        self._backend.redo()
+
+    def cut(self) -> None:
+        self._backend.cut()
+
+    def copy(self) -> None:
+        self._backend.copy()
+
+    def paste(self) -> None:
+        self._backend.paste()
+
+    def set_font_size(self, points: int) -> None:
+        self._backend.set_font_size(points)
+
+    def font_size(self) -> int:
+        return self._backend.font_size()
+
+    @staticmethod
+    def default_font_size() -> int:
+        return default_font_size()
 
     # Keys
 
