@@ -20,6 +20,7 @@ import ifcopenshell.util.element as element_util
 import ifcopenshell.util.selector as selector
 
 from ifcscript_desktop.worker.results import to_jsonable
+from ifcscript_desktop.worker.units import value_units
 
 Entity = ifcopenshell.entity_instance
 Key = int | str | None
@@ -276,7 +277,11 @@ def resolve(model: ifcopenshell.file, ref: int | str) -> Entity:
 
 
 def element(model: ifcopenshell.file, ref: int | str) -> dict[str, Any]:
-    """Everything the properties pane shows for one element."""
+    """Everything the properties pane shows for one element.
+
+    `psets` and `quantities` hold the values as stored (in the model's units); `units` says which
+    unit each value with one is in: {"psets": {set: {property: "mm"}}, "quantities": {...}}.
+    """
     entity = resolve(model, ref)
     info = entity.get_info(recursive=False, include_identifier=False)
     attributes = {k: _plain(v) for k, v in info.items() if k != "type"}
@@ -294,6 +299,11 @@ def element(model: ifcopenshell.file, ref: int | str) -> dict[str, Any]:
         "materials": [m.Name for m in materials],
         "psets": to_jsonable(element_util.get_psets(entity, psets_only=True)),
         "quantities": to_jsonable(element_util.get_psets(entity, qtos_only=True)),
+        "units": {
+            "psets": value_units(model, element_util.get_psets(entity, psets_only=True, verbose=True)),
+            "quantities": value_units(model, element_util.get_psets(entity, qtos_only=True,
+                                                                     verbose=True)),
+        },
     }
 
 
