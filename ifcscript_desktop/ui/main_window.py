@@ -347,6 +347,7 @@ class MainWindow(QMainWindow):
         handle = model.handle if model else None
         self.tree.set_handle(handle)
         self.properties.set_handle(handle)
+        self.help.set_source(handle)  # F1 on ifcopenshell names asks this model's worker
         self.view3d.show_model(model, model.handle.client if model else None,
                                model.sha256 if model else None)
         self.model_label.setText(model.summary() if model else "No model open")

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ifcscript_desktop.core.protocol import RUN_LIMITS, FrameDecoder, ProtocolError, encode, run_reply
 from ifcscript_desktop.core.scriptfile import names_properties
-from ifcscript_desktop.worker import queries, sandbox
+from ifcscript_desktop.worker import docs, queries, sandbox
 from ifcscript_desktop.worker.mesh import (BATCH_ELEMENTS, SETTINGS_KEY, Mesher,
                                            ifcopenshell_version)
 from ifcscript_desktop.worker.modelindex import ModelIndex
@@ -332,6 +332,13 @@ class Worker:
 
     def _op_classes(self, request: dict[str, Any]) -> None:
         self.reply(request, classes=queries.schema_classes(self._model()))
+
+    def _op_doc(self, request: dict[str, Any]) -> None:
+        """F1 help: the docstring of an ifcopenshell name (worker.docs); `found` False if none."""
+        name = request.get("name")
+        schema = str(self.opened.model.schema) if self.opened else None
+        found = docs.find_doc(name, schema) if isinstance(name, str) else None
+        self.reply(request, found=found is not None, **(found or {}))
 
     def _op_shutdown(self, request: dict[str, Any]) -> None:
         self.reply(request)

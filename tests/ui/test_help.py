@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QUrl
+from PySide6.QtCore import QPoint, Qt, QUrl
 
 from ifcscript_desktop.core.params import PARAM_TYPES
 from ifcscript_desktop.ui.editor.words import CONTEXT_NAMES
@@ -91,3 +92,87 @@ def test_dotted_names_and_links_lead_to_their_section(pane: HelpPane, qtbot: Any
     assert shown.args == ["save_output"] and top_line(pane) == "save_output"
     pane.contents_button.click()
     assert pane.browser.verticalScrollBar().value() == 0
+
+
+class FakeWorker:
+    """Stands for a model handle whose worker never answers (what shows while it thinks)."""
+
+    is_open = True
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, Any]] = []
+
+    def query(self, op: str, fields: dict[str, Any], callback: Any) -> None:
+        self.asked.append({"op": op, **fields, "callback": callback})
+
+
+def test_without_a_model_an_ifcopenshell_name_says_where_its_help_comes_from(
+        pane: HelpPane) -> None:
+    assert not pane.show_topic("get_psets")
+    assert "No help for <b>get_psets</b> in the script context" in pane.notice.text()
+    assert "open a model" in pane.notice.text()
+
+
+def test_context_names_are_answered_by_the_pane_and_the_rest_asked_of_the_worker(
+        pane: HelpPane, qtbot: Any) -> None:
+    worker = FakeWorker()
+    pane.set_source(worker)
+    assert pane.show_topic("entities") and worker.asked == []  # the context's own section
+    assert pane.show_topic("np.mean") and pane.current_topic() == "np" and worker.asked == []
+    assert not pane.show_topic("model.by_type")
+    assert worker.asked[-1]["op"] == "doc" and worker.asked[-1]["name"] == "model.by_type"
+    assert "Asking" in pane.notice.text() and "model.by_type" in pane.notice.text()
+    # A later F1 wins: the earlier answer, arriving late, is dropped.
+    pane.show_topic("get_psets")
+    late, latest = worker.asked[-2]["callback"], worker.asked[-1]["callback"]
+    with qtbot.waitSignal(pane.doc_answered) as answered:
+        late({"ok": True, "found": True, "name": "ifcopenshell.file.by_type", "doc": "late"})
+        latest({"ok": True, "found": False})
+    assert answered.args == ["get_psets", False]
+    assert "No help for <b>get_psets</b>: it is not a script-context or ifcopenshell name" in \
+        pane.notice.text()
+    assert "late" not in pane.doc_view.toPlainText()
+
+
+def press_f1_at(qtbot: Any, window: Any, code: str, word: str) -> Any:
+    """F1 with the caret inside the last occurrence of `word` in `code`; the pane's answer."""
+    window.editor.set_text(code)
+    caret = code.rindex(word) + len(word) - 1
+    window.editor.select(caret, caret)
+    with qtbot.waitSignal(window.help.doc_answered, timeout=60_000) as answered:
+        qtbot.keyClick(window.editor.focusProxy(), Qt.Key.Key_F1)
+    return answered.args
+
+
+def test_f1_on_ifcopenshell_names_shows_their_docstring_from_the_worker(
+        qtbot: Any, data_dir: Path, house: Path) -> None:
+    import ifcopenshell.util.element
+
+    from ifcscript_desktop.ui.app import build_main_window
+    from tests.ui.test_app import open_house
+
+    window = build_main_window(str(data_dir), [])
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        open_house(qtbot, window, house)
+        code = "psets = ifcopenshell.util.element.get_psets(wall)\n"
+        assert press_f1_at(qtbot, window, code, "get_psets") == [
+            "ifcopenshell.util.element.get_psets", True]
+        assert window.bottom.currentWidget() is window.help
+        shown = window.help.doc_view.toPlainText()
+        first_line = ifcopenshell.util.element.get_psets.__doc__.strip().splitlines()[0]
+        assert "ifcopenshell.util.element.get_psets" in shown and first_line in shown
+        assert window.help.pages.currentWidget() is window.help.doc_view
+        assert press_f1_at(qtbot, window, "walls = model.by_type('IfcWall')\n", "IfcWall") == [
+            "IfcWall", True]
+        assert "vertical construction" in window.help.doc_view.toPlainText()
+        assert press_f1_at(qtbot, window, "os.system('ls')\n", "system") == ["os.system", False]
+        assert window.help.notice.text() == (
+            "No help for <b>os.system</b>: it is not a script-context or ifcopenshell name.")
+        assert window.help.pages.currentWidget() is window.help.browser
+        window.help.contents_button.click()
+        assert window.help.current_topic() == "index"
+    finally:
+        window.close()
+        window.store.close()

@@ -80,10 +80,18 @@ def prefix_before(line_before_cursor: str) -> str:
 
 
 def word_at(line: str, column: int) -> str:
-    """The identifier under or just before `column` (a character index into `line`)."""
+    """The identifier under or just before `column` (a character index into `line`), with the
+    dotted names before it: `util.element.get_psets` at `get_psets`, `util.element` at
+    `element` (what F1 asks help for)."""
     for match in _IDENTIFIER.finditer(line):
         if match.start() <= column <= match.end():
-            return match.group(0)
+            start = match.start()
+            while start > 0 and line[start - 1] == ".":
+                before = _IDENTIFIER_TAIL.search(line, 0, start - 1)
+                if before is None or before.start() > 0 and line[before.start() - 1].isdigit():
+                    break
+                start = before.start()
+            return line[start:match.end()]
     return ""
 
 
