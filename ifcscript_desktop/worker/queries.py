@@ -325,7 +325,44 @@ def _select(model: ifcopenshell.file, query: str) -> list[Entity]:
         return sorted(selector.filter_elements(model, query), key=lambda e: e.id())
     except Exception as exc:  # the selector grammar raises lark errors of many kinds
         raise QueryError(f"The filter {query!r} is not a valid class name or selector query: "
-                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+                         f"{_selector_problem(exc)}") from None
+
+
+#: Words for the selector grammar's terminals that have no literal text of their own.
+_TERMINALS = {"ESCAPED_STRING": 'a "quoted text"', "SIGNED_DECIMAL": "a number"}
+_PATTERNS = (("Ifc", "an IFC class (IfcWall)"), ("[0-3]", "a GlobalId"),
+             ("[A-Z]", "an attribute name (Name)"))
+
+
+def _selector_problem(exc: Exception) -> str:
+    """Lark's message made whole and readable: its first line, then every expected item (the
+    message lists them on lines of their own, as lark's internal terminal names)."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0].strip().removesuffix("Expected one of:").strip().rstrip(".") if lines \
+        else type(exc).__name__
+    char, column = getattr(exc, "char", None), getattr(exc, "column", None)
+    if char is not None and isinstance(column, int):
+        first = f"{char!r} at character {column} is not expected there"
+    elif first.startswith("Unexpected end-of-input"):
+        first = "the query ends too early"
+    expected = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ()
+    words = sorted({_terminal_words(str(name)) for name in expected})
+    said = f"{first}. Expected one of: {', '.join(words)}." if words else f"{first}."
+    return said + (" A selector looks like IfcWall, Name=\"Wall 01\" or "
+                   "IfcWall, /Pset_WallCommon/.FireRating=EI60.")
+
+
+def _terminal_words(name: str) -> str:
+    if name in _TERMINALS:
+        return _TERMINALS[name]
+    try:
+        pattern = selector.filter_elements_grammar.get_terminal(name).pattern
+    except (AttributeError, KeyError):
+        return name
+    if pattern.type == "str":
+        return f'"{pattern.value}"'
+    value = str(pattern.value)
+    return next((words for start, words in _PATTERNS if value.startswith(start)), "a word")
 
 
 def filter_ids(model: ifcopenshell.file, query: str) -> list[int]:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ifcscript_desktop.core.protocol import RUN_LIMITS, FrameDecoder, ProtocolError, encode, run_reply
 from ifcscript_desktop.core.scriptfile import names_properties
-from ifcscript_desktop.worker import docs, queries, sandbox
+from ifcscript_desktop.worker import docs, queries, sandbox, search
 from ifcscript_desktop.worker.mesh import (BATCH_ELEMENTS, SETTINGS_KEY, Mesher,
                                            ifcopenshell_version)
 from ifcscript_desktop.worker.modelindex import ModelIndex
@@ -329,6 +329,13 @@ class Worker:
             self.fail(request, str(exc))
             return
         self.reply(request, ids=ids)
+
+    def _op_search(self, request: dict[str, Any]) -> None:
+        if self.index is None:
+            raise RuntimeError("No model is open in this worker.")
+        limit = request.get("limit")
+        self.reply(request, **search.search(self.index, str(request.get("text") or ""),
+                                            limit if isinstance(limit, int) else search.LIMIT))
 
     def _op_classes(self, request: dict[str, Any]) -> None:
         self.reply(request, classes=queries.schema_classes(self._model()))
