@@ -1,6 +1,6 @@
-"""The model tree pane: a lazy item model fed by the worker, and its widget."""
+"""The model tree pane: a lazy item model fed by the worker, its search list, and its widget."""
 
 from ifcscript_desktop.ui.tree.model import KEY_ROLE, STEP_ID_ROLE, VIEWS, ModelTreeModel
-from ifcscript_desktop.ui.tree.view import ModelTreeView, is_selector_query
+from ifcscript_desktop.ui.tree.view import ModelTreeView
 
-__all__ = ["KEY_ROLE", "STEP_ID_ROLE", "VIEWS", "ModelTreeModel", "ModelTreeView", "is_selector_query"]
+__all__ = ["KEY_ROLE", "STEP_ID_ROLE", "VIEWS", "ModelTreeModel", "ModelTreeView"]

@@ -13,23 +13,23 @@ import shiboken6
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
-from ifcscript_desktop.ui.tree.node import LOADED, LOADING, UNFETCHED, Key, Node
+from ifcscript_desktop.ui.tree.node import LOADED, LOADING, UNFETCHED, Key, Node, element_tooltip
 from ifcscript_desktop.ui.worker_handle import WorkerHandle
 
 Index = QModelIndex | QPersistentModelIndex
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # a node's key: STEP id, or class name for a group
 STEP_ID_ROLE = Qt.ItemDataRole.UserRole + 2  # the STEP id, None for a group
-FILTER_ROLE = Qt.ItemDataRole.UserRole + 3  # the plain text the filter box matches
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 3  # a row's plain name (the label adds a count)
 COLUMNS = ("Name", "Class", "GlobalId")
 VIEWS = ("spatial", "class", "type", "system", "material")
 
 class ModelTreeModel(QAbstractItemModel):
-    """Columns Name, Class, GlobalId of a view of the model, or of a selector query's matches."""
+    """Columns Name, Class, GlobalId of a view of the model."""
 
     #: A node's children arrived (its key; None for the top level).
     children_loaded = Signal(object)
-    #: The worker could not answer (a selector query it does not understand): a sentence.
+    #: The worker could not answer: a sentence.
     query_failed = Signal(str)
 
     page_size = 500
@@ -38,7 +38,6 @@ class ModelTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self._handle: WorkerHandle | None = None
         self._view = "spatial"
-        self._query: str | None = None
         self._generation = 0
         self._root = Node({"has_children": True}, None, 0)
         self._by_step: dict[int, list[Node]] = {}
@@ -51,11 +50,6 @@ class ModelTreeModel(QAbstractItemModel):
     def view(self) -> str:
         return self._view
 
-    @property
-    def query(self) -> str | None:
-        """The selector query whose matches are shown as a flat list, or None."""
-        return self._query
-
     def set_handle(self, handle: WorkerHandle | None) -> None:
         if self._handle is not None:
             self._handle.model_opened.disconnect(self._on_model_opened)
@@ -65,12 +59,22 @@ class ModelTreeModel(QAbstractItemModel):
         self._highlights, self._colors = {}, {}  # STEP ids of the other model mean nothing here
         self.reload()
 
-    def show(self, view: str, query: str | None = None) -> None:
-        """Show `view`, or the flat list of what `query` (selector syntax) picks."""
+    @property
+    def has_model(self) -> bool:
+        """Whether a model is open to show (else the pane says how to open one)."""
+        return self._handle is not None and self._handle.is_open
+
+    @property
+    def top_loaded(self) -> bool:
+        """Whether the top level's answer arrived (an empty view is then really empty)."""
+        return self._root.state == LOADED
+
+    def show(self, view: str) -> None:
+        """Show `view` (one of VIEWS)."""
         if view not in VIEWS:
             raise ValueError(f"unknown view {view!r}")
-        if (view, query) != (self._view, self._query):
-            self._view, self._query = view, query
+        if view != self._view:
+            self._view = view
             self.reload()
 
     def reload(self) -> None:
@@ -108,6 +112,10 @@ class ModelTreeModel(QAbstractItemModel):
         old, self._colors = self._colors, {int(k): v for k, v in colors.items()}
         self._refresh(list(old.keys() | self._colors.keys()))
 
+    def background(self, step_id: int) -> QColor | None:
+        """An element's highlight, else its `color_by` tint, else None."""
+        return self._highlights.get(step_id) or self._colors.get(step_id)
+
     def _refresh(self, step_ids: list[int]) -> None:
         for step_id in step_ids:
             for node in self._by_step.get(int(step_id), ()):
@@ -120,7 +128,7 @@ class ModelTreeModel(QAbstractItemModel):
         if handle is None or not step_ids:
             callback([])
             return
-        view = "filter" if self._query is not None else self._view
+        view = self._view
 
         def on_paths(reply: dict[str, Any]) -> None:
             if not self._current(generation):
@@ -179,12 +187,8 @@ class ModelTreeModel(QAbstractItemModel):
             return
         node.state = LOADING
         generation = self._generation
-        fields: dict[str, Any]
-        if node is self._root and self._query is not None:
-            fields = {"parent": self._query, "view": "filter"}
-        else:
-            fields = {"parent": node.key, "view": self._view}
-        self._handle.query("tree", fields, lambda reply: self._on_children(generation, node, reply))
+        self._handle.query("tree", {"parent": node.key, "view": self._view},
+                           lambda reply: self._on_children(generation, node, reply))
 
     def _on_children(self, generation: int, node: Node, reply: dict[str, Any]) -> None:
         if not self._current(generation):
@@ -284,6 +288,8 @@ class ModelTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.BackgroundRole and node.step_id is not None:
             return self._highlights.get(node.step_id) or self._colors.get(node.step_id)
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{node.ifc_class} #{node.step_id}" if node.step_id else node.ifc_class
+            if node.step_id is None:  # a class group
+                return f"{node.ifc_class}\n{node.count} below" if node.count else node.ifc_class
+            tip = element_tooltip(node.name, node.ifc_class, node.step_id, node.guid)
             return tip + (f"\n{node.count} below" if node.count else "")
         return None

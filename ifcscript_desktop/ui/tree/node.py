@@ -43,3 +43,16 @@ class Node:
     def label(self) -> str:
         name = self.name or (f"#{self.key}" if self.step_id else "")
         return f"{name} ({self.count})" if self.step_id and self.count else name
+
+
+def element_tooltip(name: str | None, ifc_class: str, step_id: int | None, guid: str | None,
+                    storey: str | None = None, found_by: str | None = None) -> str:
+    """The full name, class, STEP id and GlobalId of a row: what its cells may elide."""
+    lines = [name or "(no name)", f"{ifc_class} #{step_id}" if step_id else ifc_class]
+    if guid:
+        lines.append(f"GlobalId {guid}")
+    if storey:
+        lines.append(f"Storey {storey}")
+    if found_by:
+        lines.append(f"Found by {found_by}")
+    return "\n".join(lines)

@@ -1,0 +1,140 @@
+"""The tree's search box on the FZK house in a real worker: the whole model is searched, a pick
+is revealed in the tree, clearing brings the tree back as it was."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+
+from ifcscript_desktop.ui.tree import STEP_ID_ROLE, ModelTreeView
+from ifcscript_desktop.ui.tree.model import FILTER_ROLE
+from ifcscript_desktop.ui.worker_handle import WorkerHandle
+from tests.ui.test_tree import child, rows
+from tests.ui.test_worker_handle import ask, handle, opened  # noqa: F401  (shared fixtures)
+
+WAIT_MS = 30_000
+
+
+@pytest.fixture
+def pane(opened: WorkerHandle, qtbot) -> ModelTreeView:  # type: ignore[no-untyped-def]  # noqa: F811
+    view = ModelTreeView(opened)
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=WAIT_MS)
+    return view
+
+
+def search(qtbot, pane: ModelTreeView, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type `text` and press Enter; wait for the worker's answer to show."""
+    with qtbot.waitSignal(pane.search_finished, timeout=WAIT_MS):
+        pane.filter_box.setText(text)
+        pane.filter_box.returnPressed.emit()
+
+
+def listed(pane: ModelTreeView, column: int = 0, role: int = Qt.ItemDataRole.DisplayRole) -> list[Any]:
+    model = pane.results_model
+    return [model.data(model.index(r, column), role) for r in range(model.rowCount())]
+
+
+def click_result(qtbot, pane: ModelTreeView, name: str) -> QModelIndex:  # type: ignore[no-untyped-def]
+    index = pane.results_model.index(listed(pane).index(name), 0)
+    qtbot.mouseClick(pane.results.viewport(), Qt.MouseButton.LeftButton,
+                     pos=pane.results.visualRect(index).center())
+    return index
+
+
+def test_a_name_finds_walls_under_storeys_never_expanded_and_says_how_many(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    assert pane.model.loaded_count() == 1  # nothing below the project is loaded
+    search(qtbot, pane, "Wand")
+    assert pane.results.isVisible() and not pane.tree.isVisible()
+    assert len(listed(pane)) == 13 and all(name.startswith("Wand-") for name in listed(pane))
+    assert set(listed(pane, 1)) == {"IfcWallStandardCase"}
+    assert set(listed(pane, 2)) == {"Erdgeschoss", "Dachgeschoss"}  # what each belongs to
+    assert pane.status.text() == "13 elements match 'Wand'."
+    assert pane.model.loaded_count() == 1  # the worker searched, not the tree
+
+
+def test_picking_a_result_selects_it_and_reveals_it_in_the_tree(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    chosen: list[int] = []
+    pane.element_selected.connect(chosen.append)
+    search(qtbot, pane, "Wand-Ext-OG-1")
+    with qtbot.waitSignal(pane.elements_revealed, timeout=WAIT_MS) as revealed:
+        picked = click_result(qtbot, pane, "Wand-Ext-OG-1")
+    wall = picked.data(STEP_ID_ROLE)
+    assert chosen == [wall] and revealed.args[0] == [wall]  # selected once, not twice
+    current = pane.tree.currentIndex()
+    assert current.data(STEP_ID_ROLE) == wall
+    assert current.parent().data(FILTER_ROLE) == "Dachgeschoss" and pane.tree.isExpanded(current.parent())
+    pane.results.activated.emit(picked)  # double-click or Enter: show it in the tree
+    assert pane.filter_box.text() == "" and pane.tree.isVisible()
+    assert pane.selected_ids() == [wall] and chosen == [wall]
+    assert pane.tree.viewport().rect().intersects(pane.tree.visualRect(pane.tree.currentIndex()))
+
+
+def test_a_guid_finds_its_element_whole_or_by_its_start(pane: ModelTreeView, opened: WorkerHandle, qtbot) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    door = ask(qtbot, opened, "filter", query='IfcDoor, Name="Haustuer"')["ids"][0]
+    guid = ask(qtbot, opened, "element", element=door)["element"]["attributes"]["GlobalId"]
+    search(qtbot, pane, guid)
+    assert listed(pane) == ["Haustuer"] and listed(pane, 3) == [guid]
+    assert pane.status.text() == f"1 element matches {guid!r}."
+    search(qtbot, pane, guid[:10])
+    assert "Haustuer" in listed(pane)
+    assert "Found by its GlobalId" in listed(pane, role=Qt.ItemDataRole.ToolTipRole)[0]
+
+
+def test_a_class_word_and_a_selector_both_list_the_doors(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    search(qtbot, pane, "Door")  # once showed nothing: it only filtered the rows loaded
+    assert len(listed(pane)) == 5 and set(listed(pane, 1)) == {"IfcDoor"}
+    search(qtbot, pane, 'IfcDoor, Name="Haustuer"')
+    assert listed(pane) == ["Haustuer"]
+
+
+def test_nothing_found_says_what_to_try(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    search(qtbot, pane, "xyz")
+    assert listed(pane) == []
+    assert pane.status.text().startswith("No element matches 'xyz' by name, GlobalId or class: "
+                                         "try a class such as IfcWall or a selector")
+
+
+def test_a_bad_selector_shows_its_whole_message_wrapped(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    search(qtbot, pane, "IfcWall, Name=")
+    said = pane.status.text()
+    assert said.startswith("The filter 'IfcWall, Name=' is not a valid class name or selector query")
+    assert 'Expected one of: "/", "FALSE", "NULL", "TRUE", a "quoted text", a number' in said
+    assert said.endswith("/Pset_WallCommon/.FireRating=EI60.")
+    assert pane.status.wordWrap() and pane.status.isVisible()
+    status = pane.status
+    assert status.heightForWidth(status.width()) > status.fontMetrics().height() * 2  # lines
+    qtbot.waitUntil(lambda: status.height() >= status.heightForWidth(status.width()),
+                    timeout=WAIT_MS)  # laid out tall enough for all of them
+
+
+def test_clearing_the_search_brings_back_the_tree_as_it_was(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    pane.resize(700, 200)  # short, so the tree scrolls
+    building = child(qtbot, pane, child(qtbot, pane, child(qtbot, pane, QModelIndex(), "Projekt-FZK-Haus"), "Gelaende"), "FZK-Haus")
+    ground = child(qtbot, pane, building, "Erdgeschoss")
+    window = child(qtbot, pane, ground, "EG-Fenster-6")
+    pane.tree.setCurrentIndex(window)
+    pane.tree.scrollTo(window, pane.tree.ScrollHint.PositionAtTop)
+    scrolled = pane.tree.verticalScrollBar().value()
+    assert scrolled > 0
+    search(qtbot, pane, "Wand")
+    pane.filter_box.clear()
+    pane.filter_box.returnPressed.emit()
+    assert pane.tree.isVisible() and not pane.results.isVisible() and not pane.status.isVisible()
+    assert pane.tree.isExpanded(ground) and pane.tree.isExpanded(building)
+    assert rows(pane, building) == ["Erdgeschoss", "Dachgeschoss"] or \
+        sorted(rows(pane, building)) == ["Dachgeschoss", "Erdgeschoss"]
+    assert pane.tree.verticalScrollBar().value() == scrolled
+    assert pane.selected_ids() == [window.data(STEP_ID_ROLE)]
+
+
+def test_results_show_the_tree_s_highlights(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    search(qtbot, pane, "Wand-Ext")
+    ids = listed(pane, role=STEP_ID_ROLE)
+    pane.highlight(ids[:1], "#ff0000")
+    colours = listed(pane, role=Qt.ItemDataRole.BackgroundRole)
+    assert colours[0].name() == "#ff0000" and colours[1] is None
