@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         # A first start gives the side panes their share once the window has its size.
         self._size_docks = not (isinstance(state, QByteArray) and self.restoreState(state))
+        self.properties.restore(self.qsettings)
         self.view3d.set_enabled(not self.view3d_dock.isHidden())
         self.last_problem: str | None = None
         self.statusBar().showMessage("Drop an IFC file on the window, or File > Open model.")
@@ -467,6 +468,7 @@ class MainWindow(QMainWindow):
         self.workflows.shutdown()
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.qsettings.setValue("window_state", self.saveState())
+        self.properties.save(self.qsettings)
         self.view3d.shutdown()
         self.models.close_all()
         super().closeEvent(event)

@@ -9,7 +9,7 @@ from the worker would inherit it and answer a script's own unit lookups from it.
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import Any, cast
 
 import ifcopenshell
 import ifcopenshell.util.unit as ifc_unit
@@ -109,7 +109,8 @@ class ModelUnits:
         measure = _measure_class(value)
         if not measure or not measure.endswith("Measure"):
             return None  # labels, texts, booleans, plain numbers: no unit to look for
-        return self.project_symbol(ifc_unit.get_measure_unit_type(measure))
+        # Typed for five measures, but it derives any measure's unit type from its name.
+        return self.project_symbol(ifc_unit.get_measure_unit_type(cast(Any, measure)))
 
     def _symbol(self, unit: Entity) -> str | None:
         key = unit.id()
