@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence,
-                           QShowEvent)
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QProgressBar, QSplitter, QTabWidget, QToolBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
+                               QMessageBox, QProgressBar, QSplitter, QVBoxLayout, QWidget)
 
 from ifcscript_desktop.core import library
 from ifcscript_desktop.core import colors as color_records
@@ -22,15 +20,17 @@ from ifcscript_desktop.ui.background import BackgroundRunner
 from ifcscript_desktop.ui.editor import ScriptEditor
 from ifcscript_desktop.ui.help import HelpPane
 from ifcscript_desktop.ui.history import HistoryPane
+from ifcscript_desktop.ui.editor.textops import SelectionError, selection_as_script
 from ifcscript_desktop.ui.library import LibraryPane
+from ifcscript_desktop.ui.menus import PaneTabs, WindowMenus
 from ifcscript_desktop.ui.models import OpenModel, OpenModels
 from ifcscript_desktop.ui.params import ParamsForm
 from ifcscript_desktop.ui.properties import PropertiesPane
 from ifcscript_desktop.ui.results import ResultsPane
 from ifcscript_desktop.ui.run_controller import RunController
 from ifcscript_desktop.ui.script_controller import ScriptController
-from ifcscript_desktop.ui.settings import SettingsDialog
 from ifcscript_desktop.ui.tree import ModelTreeView
+from ifcscript_desktop.ui.unsaved import UnsavedPrompt
 from ifcscript_desktop.ui.view3d.pane import View3DPane
 from ifcscript_desktop.ui.workflows import WorkflowsPane
 
@@ -50,6 +50,16 @@ class ClosingDock(QDockWidget):
 
 
 class MainWindow(QMainWindow):
+    # Made by WindowMenus (ui/menus.py), driven from here.
+    action_open: QAction
+    action_close_model: QAction
+    action_run: QAction
+    action_stop: QAction
+    action_cancel_open: QAction
+    action_workflows: QAction
+    recent_menu: QMenu
+    model_box: QComboBox
+
     def __init__(self, store: Store, background: BackgroundRunner | None = None,
                  settings: QSettings | None = None) -> None:
         super().__init__()
@@ -75,13 +85,15 @@ class MainWindow(QMainWindow):
         self.scripts = ScriptController(store, self.editor, self.params, self)
         self.runs = RunController(store, self)
         self._build_layout()
-        self._build_actions()
+        self.menus = WindowMenus(self)
+        self.unsaved = UnsavedPrompt(self.scripts, self, self.close)
         self._connect()
         geometry, state = self.qsettings.value("geometry"), self.qsettings.value("window_state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         # A first start gives the side panes their share once the window has its size.
         self._size_docks = not (isinstance(state, QByteArray) and self.restoreState(state))
+        self.menus.restore_appearance()
         self.properties.restore(self.qsettings)
         self.view3d.set_enabled(not self.view3d_dock.isHidden())
         self.last_problem: str | None = None
@@ -111,8 +123,8 @@ class MainWindow(QMainWindow):
                                       ClosingDock)
         self.splitDockWidget(self.view3d_dock, params_dock, Qt.Orientation.Horizontal)
         self._side_docks = [model_dock, self.view3d_dock, params_dock]
-        self.params.setMinimumWidth(260)  # a file list and its buttons stay readable
-        self.bottom = QTabWidget()
+        self.params_dock = params_dock  # one line wide for a script without parameters
+        self.bottom = PaneTabs()
         self.bottom.addTab(self.results, "Results")
         self.bottom.addTab(self.history, "History")
         self.bottom.addTab(self.workflows, "Workflows")
@@ -137,60 +149,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         screen = self.screen().availableGeometry()  # a first start never overflows the screen
         self.resize(min(1400, screen.width()), min(900, screen.height()))
-
-    def _build_actions(self) -> None:
-        toolbar = QToolBar("Main")
-        toolbar.setObjectName("main_toolbar")
-        self.addToolBar(toolbar)
-        file_menu = self.menuBar().addMenu("&File")
-        self.action_open = QAction("&Open model…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Open))
-        self.action_open.triggered.connect(self._on_open_dialog)
-        file_menu.addAction(self.action_open)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self.action_close_model = QAction("&Close model", self,
-                                          shortcut=QKeySequence(QKeySequence.StandardKey.Close))
-        self.action_close_model.triggered.connect(self.close_active_model)
-        file_menu.addAction(self.action_close_model)
-        file_menu.addSeparator()
-        file_menu.addAction(self.view3d.action_save_image)
-        file_menu.addAction(self.view3d.action_copy_image)
-        file_menu.addSeparator()
-        settings = QAction("&Settings…", self)
-        settings.triggered.connect(lambda: SettingsDialog(self.store, self).exec())
-        file_menu.addAction(settings)
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        view_menu = self.menuBar().addMenu("&View")
-        for dock in self.findChildren(QDockWidget):
-            view_menu.addAction(dock.toggleViewAction())
-        run_menu = self.menuBar().addMenu("&Run")
-        self.action_run = QAction("Run", self, shortcut=QKeySequence("F5"))
-        self.action_run.triggered.connect(self.run_script)
-        self.action_stop = QAction("Stop", self, shortcut=QKeySequence("Shift+F5"))
-        self.action_stop.triggered.connect(self.runs.stop)
-        self.action_stop.setEnabled(False)
-        self.action_cancel_open = QAction("Cancel opening", self)
-        self.action_cancel_open.triggered.connect(self.models.cancel_opening)
-        self.action_cancel_open.setVisible(False)
-        for action in (self.action_run, self.action_stop):
-            run_menu.addAction(action)
-        run_menu.addSeparator()
-        self.action_workflows = QAction("&Workflows…", self, shortcut=QKeySequence("Ctrl+Shift+W"))
-        self.action_workflows.triggered.connect(lambda: self.bottom.setCurrentWidget(self.workflows))
-        run_menu.addAction(self.action_workflows)
-        toolbar.addAction(self.action_open)
-        toolbar.addAction(self.action_cancel_open)
-        toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Model: "))
-        self.model_box = QComboBox()
-        self.model_box.setMinimumWidth(260)
-        self.model_box.currentIndexChanged.connect(self._on_model_chosen)
-        toolbar.addWidget(self.model_box)
-        toolbar.addSeparator()
-        toolbar.addAction(self.action_run)
-        toolbar.addAction(self.action_stop)
 
     def _connect(self) -> None:
         self.models.model_opened.connect(self._on_model_opened)
@@ -224,6 +182,8 @@ class MainWindow(QMainWindow):
         self.runs.progress_changed.connect(self._on_run_progress)
         self.runs.run_finished.connect(self._on_run_finished)
         self.runs.run_refused.connect(self._on_run_refused)
+        self.runs.param_refused.connect(self.params.mark_problem)
+        self.params.has_parameters_changed.connect(self._on_params_shown)
         self.results.elements_activated.connect(self._on_elements_activated)
         self.results.elements_zoom_requested.connect(self._on_elements_zoom)
         self.history.open_code_requested.connect(self._on_open_code)
@@ -252,14 +212,6 @@ class MainWindow(QMainWindow):
         paths, _ = QFileDialog.getOpenFileNames(self, "Open IFC models", "",
                                                 "IFC models (*.ifc *.ifczip *.IFC *.IFCZIP)")
         self.open_models(paths)
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self._recent():
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _c=False, p=path: self.models.open(p))
-        if not self.recent_menu.actions():
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
 
     def _recent(self) -> list[str]:
         value = self.qsettings.value(RECENT_KEY, [])
@@ -365,8 +317,22 @@ class MainWindow(QMainWindow):
 
     # -- runs --------------------------------------------------------------------------------
     def run_script(self) -> None:
+        self.scripts.follow_header()  # the form shows the block being run, even mid-pause
         self.runs.run(self.editor.text(), self.scripts.name, self.scripts.script,
                       self.params.values(), self.models.active, self.tree.selected_ids())
+
+    def run_selection(self) -> None:
+        """The editor's selected text as a script on the active model (the header's comment
+        lines kept, so its parameters and line numbers hold)."""
+        start, end = self.editor.selection()
+        self.scripts.follow_header()
+        try:
+            code = selection_as_script(self.editor.text(), start, end)
+        except SelectionError as exc:
+            self._on_run_refused(str(exc), exc.line)
+            return
+        self.runs.run(code, f"{self.scripts.name} (selection)", None, self.params.values(),
+                      self.models.active, self.tree.selected_ids())
 
     def _on_run_started(self, execution_id: int) -> None:
         self.editor.mark_error_line(None)
@@ -402,6 +368,11 @@ class MainWindow(QMainWindow):
         error = f": {reply.error}" if reply.error else ""
         self.statusBar().showMessage(f"Run #{reply.execution_id} {reply.status}{took}{error}")
         self.history.refresh()
+
+    def _on_params_shown(self, has_parameters: bool) -> None:
+        """The Parameters pane: a one-line note for a script without any, room for inputs."""
+        self.resizeDocks([self.params_dock], [self.params.preferred_width()],
+                         Qt.Orientation.Horizontal)
 
     def _on_run_refused(self, sentence: str, line: int) -> None:
         if line:
@@ -463,7 +434,10 @@ class MainWindow(QMainWindow):
                                             max(260, width // 7)], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.scripts.flush_draft()
+        if not self.unsaved.may_close():  # asks Save / Discard / Cancel, then closes again
+            event.ignore()
+            return
+        self.unsaved.settle()
         self.history.poll_timer.stop()
         self.workflows.shutdown()
         self.qsettings.setValue("geometry", self.saveGeometry())

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QGridLayout, QLabel, QLineEdit, QPushB
 class FindTarget(Protocol):
     """What the bar searches: ScriptEditor."""
 
-    def find(self, needle: str, *, forward: bool = True, case_sensitive: bool = False) -> bool: ...
+    def find_text(self, needle: str, *, forward: bool = True, case_sensitive: bool = False) -> bool: ...
 
     def replace(self, needle: str, replacement: str, *, case_sensitive: bool = False) -> bool: ...
 
@@ -100,7 +100,7 @@ class FindBar(QWidget):
         return self.isVisible() and self.replace_edit.isVisible()
 
     def find_next(self, *, forward: bool = True) -> bool:
-        found = self._target.find(self.needle(), forward=forward, case_sensitive=self._case())
+        found = self._target.find_text(self.needle(), forward=forward, case_sensitive=self._case())
         self._say_count(found)
         return found
 

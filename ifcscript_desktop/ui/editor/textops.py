@@ -6,6 +6,7 @@ Offsets are character offsets into the text, the way Python indexes a str.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 
 COMMENT = "# "
@@ -90,3 +91,40 @@ def _uncomment(line: str) -> str:
     indent = line[:len(line) - len(body)]
     return indent + (body[2:] if body.startswith(COMMENT) else body[1:])
 
+
+
+class SelectionError(ValueError):
+    """The selected text cannot run: a sentence, and the editor line at fault (or 0)."""
+
+    def __init__(self, sentence: str, line: int = 0) -> None:
+        super().__init__(sentence)
+        self.line = line
+
+
+def selection_as_script(text: str, start: int, end: int) -> str:
+    """The selected text as a script whose line numbers are the editor's.
+
+    The lines above the selection stay as their comment lines only (so the metadata block and
+    its parameters still hold, and an error names the editor's line), every other line above
+    is left blank; the selection itself is dedented so an indented block runs on its own.
+    Raises SelectionError when nothing is selected or the selection is not valid Python.
+    """
+    selected = text[start:end]
+    if not selected.strip():
+        raise SelectionError("Select the lines to run in the editor first (Run selected text "
+                             "runs only the selection).")
+    above = text[:text.rfind("\n", 0, start) + 1].split("\n")[:-1]
+    header = [line if line.lstrip().startswith("#") else "" for line in above]
+    body = _dedent(selected)
+    code = "\n".join(header + [body])
+    try:
+        compile(code, "<selection>", "exec")
+    except SyntaxError as exc:
+        line = exc.lineno or 0
+        raise SelectionError(f"The selected text is not valid Python (line {line}: {exc.msg}): "
+                             "select whole statements.", line) from None
+    return code
+
+
+def _dedent(code: str) -> str:
+    return textwrap.dedent(code)

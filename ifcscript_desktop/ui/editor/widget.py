@@ -172,7 +172,7 @@ class ScriptEditor(QWidget):
         self.find_bar.open_bar(replace=replace and not self.is_read_only(),
                                needle=selected if "\n" not in selected else "")
 
-    def find(self, needle: str, *, forward: bool = True, case_sensitive: bool = False) -> bool:
+    def find_text(self, needle: str, *, forward: bool = True, case_sensitive: bool = False) -> bool:
         """Select the next match after the selection (before it when not `forward`), wrapping
         around; False when the text holds none."""
         start, end = self._backend.selection()
@@ -195,7 +195,7 @@ class ScriptEditor(QWidget):
                        else selected.casefold() == needle.casefold()):
             self._backend.apply_edit(start, end, replacement)
             self._backend.select(start + len(replacement), start + len(replacement))
-        return self.find(needle, forward=True, case_sensitive=case_sensitive)
+        return self.find_text(needle, forward=True, case_sensitive=case_sensitive)
 
     def replace_all(self, needle: str, replacement: str, *, case_sensitive: bool = False) -> int:
         """Replace every match as one undoable edit; the number replaced."""
