@@ -17,7 +17,7 @@ from ifcscript_desktop.core.session import RunSession
 from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import Script, ScriptExecution, Store, StoreError
 from ifcscript_desktop.ui.models import OpenModel, OpenModels
-from ifcscript_desktop.ui.params.form import refuse_suggested
+from ifcscript_desktop.ui.params.form import metadata_problem, refuse_suggested
 
 
 class RunController(QObject):
@@ -33,6 +33,8 @@ class RunController(QObject):
     run_finished = Signal(object)
     #: The run could not start: a sentence (and the script line at fault, or 0).
     run_refused = Signal(str, int)
+    #: The run could not start because of one parameter's value: its name and the sentence.
+    param_refused = Signal(str, str)
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,12 +56,18 @@ class RunController(QObject):
             return False
         try:
             source = source_from_text(code, name, script)
+            # The code's own block decides what it takes: the form may still show inputs of a
+            # block the editor no longer has (it follows the text after a pause), and a run of
+            # selected text declares its own.
+            raw_params = {key: value for key, value in raw_params.items()
+                          if source.meta.param(key) is not None}
             refuse_suggested(source.meta, raw_params)  # only the user grants files
             params = coerce_params(source.meta, raw_params)
         except ScriptFileError as exc:
-            self.run_refused.emit(f"The script's metadata block is wrong: {exc}", exc.line or 0)
+            self.run_refused.emit(metadata_problem(exc), exc.line or 0)
             return False
         except ParamError as exc:
+            self.param_refused.emit(exc.name, str(exc))
             self.run_refused.emit(str(exc), 0)
             return False
         try:

@@ -1,4 +1,5 @@
-"""The script in the editor: load from the library, save as a revision, autosave drafts."""
+"""The script in the editor: load from the library, save as a revision, autosave drafts, and
+keep the parameters form on the metadata block being typed."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from ifcscript_desktop.core.scriptfile import ScriptFileError, parse_script
 from ifcscript_desktop.core.store import Script, Store, StoreError
 from ifcscript_desktop.ui.editor import ScriptEditor
 from ifcscript_desktop.ui.params import ParamsForm
+from ifcscript_desktop.ui.params.form import metadata_problem
 
 DRAFT_DELAY_MS = 800
+#: The form follows the metadata block this long after typing stops.
+PARAMS_DELAY_MS = 400
 
 
 class ScriptController(QObject):
@@ -36,7 +40,12 @@ class ScriptController(QObject):
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_DELAY_MS)
         self._draft_timer.timeout.connect(self.flush_draft)
+        self._params_timer = QTimer(self)
+        self._params_timer.setSingleShot(True)
+        self._params_timer.setInterval(PARAMS_DELAY_MS)
+        self._params_timer.timeout.connect(self.follow_header)
         editor.sig_text_changed.connect(self._draft_timer.start)
+        editor.sig_text_changed.connect(self._params_timer.start)
         editor.sig_modified_changed.connect(lambda _m: self._emit_state())
         editor.sig_save_requested.connect(self.save)
 
@@ -96,12 +105,29 @@ class ScriptController(QObject):
             self.library_changed.emit()
 
     def _refresh_params(self) -> None:
+        """A script was loaded or saved: its inputs afresh, with the last values used."""
+        self._params_timer.stop()
         try:
             meta = parse_script(self.editor.text(), default_name=self.name)
         except ScriptFileError as exc:
-            self.message.emit(f"The metadata block is wrong: {exc}")
+            self.params.show_metadata_error(metadata_problem(exc))
+            self.message.emit(metadata_problem(exc))
             return
         self.params.set_parameters(meta, last_params(self.store, self.name))
+
+    def follow_header(self) -> None:
+        """The form shows what the editor's metadata block declares now (saved or not).
+
+        Called a moment after typing stops, and by a run before it reads the form's values, so
+        a run never sees the inputs of a block the editor no longer has.
+        """
+        self._params_timer.stop()
+        try:
+            meta = parse_script(self.editor.text(), default_name=self.name)
+        except ScriptFileError as exc:
+            self.params.show_metadata_error(metadata_problem(exc))
+            return
+        self.params.follow(meta, last_params(self.store, self.name))
 
     def flush_draft(self) -> None:
         self._draft_timer.stop()

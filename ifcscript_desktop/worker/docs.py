@@ -14,7 +14,7 @@ import importlib
 import inspect
 import pkgutil
 import re
-from typing import Any
+from typing import Any, Literal, cast
 
 #: The modules a name may lead to (and that may be imported to answer it).
 MODULES = (
@@ -189,10 +189,15 @@ def _describe(qualified: str, target: Any) -> dict[str, Any]:
             "doc": doc or "(ifcopenshell gives no description.)"}
 
 
-def _doc_schema(schema: str | None) -> str:
+DocSchema = Literal["IFC2X3", "IFC4", "IFC4X3"]
+
+
+def _doc_schema(schema: str | None) -> DocSchema:
+    """The schema util.doc knows that `schema` (IFC4X3_ADD2, IFC2X3...) belongs to."""
     text = (schema or "IFC4").upper()
-    return next((s for s in sorted(DOC_SCHEMAS, key=len, reverse=True) if text.startswith(s)),
-                "IFC4")
+    found = next((s for s in sorted(DOC_SCHEMAS, key=len, reverse=True) if text.startswith(s)),
+                 "IFC4")
+    return cast(DocSchema, found)
 
 
 def _ifc_class(name: str, schema: str | None) -> dict[str, Any] | None:
@@ -205,8 +210,9 @@ def _ifc_class(name: str, schema: str | None) -> dict[str, Any] | None:
     except (RuntimeError, KeyError, IndexError):
         return None
     proper = declaration.name()
+    entry: dict[str, Any]
     try:
-        entry = ifcdoc.get_entity_doc(version, proper, recursive=False) or {}
+        entry = dict(ifcdoc.get_entity_doc(version, proper, recursive=False) or {})
     except (KeyError, AttributeError, TypeError):
         entry = {}
     lines = [str(entry.get("description") or "")]

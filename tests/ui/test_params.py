@@ -396,3 +396,190 @@ def test_the_window_runs_a_suggested_file_only_once_confirmed(
     finally:
         window.close()
         window.store.close()
+
+
+# -- the form follows the editor's header ---------------------------------------------------------
+
+COUNTER = '''\
+# /// ifcscript
+# name = "Counter"
+# ///
+kinds = [name for name in ("kind", "other") if name in params]
+result = {"declared": kinds, "count": len(model.by_type(params.get("kind") or "IfcWall"))}
+'''
+KIND_PARAMETER = '''\
+# [[parameters]]
+# name = "kind"
+# type = "ifc_class"
+# default = "IfcWall"
+# label = "Class to count"
+'''
+
+
+def paste_at(window: object, marker: str, text: str) -> None:
+    """What a user does to edit the header: select `marker` in the editor and paste `text`."""
+    from PySide6.QtWidgets import QApplication
+
+    editor = window.editor  # type: ignore[attr-defined]
+    start = editor.text().index(marker)
+    editor.select(start, start + len(marker))
+    QApplication.clipboard().setText(text)
+    editor.paste()
+
+
+def test_the_form_follows_the_unsaved_header_and_the_run_uses_it(
+    qtbot: QtBot, data_dir: Path, house: Path,
+) -> None:
+    from ifcscript_desktop.core.runs import list_executions
+    from ifcscript_desktop.ui.app import build_main_window
+    from tests.ui.test_app import RUN_TIMEOUT, open_house
+
+    window = build_main_window(str(data_dir), [])
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        open_house(qtbot, window, house)
+        window.scripts.show_code(COUNTER, "Counter")
+        assert window.params.values() == {}
+        # A parameter typed into the header gets its input a moment later, unsaved.
+        paste_at(window, "# ///\nkinds", '# name = "Counter"\n' + KIND_PARAMETER + "# ///\nkinds")
+        paste_at(window, '# name = "Counter"\n# name = "Counter"\n', '# name = "Counter"\n')
+        assert "kind" not in window.params.values()  # not on every key stroke
+        qtbot.waitUntil(lambda: "kind" in window.params.values(), timeout=2000)
+        assert window.editor.is_modified()
+        assert window.params.field("kind").editor.text() == "IfcWall"  # type: ignore[attr-defined]
+        window.params.field("kind").editor.setText("IfcSlab")  # type: ignore[attr-defined]
+        with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
+            window.run_script()
+        reply = finished.args[0]
+        assert reply.status == "success", reply
+        assert reply.result["declared"] == ["kind"] and reply.result["count"] == 4
+        # A second parameter added: the value typed for the first one stays.
+        paste_at(window, "# ///\nkinds", KIND_PARAMETER.replace('"kind"', '"other"')
+                 .replace("ifc_class", "str").replace('"IfcWall"', '"x"') + "# ///\nkinds")
+        qtbot.waitUntil(lambda: "other" in window.params.values(), timeout=2000)
+        assert window.params.values() == {"kind": "IfcSlab", "other": "x"}
+        # The header loses its parameters and the run follows at once, with no pause to wait
+        # for and no save ("is not a parameter ... it declares none" before).
+        start = window.editor.text().index("# [[parameters]]")
+        end = window.editor.text().index("# ///\nkinds")
+        window.editor.select(start, end)
+        window.editor.cut()
+        with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
+            window.run_script()
+        assert finished.args[0].status == "success", finished.args[0]
+        assert finished.args[0].result["declared"] == []
+        assert window.params.values() == {} and window.params.notice.text() == NO_PARAMETERS
+
+        # A broken block: the form says what is wrong, and a run is refused with that sentence.
+        paste_at(window, '# name = "Counter"\n',
+                 '# name = "Counter"\n' + KIND_PARAMETER.replace("ifc_class", "integer"))
+        qtbot.waitUntil(lambda: bool(window.params.metadata_error()), timeout=2000)
+        problem = window.params.metadata_error()
+        assert problem.startswith("The script's metadata block is wrong: line 5: ")
+        assert 'parameter "kind": "type" is "integer", which is not a known type' in problem
+        assert window.params.problem.isVisible()
+        runs = len(list_executions(window.store, limit=50))
+        with qtbot.waitSignal(window.runs.run_refused) as refused:
+            window.run_script()
+        assert refused.args == [problem, 5]
+        assert len(list_executions(window.store, limit=50)) == runs  # nothing ran
+        paste_at(window, '"integer"', '"ifc_class"')  # fixed: the inputs are back
+        qtbot.waitUntil(lambda: "kind" in window.params.values(), timeout=2000)
+        assert window.params.metadata_error() == "" and not window.params.problem.isVisible()
+
+        # A required parameter left empty is marked in the form, not only in the status bar.
+        paste_at(window, '# default = "IfcWall"\n', "# required = true\n")
+        qtbot.waitUntil(lambda: window.params.field("kind").spec.required, timeout=2000)
+        window.params.field("kind").editor.setText("")  # type: ignore[attr-defined]
+        with qtbot.waitSignal(window.runs.run_refused) as refused:
+            window.run_script()
+        assert refused.args[0].startswith('parameter "kind" is required')
+        assert window.params.is_marked("kind")
+        assert window.params.error_text("kind").startswith("Required: give an IFC class name")
+        window.params.field("kind").editor.setText("IfcDoor")  # type: ignore[attr-defined]
+        assert window.params.error_text("kind") == "" and not window.params.is_marked("kind")
+    finally:
+        window.close()
+        window.store.close()
+
+
+def test_a_refused_value_is_marked_and_scrolled_to(qtbot: QtBot) -> None:
+    lines = ["# /// ifcscript", '# name = "Many"']
+    for number in range(30):
+        lines += ["# [[parameters]]", f'# name = "p{number}"', '# type = "str"']
+    lines += ["# [[parameters]]", '# name = "last"', '# type = "ifc_class"', "# required = true",
+              "# ///"]
+    form = ParamsForm()
+    qtbot.addWidget(form)
+    form.set_parameters(parse_script("\n".join(lines) + "\n"))
+    form.resize(300, 300)
+    form.show()
+    qtbot.waitExposed(form)
+    scroll = form._scroll.verticalScrollBar()
+    assert scroll.value() == 0
+    form.mark_problem("last", 'parameter "last" is required: give an IFC class name')
+    assert form.is_marked("last") and not form.is_marked("p0")
+    assert form.error_text("last") == "Required: give an IFC class name"
+    qtbot.waitUntil(lambda: scroll.value() > 0)
+    cell = form._cells["last"]
+    top = cell.mapTo(form._scroll.viewport(), cell.rect().topLeft()).y()
+    assert 0 <= top < form._scroll.viewport().height()  # the marked input is on screen
+    form.mark_problem("no_such_parameter", "anything")  # a name the form has not: ignored
+
+
+def test_a_script_without_parameters_leaves_a_one_line_pane(
+    qtbot: QtBot, data_dir: Path, meta: ScriptMeta,
+) -> None:
+    from ifcscript_desktop.ui.app import build_main_window
+
+    window = build_main_window(str(data_dir), [])
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        window.params.set_parameters(meta)  # the first script may have parameters or not
+        qtbot.waitUntil(lambda: window.params_dock.width() >= 260)
+        with qtbot.waitSignal(window.params.has_parameters_changed) as shown:
+            window.scripts.show_code("result = 1\n", "No parameters")
+        assert shown.args == [False]
+        note = window.params.notice
+        assert note.text() == NO_PARAMETERS and note.isVisible()
+        one_line = note.fontMetrics().horizontalAdvance(NO_PARAMETERS) + 4 * note.margin()
+        qtbot.waitUntil(lambda: window.params_dock.width() <= one_line + 20)
+        assert window.params_dock.width() < window.width() / 6
+        lines = note.heightForWidth(note.width()) - 2 * note.margin()
+        assert lines < 2 * note.fontMetrics().height()  # one line, not wrapped
+        with qtbot.waitSignal(window.params.has_parameters_changed) as shown:
+            window.params.set_parameters(meta)  # back to a script with inputs: room again
+        assert shown.args == [True]
+        qtbot.waitUntil(lambda: window.params_dock.width() >= 260)
+    finally:
+        window.close()
+        window.store.close()
+
+
+def test_a_table_parameter_shows_every_column_whole(qtbot: QtBot) -> None:
+    code = EVERY_TYPE.replace(
+        '# default = [{pset = "Pset_WallCommon", property = "FireRating"}]',
+        '# default = [{property_set_name = "Pset_WallCommon", property_name = "ThermalTransmittance",'
+        ' expected_value = "0.24", tolerance_in_percent = "5"}]')
+    form = ParamsForm()
+    qtbot.addWidget(form)
+    form.set_parameters(parse_script(code))
+    form.resize(300, 700)  # narrower than the table
+    form.show()
+    qtbot.waitExposed(form)
+    grid = editor(form, "checks")
+    assert isinstance(grid, QTableWidget)
+    columns = sum(grid.columnWidth(c) for c in range(grid.columnCount()))
+    texts = ["property_set_name", "property_name", "ThermalTransmittance", "tolerance_in_percent"]
+    for col in range(grid.columnCount() - 1):  # sized to its contents (the last one stretches)
+        assert grid.columnWidth(col) >= grid.fontMetrics().horizontalAdvance(
+            grid.item(0, col).text()), col
+    assert grid.viewport().width() >= columns  # no column is cut off behind the edge
+    assert grid.width() > form.width() - 40  # the grid spans the pane, not the value column
+    assert form._scroll.horizontalScrollBar().maximum() > 0  # the pane scrolls sideways
+    assert texts[1] in [grid.horizontalHeaderItem(c).text() for c in range(grid.columnCount())]
+    assert grid.height() >= 4 * grid.verticalHeader().defaultSectionSize()

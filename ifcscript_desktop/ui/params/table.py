@@ -22,6 +22,11 @@ from ifcscript_desktop.ui.params.fields import ParamField
 
 #: Cell types kept as they are (a number stays a number); anything else is shown as text.
 CELL_TYPES = (str, int, float, bool)
+#: The grid asks for room for its columns up to this width, and rows up to this many; beyond,
+#: it scrolls (and the form's pane scrolls sideways when it is narrower than the grid).
+MAX_GRID_WIDTH = 600
+MAX_GRID_ROWS = 10
+MIN_GRID_ROWS = 4
 
 
 def _columns(rows: Any) -> list[str]:
@@ -46,7 +51,7 @@ class TableField(ParamField):
         self.editor.horizontalHeader().sectionDoubleClicked.connect(self._on_header_clicked)
         self.editor.verticalHeader().setDefaultSectionSize(
             self.editor.fontMetrics().height() + 8)
-        self.editor.setMinimumHeight(self.editor.fontMetrics().height() * 8)
+        self.editor.itemChanged.connect(self._fit)
         self.editor.itemChanged.connect(self.changed)
         self.editor.itemSelectionChanged.connect(self._on_selection_changed)
         self.add_row_button = QPushButton("Add row")
@@ -94,7 +99,7 @@ class TableField(ParamField):
                     self._set_cell(row, col, cells.get(name, ""))
         finally:
             self.editor.blockSignals(False)
-        self.editor.resizeColumnsToContents()
+        self._fit()
         self._on_selection_changed()
         self.changed.emit()
         return True
@@ -106,6 +111,7 @@ class TableField(ParamField):
             self._set_cell(row, col, "")
         if self.editor.columnCount():
             self.editor.setCurrentCell(row, 0)
+        self._fit()
         self.changed.emit()
 
     def add_column(self, name: str) -> None:
@@ -117,8 +123,24 @@ class TableField(ParamField):
         self.editor.setHorizontalHeaderItem(col, QTableWidgetItem(name))
         for row in range(self.editor.rowCount()):
             self._set_cell(row, col, "")
+        self._fit()
         self._on_selection_changed()
         self.changed.emit()
+
+    def _fit(self) -> None:
+        """Columns as wide as their contents, and the grid as large as they are (up to a limit),
+        so no column is cut off behind the pane's edge."""
+        grid = self.editor
+        grid.resizeColumnsToContents()
+        frame = 2 * grid.frameWidth()
+        columns = sum(grid.columnWidth(c) for c in range(grid.columnCount()))
+        width = grid.verticalHeader().sizeHint().width() + columns + frame
+        grid.setMinimumWidth(min(width + grid.verticalScrollBar().sizeHint().width(),
+                                 MAX_GRID_WIDTH))
+        rows = min(max(grid.rowCount(), MIN_GRID_ROWS), MAX_GRID_ROWS)
+        height = grid.horizontalHeader().sizeHint().height() + frame
+        height += rows * grid.verticalHeader().defaultSectionSize()
+        grid.setMinimumHeight(height + grid.horizontalScrollBar().sizeHint().height())
 
     def _header(self, col: int) -> str:
         item = self.editor.horizontalHeaderItem(col)
