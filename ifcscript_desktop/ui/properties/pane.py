@@ -27,7 +27,7 @@ NO_ELEMENT = "Select an element in the tree or the 3D view to see its properties
 NAME_WIDTH_KEY = "properties/name_column_width"
 #: The property column as fitted to its names: never narrower or wider than this (pixels), nor
 #: wider than this share of the pane: long names elide in the middle and have a tooltip.
-MIN_NAME_WIDTH, MAX_NAME_WIDTH, MAX_NAME_SHARE = 80, 360, 0.6
+MIN_NAME_WIDTH, MAX_NAME_WIDTH, MAX_NAME_SHARE = 80, 360, 0.5
 #: The exact value of a row (column 1), as copied; without its unit.
 EXACT_ROLE = Qt.ItemDataRole.UserRole + 1
 
