@@ -167,19 +167,18 @@ class PropertiesPane(QWidget):
         current = self.tree.currentItem()
         if not selected and current is not None:
             selected = [current]
-        order = {id(item): n for n, item in enumerate(self._walk())}
-        return sorted(selected, key=lambda item: order.get(id(item), 0))
+        return sorted(selected, key=self._position)
 
-    def _walk(self) -> list[QTreeWidgetItem]:
-        found: list[QTreeWidgetItem] = []
-        stack = [self.tree.topLevelItem(i) for i in reversed(range(self.tree.topLevelItemCount()))]
-        while stack:
-            item = stack.pop()
-            if item is None:
-                continue
-            found.append(item)
-            stack.extend(item.child(i) for i in reversed(range(item.childCount())))
-        return found
+    def _position(self, item: QTreeWidgetItem) -> list[int]:
+        """Where a row is in the tree (its row numbers from the top): rows copy in screen order."""
+        path: list[int] = []
+        current: QTreeWidgetItem | None = item
+        while current is not None:
+            parent = current.parent()
+            holder = parent if parent is not None else self.tree.invisibleRootItem()
+            path.append(holder.indexOfChild(current))
+            current = parent
+        return path[::-1]
 
     def copy_value(self) -> None:
         """The selected values, exact and without their units, one per line."""
