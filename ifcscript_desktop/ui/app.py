@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ifcscript_desktop.core.runs import Pruned
     from ifcscript_desktop.ui.background import BackgroundRunner
     from ifcscript_desktop.ui.main_window import MainWindow
+    from ifcscript_desktop.ui.single_instance import InstanceServer
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,47 @@ def start(args: argparse.Namespace) -> int:
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("IFC Script Desktop")
-    window = build_main_window(args.data_dir, models)
+    from ifcscript_desktop.core.datadir import resolve_data_dir
+    from ifcscript_desktop.ui.single_instance import forward, server_name
+
+    data_dir = resolve_data_dir(args.data_dir)
+    name = server_name(data_dir)
+    if forward(name, models):
+        print(forwarded_sentence(data_dir, models))
+        return 0
+    window = build_main_window(str(data_dir), models)
+    serve_instance(window, name)
     window.show()
     code = app.exec()
     window.store.close()
     return code
+
+
+def forwarded_sentence(data_dir: Path, models: list[str]) -> str:
+    what = (f"it opens {', '.join(Path(m).name for m in models)} there" if models
+            else "its window is brought to the front")
+    return (f"ifcscript: IFC Script Desktop is already open on the data folder {data_dir}: "
+            f"{what}.")
+
+
+def serve_instance(window: "MainWindow", name: str) -> "InstanceServer | None":
+    """Make `window` the one later launches on its data folder hand their files to; None (and
+    a log line) when it cannot listen, and then a later launch opens a window of its own."""
+    from ifcscript_desktop.ui.single_instance import InstanceServer
+
+    server = InstanceServer(name, window)
+    if not server.listen():
+        log.warning("Later launches will open their own window: the single-instance socket "
+                    "%s is not available.", name)
+        return None
+    server.files_received.connect(lambda paths: open_forwarded(window, paths))
+    return server
+
+
+def open_forwarded(window: "MainWindow", paths: list[str]) -> None:
+    """Files from a later launch: opened here, and this window raised to the user."""
+    window.open_models(paths)
+    if window.isMinimized():
+        window.showNormal()
+    window.raise_()
+    window.activateWindow()
