@@ -246,3 +246,22 @@ def test_the_windows_property_column_keeps_its_width_after_a_restart(qtbot, data
     finally:
         second.close()
         second.store.close()
+
+
+def test_a_name_with_markup_reads_as_typed_and_an_own_unit_wins(handle: WorkerHandle, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from tests.worker.test_units import built_model
+
+    model, wall = built_model()  # millimetres, with a quantity in centimetres of its own
+    wall.Name = "<Wand> & Co"
+    path = tmp_path / "built.ifc"
+    model.write(str(path))
+    with qtbot.waitSignal(handle.model_opened, timeout=OPEN_MS):
+        handle.open_model(path)
+    pane = PropertiesPane(handle)
+    qtbot.addWidget(pane)
+    shown(qtbot, pane, wall.GlobalId)
+    assert pane.title.text().endswith("&lt;Wand&gt; &amp; Co")  # rich text: shown as typed
+    assert row(pane, "Attributes", "Name").text(1) == "<Wand> & Co"
+    assert row(pane, "Quantities", "Qto_WallBaseQuantities", "Thickness").text(1) == "24 cm"
+    assert row(pane, "Quantities", "Qto_WallBaseQuantities", "Length").text(1) == "5000 mm"
+    assert row(pane, "Property sets", "Pset_WallCommon", "ThermalTransmittance").text(1) == "0.24 W/(m²·K)"

@@ -9,6 +9,7 @@ and `save`/`restore` carry it across sessions in the window's QSettings.
 from __future__ import annotations
 
 import functools
+import html
 from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, Signal
@@ -226,7 +227,7 @@ class PropertiesPane(QWidget):
         guid = attributes.get("GlobalId")
         self._guid = guid if isinstance(guid, str) else None
         self.title.setText(f"<b>{element.get('type')}</b> #{element.get('id')}"
-                           + (f" — {name}" if name else ""))
+                           + (f" — {html.escape(str(name))}" if name else ""))  # "<" in names
         self.title.setToolTip(self._guid or "")
         self._fill(element, attributes)
         if self._name_width is None:
