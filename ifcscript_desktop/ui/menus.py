@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QLabel, QMe
                                QToolBar, QWidget)
 
 from ifcscript_desktop.core import library
-from ifcscript_desktop.core.store import StoreError
+from ifcscript_desktop.core.store import Script, StoreError
 from ifcscript_desktop.ui import theme
 from ifcscript_desktop.ui.about import show_about, show_shortcuts
 from ifcscript_desktop.ui.library.ops import sentence
@@ -129,7 +129,7 @@ class WindowMenus(QObject):
             if library.get_script(w.store, name) is not None:
                 raise StoreError(f"A script named {name.strip()!r} already exists: choose "
                                  "another name.")
-            copy, _ = library.save_script(w.store, name, w.editor.text())
+            copy = self._copy_of(name, w.editor.text())
         except (StoreError, ValueError) as exc:
             w.statusBar().showMessage(f"Not saved: {sentence(exc)}")
             return
@@ -141,6 +141,20 @@ class WindowMenus(QObject):
         w.scripts.load(copy.name)
         w.history.refresh()
         w.statusBar().showMessage(f"Saved a copy as {copy.name!r}.")
+
+    def _copy_of(self, name: str, text: str) -> Script:
+        """A stored script's copy is made by the library (its metadata block renamed, so an
+        exported copy never lands on the original) with the editor's text as its next revision;
+        code that is no stored script is saved as it is."""
+        original = self.window.scripts.script
+        if original is None:
+            return library.save_script(self.window.store, name, text)[0]
+        copy = library.duplicate_script(self.window.store, original.name, name)
+        renamed = [(old, new) for old, new in zip(original.code.splitlines(keepends=True),
+                                                  copy.code.splitlines(keepends=True)) if old != new]
+        if len(renamed) == 1 and text.count(renamed[0][0]) == 1:
+            text = text.replace(*renamed[0])  # the same name line, in the unsaved text
+        return library.save_script(self.window.store, copy.name, text)[0]
 
     # -- Edit --------------------------------------------------------------------------------
     def _build_edit(self) -> None:

@@ -121,7 +121,8 @@ def test_save_as_copy_keeps_the_original_and_edits_the_copy(qtbot, window: MainW
     _edit_mine(window)
     window.menus.save_as_copy("Mine v2")
     assert window.scripts.name == "Mine v2" and not window.editor.is_modified()
-    assert "result = 2" in library.require_script(window.store, "Mine v2").code
+    copy = library.require_script(window.store, "Mine v2")
+    assert "result = 2" in copy.code and '# name = "Mine v2"' in copy.code  # exports as itself
     assert library.require_script(window.store, "Mine").code == MINE
     assert library.get_draft(window.store, library.require_script(window.store, "Mine")) is None
     window.menus.save_as_copy("Mine v2")
