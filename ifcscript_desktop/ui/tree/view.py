@@ -46,8 +46,8 @@ SEARCH_HELP = (
     "IfcWall, /Pset_WallCommon/.FireRating=EI60 (ifcopenshell.util.selector).\n"
     "Click a result to select it; double-click or Enter shows it in the tree.")
 FILTER_DELAY_MS = 300
-#: The name column grows with its names (the view scrolls sideways) up to this many pixels;
-#: longer names are elided in the middle and the tooltip has them whole.
+#: Every column grows with its text (the view scrolls sideways) up to this many pixels; longer
+#: names are elided in the middle and the tooltip has them whole.
 NAME_MAX_PX = 700
 #: Opacity of a `color_by` tint behind a row's text (of 255).
 COLOR_ALPHA = 140
@@ -89,7 +89,7 @@ def _configure(view: QTreeView) -> None:
     header = view.header()
     header.setStretchLastSection(False)
     header.setMaximumSectionSize(NAME_MAX_PX)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
 
 class ModelTreeView(QWidget):
@@ -215,7 +215,8 @@ class ModelTreeView(QWidget):
 
     # -- slots -------------------------------------------------------------------------------
     def _on_view_changed(self) -> None:
-        self.status.hide()
+        if not self._search_text:  # else it says what the search found, whatever the view
+            self.status.hide()
         self.model.show(self.view_box.currentData())
         self._show_page()
 
