@@ -25,6 +25,7 @@ from ifcscript_desktop.ui.library import LibraryPane
 from ifcscript_desktop.ui.menus import PaneTabs, WindowMenus
 from ifcscript_desktop.ui.models import OpenModel, OpenModels
 from ifcscript_desktop.ui.params import ParamsForm
+from ifcscript_desktop.ui.params.dock import fit_params_dock
 from ifcscript_desktop.ui.properties import PropertiesPane
 from ifcscript_desktop.ui.results import ResultsPane
 from ifcscript_desktop.ui.run_controller import RunController
@@ -371,8 +372,7 @@ class MainWindow(QMainWindow):
 
     def _on_params_shown(self, has_parameters: bool) -> None:
         """The Parameters pane: a one-line note for a script without any, room for inputs."""
-        self.resizeDocks([self.params_dock], [self.params.preferred_width()],
-                         Qt.Orientation.Horizontal)
+        fit_params_dock(self, self.params_dock, self.params, [self.view3d_dock])
 
     def _on_run_refused(self, sentence: str, line: int) -> None:
         if line:

@@ -555,6 +555,15 @@ def test_a_script_without_parameters_leaves_a_one_line_pane(
             window.params.set_parameters(meta)  # back to a script with inputs: room again
         assert shown.args == [True]
         qtbot.waitUntil(lambda: window.params_dock.width() >= 260)
+        # The user put the 3D view under the Parameters pane: the note takes one line of
+        # height there, and the 3D view keeps its width.
+        window.splitDockWidget(window.params_dock, window.view3d_dock, Qt.Orientation.Vertical)
+        qtbot.waitUntil(lambda: window.view3d_dock.y() > window.params_dock.y() + 50)
+        wide = window.params_dock.width()
+        window.scripts.show_code("result = 2\n", "No parameters either")
+        qtbot.waitUntil(lambda: window.params_dock.height() < 5 * note.fontMetrics().height())
+        assert window.view3d_dock.width() >= wide - 2
+        assert window.view3d_dock.height() > window.height() / 2
     finally:
         window.close()
         window.store.close()
@@ -568,18 +577,21 @@ def test_a_table_parameter_shows_every_column_whole(qtbot: QtBot) -> None:
     form = ParamsForm()
     qtbot.addWidget(form)
     form.set_parameters(parse_script(code))
-    form.resize(300, 700)  # narrower than the table
-    form.show()
-    qtbot.waitExposed(form)
     grid = editor(form, "checks")
     assert isinstance(grid, QTableWidget)
-    columns = sum(grid.columnWidth(c) for c in range(grid.columnCount()))
-    texts = ["property_set_name", "property_name", "ThermalTransmittance", "tolerance_in_percent"]
     for col in range(grid.columnCount() - 1):  # sized to its contents (the last one stretches)
         assert grid.columnWidth(col) >= grid.fontMetrics().horizontalAdvance(
             grid.item(0, col).text()), col
-    assert grid.viewport().width() >= columns  # no column is cut off behind the edge
-    assert grid.width() > form.width() - 40  # the grid spans the pane, not the value column
-    assert form._scroll.horizontalScrollBar().maximum() > 0  # the pane scrolls sideways
-    assert texts[1] in [grid.horizontalHeaderItem(c).text() for c in range(grid.columnCount())]
+    columns = sum(grid.columnWidth(c) for c in range(grid.columnCount()))
+    # The pane asks for the grid's width (the window sizes the dock to it).
+    assert form.preferred_width() > columns
+    form.resize(form.preferred_width(), 700)
+    form.show()
+    qtbot.waitExposed(form)
+    qtbot.waitUntil(lambda: grid.viewport().width() >= columns)  # no column cut off
+    assert grid.width() > form.width() - 60  # the grid spans the pane, not the value column
     assert grid.height() >= 4 * grid.verticalHeader().defaultSectionSize()
+    # A pane narrower than the grid: the grid scrolls sideways, the other inputs stay whole.
+    form.resize(380, 700)
+    qtbot.waitUntil(lambda: grid.horizontalScrollBar().maximum() > 0)
+    assert form._scroll.horizontalScrollBar().maximum() == 0

@@ -249,6 +249,14 @@ class ParamsForm(QWidget):
         """Whether the input of ``name`` is outlined as refused."""
         return bool(self._cells[name].styleSheet())
 
+    def has_inputs(self) -> bool:
+        """Whether the form shows inputs or a metadata error (not only a one-line note)."""
+        return bool(self._has)
+
+    def preferred_height(self) -> int:
+        """The height of the one-line note."""
+        return self.notice.fontMetrics().height() + 4 * self.notice.margin()
+
     def preferred_width(self) -> int:
         """The width the pane should take: one line of note, or what the inputs need."""
         if not self._has:
@@ -256,14 +264,15 @@ class ParamsForm(QWidget):
             return self.notice.fontMetrics().horizontalAdvance(text) + 4 * self.notice.margin()
         body = self._body.sizeHint().width() if self._body is not None else 0
         scroll_bar = self._scroll.verticalScrollBar().sizeHint().width()
-        return max(self._wide_width, min(body + scroll_bar + 8, MAX_PREFERRED_WIDTH))
+        window = self.window()  # the editor keeps its room: a third of the window at most
+        cap = window.width() // 3 if window is not self else MAX_PREFERRED_WIDTH
+        return max(self._wide_width, min(body + scroll_bar + 8, MAX_PREFERRED_WIDTH, cap))
 
     def clear(self) -> None:
         """No script: the form says so."""
         self.set_parameters(ScriptMeta(name=""))
         self._meta = None
         self.notice.setText(NO_SCRIPT)
-        self._fit_width()
 
     def values(self) -> dict[str, Any]:
         """Every parameter's value as typed in the form (None where left empty)."""
@@ -324,22 +333,15 @@ class ParamsForm(QWidget):
         cell.setStyleSheet(MARKED_STYLE.format(name=cell.objectName()) if text else "")
 
     def _set_has(self, has: bool) -> None:
-        """Narrow to a one-line note without inputs; back to a readable width with them."""
+        """Inputs need a readable width; a one-line note does not (ui.params.dock sizes the
+        pane on the signal)."""
         if has == self._has:
             return
         if self._has and self.width() > MIN_WIDTH:
             self._wide_width = self.width()
         self._has = has
-        self._fit_width()
+        self.setMinimumWidth(MIN_WIDTH if has else 0)
         self.has_parameters_changed.emit(has)
-
-    def _fit_width(self) -> None:
-        if self._has:
-            self.setMinimumWidth(MIN_WIDTH)
-            self.setMaximumWidth(16777215)  # QWIDGETSIZE_MAX
-        else:
-            self.setMinimumWidth(0)
-            self.setMaximumWidth(self.preferred_width())
 
     def _on_field_changed(self, name: str) -> None:
         if self.error_text(name):

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QHBoxLayout,
     QPushButton,
     QTableWidget,
@@ -22,9 +23,7 @@ from ifcscript_desktop.ui.params.fields import ParamField
 
 #: Cell types kept as they are (a number stays a number); anything else is shown as text.
 CELL_TYPES = (str, int, float, bool)
-#: The grid asks for room for its columns up to this width, and rows up to this many; beyond,
-#: it scrolls (and the form's pane scrolls sideways when it is narrower than the grid).
-MAX_GRID_WIDTH = 600
+#: The grid takes the height of this many rows at most; beyond, it scrolls.
 MAX_GRID_ROWS = 10
 MIN_GRID_ROWS = 4
 
@@ -46,6 +45,9 @@ class TableField(ParamField):
         self._dialogs = dialogs
         self.editor = QTableWidget(0, 0)
         self.editor.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # Its size hint is its columns' width: the pane widens to it (ui.params.dock) and the
+        # grid scrolls sideways only when the pane cannot.
+        self.editor.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         self.editor.horizontalHeader().setStretchLastSection(True)
         self.editor.horizontalHeader().setToolTip("Double-click a column name to rename it")
         self.editor.horizontalHeader().sectionDoubleClicked.connect(self._on_header_clicked)
@@ -128,15 +130,10 @@ class TableField(ParamField):
         self.changed.emit()
 
     def _fit(self) -> None:
-        """Columns as wide as their contents, and the grid as large as they are (up to a limit),
-        so no column is cut off behind the pane's edge."""
+        """Columns as wide as their contents; rows shown whole up to a limit, then scrolled."""
         grid = self.editor
         grid.resizeColumnsToContents()
         frame = 2 * grid.frameWidth()
-        columns = sum(grid.columnWidth(c) for c in range(grid.columnCount()))
-        width = grid.verticalHeader().sizeHint().width() + columns + frame
-        grid.setMinimumWidth(min(width + grid.verticalScrollBar().sizeHint().width(),
-                                 MAX_GRID_WIDTH))
         rows = min(max(grid.rowCount(), MIN_GRID_ROWS), MAX_GRID_ROWS)
         height = grid.horizontalHeader().sizeHint().height() + frame
         height += rows * grid.verticalHeader().defaultSectionSize()
