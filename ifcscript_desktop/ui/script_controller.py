@@ -127,7 +127,8 @@ class ScriptController(QObject):
         except ScriptFileError as exc:
             self.params.show_metadata_error(metadata_problem(exc))
             return
-        self.params.follow(meta, last_params(self.store, self.name))
+        if meta != self.params.meta or self.params.metadata_error():  # else nothing to redo
+            self.params.follow(meta, last_params(self.store, self.name))
 
     def flush_draft(self) -> None:
         self._draft_timer.stop()
