@@ -1,14 +1,18 @@
 """The store's schema versions: each migration takes SQLite `user_version` N-1 to N.
 
 Written in plain SQL, so a migration keeps meaning the same thing when the peewee models change
-later. Append a function to add a version.
+later (migration 4 reads old results with `core.verdict`, the rule new runs are read by).
+Append a function to add a version.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Callable
 
 import peewee
+
+from ifcscript_desktop.core.verdict import read_verdict
 
 
 def _migration_1_create_tables(db: peewee.SqliteDatabase) -> None:
@@ -122,9 +126,33 @@ def _migration_3_colors(db: peewee.SqliteDatabase) -> None:
     db.execute_sql("ALTER TABLE script_execution ADD COLUMN colors TEXT")
 
 
+def _migration_4_verdict(db: peewee.SqliteDatabase) -> None:
+    """A check's verdict (PASS/FAIL/WARN) and its counts, beside the run's status.
+
+    Earlier runs get theirs from their stored result, read by the same rule as new runs
+    (`core.verdict`), so History tells old failed checks apart too. Only results whose
+    "status" is text are decoded (SQLite's JSON functions pick them); without those functions
+    the old runs simply have no verdict.
+    """
+    db.execute_sql("ALTER TABLE script_execution ADD COLUMN verdict TEXT")
+    db.execute_sql("ALTER TABLE script_execution ADD COLUMN verdict_detail TEXT")
+    db.execute_sql("CREATE INDEX script_execution_verdict ON script_execution (verdict)")
+    try:
+        candidates = db.execute_sql(
+            "SELECT id, result FROM script_execution WHERE status = 'success'"
+            " AND json_valid(result) AND json_type(result, '$.status') = 'text'").fetchall()
+    except peewee.OperationalError:  # an SQLite built without JSON functions
+        return
+    for run_id, text in candidates:
+        verdict = read_verdict(json.loads(text))
+        if verdict is not None:
+            db.execute_sql("UPDATE script_execution SET verdict = ?, verdict_detail = ?"
+                           " WHERE id = ?", (verdict.word, verdict.detail, run_id))
+
+
 Migration = Callable[[peewee.SqliteDatabase], None]
 MIGRATIONS: tuple[Migration, ...] = (_migration_1_create_tables, _migration_2_retention,
-                                     _migration_3_colors)
+                                     _migration_3_colors, _migration_4_verdict)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -10,16 +10,18 @@ file a block at a time and as hostile input (`core.tablefile.TableRows`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ifcscript_desktop.core.jsonline import Streamed, encode
 from ifcscript_desktop.core.store import ScriptExecution
 from ifcscript_desktop.core.tablefile import DAMAGED, TableFileError, TableRows, result_table
+from ifcscript_desktop.core.verdict import Verdict, read_verdict, stored_verdict
 
 #: The keys of a run's JSON line (DESIGN.md: every key always present).
 RUN_KEYS = ("execution_id", "script", "model", "status", "duration_s", "result", "output", "error",
-            "traceback", "outputs", "tables", "charts", "highlights", "colors")
+            "traceback", "outputs", "tables", "charts", "highlights", "colors", "verdict",
+            "verdict_detail")
 
 
 @dataclass(frozen=True)
@@ -116,15 +118,22 @@ class RunReply:
     output_dir: str | None = None
     script: str = ""  # the script as the user named it (a stored script's name, or a path)
     model: str = ""
+    #: "PASS", "FAIL" or "WARN" as the script's `result["status"]` declared it, read strictly
+    #: (`core.verdict`); None for no verdict. A label only: `status` says how the run ended.
+    verdict: str | None = None
+    #: The counts behind the verdict ("13 failed"), or None.
+    verdict_detail: str | None = None
 
     @classmethod
     def from_message(cls, message: dict[str, Any], output: str = "",
                      execution: ScriptExecution | None = None, script: str | None = None) -> "RunReply":
         """The reply of the worker's final `run` message (`core.protocol.run_reply`)."""
         status = message.get("status")
+        status = status if isinstance(status, str) and status else "error"
         line = message.get("error_line")
+        verdict = read_verdict(message.get("result"), status)
         return cls(
-            status=status if isinstance(status, str) and status else "error",
+            status=status,
             error=_text(message.get("error")),
             traceback=_text(message.get("traceback")),
             error_line=line if type(line) is int and line > 0 else None,
@@ -141,6 +150,8 @@ class RunReply:
             output_dir=execution.output_dir if execution is not None else None,
             script=script or (execution.script_name if execution is not None else ""),
             model=execution.model_path if execution is not None else "",
+            verdict=verdict.word if verdict is not None else None,
+            verdict_detail=verdict.detail if verdict is not None else None,
         )
 
     @classmethod
@@ -153,7 +164,16 @@ class RunReply:
                    "outputs": execution.outputs,
                    "output_truncated": execution.output_truncated,
                    "duration_s": execution.duration_s}
-        return cls.from_message(message, execution.output or "", execution, script)
+        reply = cls.from_message(message, execution.output or "", execution, script)
+        # The record's own columns (set when the run was recorded, or by the migration).
+        verdict = stored_verdict(execution.verdict, execution.verdict_detail)
+        return replace(reply, verdict=verdict.word if verdict is not None else None,
+                       verdict_detail=verdict.detail if verdict is not None else None)
+
+    @property
+    def verdict_label(self) -> str | None:
+        """"FAIL: 13 failed" (or "PASS"), None without a verdict."""
+        return Verdict(self.verdict, self.verdict_detail).label() if self.verdict else None
 
     @property
     def result_table(self) -> Table | None:
@@ -186,7 +206,8 @@ class RunReply:
             "output": self.output, "error": self.error or problem, "traceback": self.traceback,
             "outputs": list(self.outputs), "tables": list(self.tables),
             "charts": list(self.charts), "highlights": list(self.highlights),
-            "colors": list(self.colors)}
+            "colors": list(self.colors), "verdict": self.verdict,
+            "verdict_detail": self.verdict_detail}
         for key in ("outputs", "tables", "charts", "highlights", "colors", "output", "result",
                     "traceback", "error"):
             if line[key] in ("", [], {}):

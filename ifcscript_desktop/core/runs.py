@@ -34,6 +34,7 @@ from ifcscript_desktop.core.store import (
     utcnow,
 )
 from ifcscript_desktop.core.storeerrors import store_errors
+from ifcscript_desktop.core.verdict import read_verdict
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ _FINISH_FIELDS = [
     ScriptExecution.highlights,
     ScriptExecution.colors,
     ScriptExecution.outputs,
+    ScriptExecution.verdict,
+    ScriptExecution.verdict_detail,
 ]
 
 
@@ -141,7 +144,8 @@ def finish_execution(
     colors: Any = None,
     outputs: Sequence[str | os.PathLike[str]] = (),
 ) -> None:
-    """Record how a run ended and everything it produced."""
+    """Record how a run ended and everything it produced, and the verdict its `result`
+    declares (`core.verdict`: read here, so every way a run is recorded reads it the same)."""
     if status not in FINISHED_STATUSES:
         raise ValueError(
             f"a run finishes as one of {', '.join(FINISHED_STATUSES)}, not {status!r}"
@@ -161,6 +165,9 @@ def finish_execution(
     execution.highlights = highlights
     execution.colors = colors
     execution.outputs = [os.path.abspath(p) for p in outputs]
+    verdict = read_verdict(result, status)
+    execution.verdict = verdict.word if verdict is not None else None
+    execution.verdict_detail = verdict.detail if verdict is not None else None
     with store_errors(f"How run {execution.id} ended could not be recorded"):
         execution.save(only=_FINISH_FIELDS)
 
@@ -170,7 +177,10 @@ SUMMARY_FIELDS = (
     ScriptExecution.script_path, ScriptExecution.model_path, ScriptExecution.status,
     ScriptExecution.duration_s, ScriptExecution.source, ScriptExecution.error,
     ScriptExecution.finished_at, ScriptExecution.kept, ScriptExecution.outputs_removed_at,
+    ScriptExecution.verdict, ScriptExecution.verdict_detail,
 )
+#: What `list_executions(verdict=...)` takes for runs without a verdict.
+NO_VERDICT = "none"
 
 
 def list_executions(
@@ -181,8 +191,10 @@ def list_executions(
     status: str | Iterable[str] | None = None,
     offset: int = 0,
     summary: bool = False,
+    verdict: str | None = None,
 ) -> list[ScriptExecution]:
-    """Runs, newest first, optionally only those of a script (name or path), model or status.
+    """Runs, newest first, optionally only those of a script (name or path), model, status or
+    verdict ("PASS", "FAIL", "WARN", or `NO_VERDICT` for runs without one).
 
     `summary`: only the columns a list shows, not the output, code, result and tables (a run
     with a 100k-row table holds megabytes there). :class:`StoreError` when the database fails.
@@ -202,6 +214,10 @@ def list_executions(
         query = query.where(ScriptExecution.status == status)
     elif status is not None:
         query = query.where(ScriptExecution.status.in_(list(status)))
+    if verdict == NO_VERDICT:
+        query = query.where(ScriptExecution.verdict.is_null())
+    elif verdict is not None:
+        query = query.where(ScriptExecution.verdict == verdict)
     if limit is not None:
         query = query.limit(limit)
     if offset:
@@ -244,6 +260,8 @@ def execution_as_dict(execution: ScriptExecution) -> dict[str, Any]:
         "charts": execution.charts or None,
         "highlights": execution.highlights or None,
         "colors": execution.colors or None,
+        "verdict": execution.verdict,
+        "verdict_detail": execution.verdict_detail,
         "script_name": execution.script_name,
         "script_path": execution.script_path,
         "script_id": execution.script_id,  # type: ignore[attr-defined]

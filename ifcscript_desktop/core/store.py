@@ -217,6 +217,11 @@ class ScriptExecution(BaseModel):
     kept = peewee.BooleanField(default=False)
     #: When retention removed the run's output folder (the record itself stays).
     outputs_removed_at = TimestampField(null=True)
+    #: "PASS", "FAIL" or "WARN" the script's `result["status"]` declared (`core.verdict`), or
+    #: None; a label beside `status`, never a status itself.
+    verdict = peewee.TextField(null=True, index=True)
+    #: The counts behind the verdict ("13 failed"), or None.
+    verdict_detail = peewee.TextField(null=True)
 
 
 class Setting(BaseModel):
