@@ -55,6 +55,18 @@ def test_a_name_finds_walls_under_storeys_never_expanded_and_says_how_many(pane:
     assert set(listed(pane, 2)) == {"Erdgeschoss", "Dachgeschoss"}  # what each belongs to
     assert pane.status.text() == "13 elements match 'Wand'."
     assert pane.model.loaded_count() == 1  # the worker searched, not the tree
+    metrics = pane.results.fontMetrics()
+    qtbot.waitUntil(lambda: pane.results.columnWidth(1) > metrics.horizontalAdvance(
+        "IfcWallStandardCase"), timeout=WAIT_MS)  # the class is read whole, not "IfcWal…Case"
+    assert pane.results.columnWidth(3) > metrics.horizontalAdvance(listed(pane, 3)[0])
+
+
+def test_down_arrow_in_the_box_goes_to_the_first_result(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    search(qtbot, pane, "Fenster")
+    with qtbot.waitSignal(pane.element_selected, timeout=WAIT_MS) as selected:
+        qtbot.keyClick(pane.filter_box, Qt.Key.Key_Down)
+    assert pane.results.hasFocus() or pane.results.currentIndex().row() == 0
+    assert selected.args[0] == listed(pane, role=STEP_ID_ROLE)[0]
 
 
 def test_picking_a_result_selects_it_and_reveals_it_in_the_tree(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]

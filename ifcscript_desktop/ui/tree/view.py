@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+from PySide6.QtCore import (QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject,
+                            QPersistentModelIndex, Qt, QTimer, Signal)
+from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QLineEdit,
                                QStackedWidget, QTreeView, QVBoxLayout, QWidget)
 
+from ifcscript_desktop.ui.tree.columns import ColumnFitter
 from ifcscript_desktop.ui.tree.model import STEP_ID_ROLE, ModelTreeModel
 from ifcscript_desktop.ui.tree.results import SearchResultsModel
 from ifcscript_desktop.ui.worker_handle import WorkerHandle
@@ -44,10 +46,10 @@ SEARCH_HELP = (
     "IfcWallStandardCase);\n"
     "• a selector query: IfcDoor, IfcWall, Name=\"Wand-01\", "
     "IfcWall, /Pset_WallCommon/.FireRating=EI60 (ifcopenshell.util.selector).\n"
-    "Click a result to select it; double-click or Enter shows it in the tree.")
+    "Down goes to the results; click one to select it; double-click or Enter shows it in the tree.")
 FILTER_DELAY_MS = 300
 #: Every column grows with its text (the view scrolls sideways) up to this many pixels; longer
-#: names are elided in the middle and the tooltip has them whole.
+#: names are elided in the middle and the tooltip has them whole (see `columns`).
 NAME_MAX_PX = 700
 #: Opacity of a `color_by` tint behind a row's text (of 255).
 COLOR_ALPHA = 140
@@ -86,10 +88,8 @@ def _configure(view: QTreeView) -> None:
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # GlobalIds differ at both ends
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-    header = view.header()
-    header.setStretchLastSection(False)
-    header.setMaximumSectionSize(NAME_MAX_PX)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.header().setStretchLastSection(False)
+    ColumnFitter(view, NAME_MAX_PX)
 
 
 class ModelTreeView(QWidget):
@@ -161,7 +161,18 @@ class ModelTreeView(QWidget):
         self.results.activated.connect(self._show_in_tree)
         self.model.children_loaded.connect(self._on_children_loaded)
         self.model.query_failed.connect(self._on_query_failed)
+        self.filter_box.installEventFilter(self)
         self.set_handle(handle)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Down in the search box moves to the first result, as in a browser's address bar."""
+        if (watched is self.filter_box and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down
+                and self._search_text and self.results_model.rowCount() > 0):
+            self.results.setFocus()
+            self.results.setCurrentIndex(self.results_model.index(0, 0))
+            return True
+        return super().eventFilter(watched, event)
 
     # -- API ---------------------------------------------------------------------------------
     def set_handle(self, handle: WorkerHandle | None) -> None:
