@@ -444,5 +444,6 @@ class MainWindow(QMainWindow):
         self.qsettings.setValue("window_state", self.saveState())
         self.properties.save(self.qsettings)
         self.view3d.shutdown()
+        self.help.shutdown()
         self.models.close_all()
         super().closeEvent(event)

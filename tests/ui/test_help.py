@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
@@ -24,13 +24,19 @@ DESIGN_CONTEXT_NAMES = [
 
 
 @pytest.fixture
-def pane(qtbot: Any) -> HelpPane:
+def pane(qtbot: Any) -> Iterator[HelpPane]:
     widget = HelpPane()
     qtbot.addWidget(widget)
     widget.resize(700, 500)
     widget.show()
     qtbot.waitExposed(widget)
-    return widget
+    yield widget
+    pid = widget.model_free.worker_pid
+    widget.shutdown()
+    if pid is not None:  # the model-free worker is gone with the pane
+        qtbot.waitUntil(lambda: not Path(f"/proc/{pid}").exists()
+                        or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2],
+                        timeout=15_000)
 
 
 def top_line(pane: HelpPane) -> str:
@@ -75,11 +81,13 @@ def test_metadata_parameter_types_imports_and_sandbox(pane: HelpPane) -> None:
         assert phrase in bodies["sandbox"], phrase
 
 
-def test_an_unknown_name_shows_the_index_and_says_so(pane: HelpPane) -> None:
+def test_an_unknown_name_shows_the_index_and_says_so(pane: HelpPane, qtbot: Any) -> None:
     pane.show_topic("entities")
-    assert not pane.show_topic("IfcWall")
-    assert pane.notice.isVisible() and "No help for" in pane.notice.text()
-    assert "IfcWall" in pane.notice.text()
+    with qtbot.waitSignal(pane.doc_answered, timeout=60_000) as answered:
+        assert not pane.show_topic("no_such_name")
+    assert answered.args == ["no_such_name", False]
+    assert pane.notice.isVisible() and pane.notice.text() == (
+        "No help for <b>no_such_name</b>: it is not a script-context or ifcopenshell name.")
     assert pane.browser.verticalScrollBar().value() == 0
     assert pane.current_topic() == "index"
 
@@ -106,11 +114,18 @@ class FakeWorker:
         self.asked.append({"op": op, **fields, "callback": callback})
 
 
-def test_without_a_model_an_ifcopenshell_name_says_where_its_help_comes_from(
-        pane: HelpPane) -> None:
-    assert not pane.show_topic("get_psets")
-    assert "No help for <b>get_psets</b> in the script context" in pane.notice.text()
-    assert "open a model" in pane.notice.text()
+def test_without_a_model_a_worker_of_its_own_answers(pane: HelpPane, qtbot: Any) -> None:
+    import ifcopenshell.util.selector
+
+    with qtbot.waitSignal(pane.doc_answered, timeout=60_000) as answered:
+        assert not pane.show_topic("filter_elements")
+        assert "Asking ifcopenshell about <b>filter_elements</b>" in pane.notice.text()
+    assert answered.args == ["filter_elements", True]
+    first_line = ifcopenshell.util.selector.filter_elements.__doc__.strip().splitlines()[0]
+    assert first_line in pane.doc_view.toPlainText()
+    assert pane.model_free.running
+    pane.set_source(FakeWorker())  # a model is open: its worker answers, this one goes
+    qtbot.waitUntil(lambda: not pane.model_free.running, timeout=15_000)
 
 
 def test_context_names_are_answered_by_the_pane_and_the_rest_asked_of_the_worker(

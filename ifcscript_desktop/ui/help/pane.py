@@ -1,7 +1,8 @@
 """The Help pane: the script context documented name by name, opened at a name by F1.
 
 A name the context does not document (`get_psets`, `model.by_type`, `IfcWall`) is asked of the
-active model's worker (`doc`, see worker.docs), which answers with ifcopenshell's own docstring.
+active model's worker (`doc`, see worker.docs), which answers with ifcopenshell's own docstring;
+with no model open, of a worker without a model (ui.help.docworker).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 from ifcscript_desktop.ui.help.content import Section, load_help_text, split_anchors
+from ifcscript_desktop.ui.help.docworker import ModelFreeWorker
 
 INDEX = "index"
 #: Words that are not a section's anchor but have an obvious one.
@@ -61,6 +63,7 @@ class HelpPane(QWidget):
         self.pages.addWidget(self.browser)
         self.pages.addWidget(self.doc_view)
         self._source: DocSource | None = None
+        self.model_free = ModelFreeWorker(self)  # asked while no model is open
         self._asked = 0  # the latest question: an answer to an earlier one is dropped
         self.notice = QLabel()
         self.notice.setWordWrap(True)
@@ -90,6 +93,12 @@ class HelpPane(QWidget):
     def set_source(self, source: DocSource | None) -> None:
         """The worker to ask about ifcopenshell names (the active model's handle), or None."""
         self._source = source
+        if source is not None:
+            self.model_free.close()  # the model's worker answers from now on
+
+    def shutdown(self) -> None:
+        """The window closes: let the model-free worker go."""
+        self.model_free.close()
 
     def resolve(self, name: str, parts: bool = True) -> str | None:
         """The anchor `name` leads to (``properties.df`` -> ``properties``), or None.
@@ -116,16 +125,10 @@ class HelpPane(QWidget):
         anchor = self.resolve(word, parts=False)
         if anchor is None and "." in word and root not in WORKER_ROOTS:
             anchor = self.resolve(root, parts=False)  # `np.mean`, `properties.df`
-        if anchor is None and word and self._source is not None and self._source.is_open:
+        if anchor is None and word:
             self._ask(word, self._asked)
             return False
-        anchor = anchor or self.resolve(word)
-        if anchor is None and word:
-            self._show_notice(f"No help for <b>{html.escape(self._shown(word))}</b> in the "
-                              "script context; help on ifcopenshell names comes from the model's "
-                              "worker: open a model to ask it.")
-        else:
-            self._show_notice("")
+        self._show_notice("")
         self._show_section(anchor or INDEX)
         return anchor is not None
 
@@ -144,11 +147,12 @@ class HelpPane(QWidget):
         self.topic_shown.emit(anchor)
 
     def _ask(self, word: str, asked: int) -> None:
-        assert self._source is not None
-        self._show_notice(f"Asking the model's worker about <b>{html.escape(self._shown(word))}"
-                          "</b>…")
-        self._source.query("doc", {"name": word},
-                           lambda reply: self._on_doc(word, asked, reply))
+        source = self._source if self._source is not None and self._source.is_open \
+            else self.model_free
+        if source is not self.model_free:
+            self.model_free.close()
+        self._show_notice(f"Asking ifcopenshell about <b>{html.escape(self._shown(word))}</b>…")
+        source.query("doc", {"name": word}, lambda reply: self._on_doc(word, asked, reply))
 
     def _on_doc(self, word: str, asked: int, reply: dict[str, Any]) -> None:
         if asked != self._asked:
