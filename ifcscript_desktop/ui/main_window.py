@@ -160,6 +160,9 @@ class MainWindow(QMainWindow):
         self.tree.elements_selected.connect(self.view3d.select)
         self.tree.tree.doubleClicked.connect(
             lambda _index: self.view3d.select(self.tree.selected_ids(), zoom=True))
+        # A double-clicked search result: zoomed to as in the tree (the pane then shows it there).
+        self.tree.results.doubleClicked.connect(
+            lambda _index: self.view3d.select(self.tree.selected_ids(), zoom=True))
         self.view3d.selection_picked.connect(self._on_picked_in_3d)
         self.models.model_hashed.connect(self._on_model_hashed)
         self.models.model_closed.connect(self.view3d.forget)

@@ -3,14 +3,17 @@ is revealed in the tree, clearing brings the tree back as it was."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
+from ifcscript_desktop.ui.app import build_main_window
 from ifcscript_desktop.ui.tree import STEP_ID_ROLE, ModelTreeView
 from ifcscript_desktop.ui.tree.model import FILTER_ROLE
 from ifcscript_desktop.ui.worker_handle import WorkerHandle
+from tests.ui.test_app import open_house
 from tests.ui.test_tree import child, rows
 from tests.ui.test_worker_handle import ask, handle, opened  # noqa: F401  (shared fixtures)
 
@@ -150,3 +153,25 @@ def test_results_show_the_tree_s_highlights(pane: ModelTreeView, qtbot) -> None:
     pane.highlight(ids[:1], "#ff0000")
     colours = listed(pane, role=Qt.ItemDataRole.BackgroundRole)
     assert colours[0].name() == "#ff0000" and colours[1] is None
+
+
+def test_in_the_window_a_picked_result_shows_its_properties_and_zooms_in_3d(  # type: ignore[no-untyped-def]
+        qtbot, data_dir: Path, house: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    win = build_main_window(str(data_dir), [])
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        open_house(qtbot, win, house)
+        zoomed: list[tuple[list[int], bool]] = []
+        monkeypatch.setattr(win.view3d, "select", lambda ids, zoom=False: zoomed.append((ids, zoom)))
+        search(qtbot, win.tree, "Haustuer")
+        with qtbot.waitSignal(win.properties.element_shown, timeout=WAIT_MS) as shown:
+            index = click_result(qtbot, win.tree, "Haustuer")
+        door = index.data(STEP_ID_ROLE)
+        assert shown.args[0] == door and "IfcDoor" in win.properties.title.text()
+        qtbot.mouseDClick(win.tree.results.viewport(), Qt.MouseButton.LeftButton,
+                          pos=win.tree.results.visualRect(index).center())
+        assert ([door], True) in zoomed
+    finally:
+        win.close()
+        win.store.close()
