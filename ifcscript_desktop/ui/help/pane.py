@@ -179,7 +179,8 @@ class HelpPane(QWidget):
         parts = [f"<h2>{html.escape(name)}</h2>",
                  f"<p><i>{html.escape(str(reply.get('kind') or ''))}</i></p>"]
         if signature:
-            parts.append(f"<pre>{html.escape(name.rsplit('.', 1)[-1] + signature)}</pre>")
+            parts.append('<pre style="white-space: pre-wrap;">'
+                         f"{html.escape(name.rsplit('.', 1)[-1] + signature)}</pre>")
         parts.append('<pre style="white-space: pre-wrap;">'
                      f"{html.escape(str(reply.get('doc') or ''))}</pre>")
         self.doc_view.setHtml("".join(parts))
