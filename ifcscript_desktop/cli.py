@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("id", nargs="?", type=int, help="the run")
     history.add_argument("--limit", type=int, default=20, metavar="N")
     history.add_argument("--json", action="store_true")
+    history.add_argument("--verdict", type=str.upper, choices=["PASS", "FAIL", "WARN", "NONE"],
+                         help="only runs whose check declared this verdict (NONE: no verdict)")
     _data_dir_option(history)
 
     scripts = commands.add_parser("scripts", help="list, import, export and load built-in scripts")

@@ -90,9 +90,15 @@ def test_a_failing_ids_reports_counts_failures_highlights_and_reports(
     assert code == 0 and line["status"] == "success", line
     model, reference = _reference(house, failing_ids)
     result = line["result"]
-    assert set(result) == {"status", "specifications"}
+    assert set(result) == {"status", "failed", "passed", "specifications"}
     assert result["status"] == "FAIL"
     assert result["specifications"] == _expected_specifications(reference)
+    # Each element counted once: failed any specification, or passed all that apply to it.
+    failing = {e.id() for spec in reference.specifications for e in spec.failed_entities}
+    checked = {e.id() for spec in reference.specifications for e in spec.applicable_entities}
+    assert (result["failed"], result["passed"]) == (len(failing), len(checked - failing))
+    # The run succeeded; the check failed, and the line says so apart from the status.
+    assert (line["verdict"], line["verdict_detail"]) == ("FAIL", f"{len(failing)} failed")
 
     # Facts of the model, independent of ifctester: no wall has a FireRating; the external walls
     # are the ones named Wand-Ext-...; every door has a name.
@@ -149,8 +155,10 @@ def test_a_passing_ids(data_dir: Path, house: Path, passing_ids: Path) -> None:
     code, line = _run(house, passing_ids, "report_name=house check")
     assert code == 0 and line["status"] == "success", line
     _, reference = _reference(house, passing_ids)
-    assert line["result"] == {"status": "PASS",
+    checked = {e.id() for spec in reference.specifications for e in spec.applicable_entities}
+    assert line["result"] == {"status": "PASS", "failed": 0, "passed": len(checked),
                               "specifications": _expected_specifications(reference)}
+    assert (line["verdict"], line["verdict_detail"]) == ("PASS", f"{len(checked)} passed")
     assert all(s["applicable"] > 0 and s["failed"] == 0 for s in line["result"]["specifications"])
     assert sorted(Path(p).name for p in line["outputs"]) == \
         ["house check.bcf", "house check.html", "house check.json"]

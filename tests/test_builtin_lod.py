@@ -111,6 +111,9 @@ def test_each_element_is_classified_at_the_level_it_was_built_to(data_dir: Path,
     [highlighted] = line["highlights"]
     assert len(highlighted["ids"]) == 7
     assert [row["LOD"] for row in element_table["rows"]][:7] == [100, 200, 200, 200, 300, 300, 300]
+    # An estimate below the target is a warning beside the run's success, with the count.
+    assert (line["status"], line["verdict"], line["verdict_detail"]) == \
+        ("success", "WARN", "7 below target")
     # The model coloured by level, one colour per level reached.
     [colored] = line["colors"]
     assert colored["title"] == "Estimated LOD" and colored["kind"] == "category"

@@ -14,7 +14,8 @@ import pytest
 from tests.conftest import FIXTURES
 
 RUN_KEYS = {"execution_id", "script", "model", "status", "duration_s", "result", "output", "error",
-            "traceback", "outputs", "tables", "charts", "highlights", "colors"}
+            "traceback", "outputs", "tables", "charts", "highlights", "colors", "verdict",
+            "verdict_detail"}
 
 
 def ifcscript(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -262,3 +263,51 @@ def test_data_dir_may_come_before_the_command(tmp_path: Path, house: Path) -> No
     assert listed.returncode == 0, listed.stderr
     assert [run["script"] for run in json_lines(listed.stdout)] == ["Model Summary"]
     assert (elsewhere / "ifcscript.sqlite3").is_file()
+
+
+def test_a_failed_check_succeeds_with_its_verdict_in_json_history_and_show(
+        data_dir: Path, house: Path, duplicated_guids: Path) -> None:
+    done = ifcscript("run", "GUID Validation Check", str(duplicated_guids), str(house), "--json")
+    assert done.returncode == 0, done.stderr  # both runs ran: the check's FAIL is no error
+    failed, passed = json_lines(done.stdout)
+    duplicates = failed["result"]["duplicate_guids"]
+    assert duplicates > 0
+    assert (failed["status"], failed["verdict"]) == ("success", "FAIL")
+    assert failed["verdict_detail"].startswith(f"{duplicates} duplicate GlobalIds")
+    assert (passed["status"], passed["verdict"]) == ("success", "PASS")
+
+    listing = ifcscript("history").stdout.splitlines()
+    rows = {int(row.split()[0][1:]): row for row in listing}
+    assert rows[failed["execution_id"]].split()[3:5] == ["success", "FAIL"]
+    assert rows[failed["execution_id"]].endswith(f"({failed['verdict_detail']})")
+    assert rows[passed["execution_id"]].split()[3:5] == ["success", "PASS"]
+
+    only_failed = ifcscript("history", "--verdict", "fail", "--json")
+    assert [run["execution_id"] for run in json_lines(only_failed.stdout)] == \
+        [failed["execution_id"]]
+    assert "No runs with verdict WARN." in ifcscript("history", "--verdict", "WARN").stdout
+    refused = ifcscript("history", "--verdict", "hacked")
+    assert refused.returncode == 2 and "invalid choice" in refused.stderr
+
+    shown = json.loads(ifcscript("history", "show", str(failed["execution_id"]), "--json").stdout)
+    assert (shown["status"], shown["verdict"], shown["verdict_detail"]) == \
+        ("success", "FAIL", failed["verdict_detail"])
+    human = ifcscript("history", "show", str(failed["execution_id"])).stdout
+    assert f"Verdict: FAIL ({failed['verdict_detail']})" in human
+
+
+def test_a_script_declaring_another_word_or_a_number_gets_no_verdict(
+        data_dir: Path, tmp_path: Path, house: Path) -> None:
+    declared = {"hacked": "'hacked'", "number": "1", "padded": "' FAIL'"}
+    lines = []
+    for name, value in declared.items():
+        script = tmp_path / f"{name}.py"
+        script.write_text(f"result = {{'status': {value}, 'failed': 13}}\n")
+        done = ifcscript("run", str(script), str(house), "--json")
+        assert done.returncode == 0, done.stderr
+        [line] = json_lines(done.stdout)
+        lines.append(line)
+        assert (line["status"], line["verdict"], line["verdict_detail"]) == ("success", None, None)
+    listed = json_lines(ifcscript("history", "--verdict", "none", "--json").stdout)
+    assert {run["execution_id"] for run in listed} == {line["execution_id"] for line in lines}
+    assert not json_lines(ifcscript("history", "--verdict", "FAIL", "--json").stdout)

@@ -1,6 +1,9 @@
-"""`ifcscript history [--limit N] [--json]`, `history show ID [--json]` and `history keep|unkeep ID`.
+"""`ifcscript history [--limit N] [--verdict V] [--json]`, `history show ID [--json]` and
+`history keep|unkeep ID`.
 
-A kept run's output files are never removed by retention (the `retention_days` setting).
+A kept run's output files are never removed by retention (the `retention_days` setting). The
+list shows each run's verdict (PASS/FAIL/WARN its check declared, `core.verdict`) in its own
+column beside the status, with the counts behind it at the end of the line.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from ifcscript_desktop.commands import EXIT_OK, EXIT_USAGE, error, store_for
 from ifcscript_desktop.core import colors
 from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.core.jsonline import write_json_line
-from ifcscript_desktop.core.runs import (ExecutionNotFoundError, execution_as_dict, get_execution,
-                                         list_executions, set_kept)
+from ifcscript_desktop.core.runs import (NO_VERDICT, ExecutionNotFoundError, execution_as_dict,
+                                         get_execution, list_executions, set_kept)
 from ifcscript_desktop.core.settings import load_settings
 from ifcscript_desktop.core.store import ScriptExecution, Store
+from ifcscript_desktop.core.verdict import stored_verdict
 
 
 def main(args: argparse.Namespace) -> int:
@@ -32,18 +36,26 @@ def main(args: argparse.Namespace) -> int:
         if args.limit <= 0:
             error("--limit must be a positive number.")
             return EXIT_USAGE
-        executions = list_executions(store, limit=args.limit)
+        verdict = getattr(args, "verdict", None)
+        executions = list_executions(
+            store, limit=args.limit, verdict=NO_VERDICT if verdict == "NONE" else verdict)
         if args.json:
             for execution in executions:
                 write_json_line(RunReply.from_execution(execution).json_line(), sys.stdout)
             return EXIT_OK
-        if not executions:
+        if not executions and verdict is not None:
+            print(f"No runs with verdict {verdict}." if verdict != "NONE"
+                  else "No runs without a verdict.")
+        elif not executions:
             print("No runs yet. Try: ifcscript run \"GUID Validation Check\" MODEL.ifc")
         for execution in executions:
             duration = f"{execution.duration_s:8.2f} s" if execution.duration_s is not None else " " * 10
             when = execution.queued_at.strftime("%Y-%m-%d %H:%M:%S") if execution.queued_at else ""
-            print(f"#{execution.id:<5} {when}  {execution.status:<11} {duration}  "
-                  f"{execution.script_name}  on  {execution.model_path}{_marks(execution)}")
+            found = stored_verdict(execution.verdict, execution.verdict_detail)
+            print(f"#{execution.id:<5} {when}  {execution.status:<11} "
+                  f"{found.word if found else '-':<4} {duration}  "
+                  f"{execution.script_name}  on  {execution.model_path}{_marks(execution)}"
+                  + (f"  ({found.detail})" if found and found.detail else ""))
         return EXIT_OK
     finally:
         store.close()
@@ -97,6 +109,10 @@ def _show(store: Store, args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"Run #{execution.id}: {line['script']} on {line['model']}")
     print(f"Status: {line['status']}" + (f" after {line['duration_s']:.2f} s" if line["duration_s"] is not None else ""))
+    if line["verdict"]:
+        print(f"Verdict: {line['verdict']}"
+              + (f" ({line['verdict_detail']})" if line["verdict_detail"] else "")
+              + " (declared by the script's result; the run's status is above)")
     print(f"Parameters: {json.dumps(execution.parameters, ensure_ascii=False)}")
     if line["error"]:
         print(f"Error: {line['error']}")
