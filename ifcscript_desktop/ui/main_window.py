@@ -370,7 +370,10 @@ class MainWindow(QMainWindow):
             self._show_colors(color_records.step_values(reply.colors[-1]) if reply.colors else {})
         took = f" in {reply.duration_s:.2f} s" if reply.duration_s is not None else ""
         error = f": {reply.error}" if reply.error else ""
-        self.statusBar().showMessage(f"Run #{reply.execution_id} {reply.status}{took}{error}")
+        # The check's verdict beside the run's status: "Run #12 success · FAIL: 13 failed".
+        verdict = f" · {reply.verdict_label}" if reply.verdict_label else ""
+        self.statusBar().showMessage(
+            f"Run #{reply.execution_id} {reply.status}{verdict}{took}{error}")
         self.history.refresh()
 
     def _on_params_shown(self, has_parameters: bool) -> None:

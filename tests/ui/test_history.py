@@ -20,7 +20,7 @@ from ifcscript_desktop.core.store import ScriptExecution, Setting, Store, open_s
 from ifcscript_desktop.ui.app import build_main_window
 from ifcscript_desktop.ui.history import HistoryModel, HistoryPane
 from ifcscript_desktop.ui.history.detail import ERROR, FILES as FILES_TAB
-from ifcscript_desktop.ui.history.model import FILES, MODEL, SCRIPT, STATUS
+from ifcscript_desktop.ui.history.model import FILES, MODEL, SCRIPT, STATUS, VERDICT
 
 CODE = 'print("hello from the script")\nresult = {"walls": 3}\n'
 
@@ -321,6 +321,93 @@ def test_the_window_prunes_old_runs_off_the_gui_thread_and_history_says_so(
         assert "Output files removed after 45 days" in pane.detail.title.text()
         assert pane.detail.tabs.tabText(FILES_TAB) == "Files (1 removed)"
         assert runs.last_pruned(window.store) > utcnow() - timedelta(minutes=5)
+    finally:
+        window.close()
+        window.store.close()
+
+
+# -- the check's verdict beside the run's status ------------------------------------------------
+
+
+def test_the_verdict_column_shows_what_each_check_found_in_its_colour(qtbot: Any,
+                                                                      store: Store) -> None:
+    record(store, result={"status": "FAIL", "failed": 13, "passed": 40}, script="IDS Check")
+    record(store, result={"status": "warn", "below_target": 4}, script="LOD Analyzer")
+    record(store, result={"status": "PASS", "checked": 300}, script="GUID Validation Check")
+    record(store, result={"status": "hacked", "failed": 1}, script="Mine")
+    pane = make_pane(qtbot, store)
+    model = pane.model
+    assert column(model, STATUS) == ["success"] * 4
+    assert column(model, VERDICT) == ["", "PASS: 300 checked", "WARN: 4 below target",
+                                      "FAIL: 13 failed"]
+    shades = [model.index(r, VERDICT).data(Qt.ItemDataRole.ForegroundRole) for r in range(4)]
+    assert shades[0] is None
+    assert [s.color().name() for s in shades[1:]] == ["#2e7d32", "#e07b00", "#d0312d"]
+    assert "Status column says whether the script itself ran" in model.index(3, VERDICT).data(
+        Qt.ItemDataRole.ToolTipRole)
+
+
+def test_filtering_by_verdict_narrows_the_list_and_follows_new_runs(
+        qtbot: Any, store: Store, data_dir: Path) -> None:
+    failed = record(store, result={"status": "FAIL", "failed": 2})
+    record(store, result={"status": "PASS"})
+    plain = record(store, result={"walls": 3})
+    pane = make_pane(qtbot, store)
+    assert [pane.verdict_filter.itemText(i) for i in range(pane.verdict_filter.count())] == [
+        "All verdicts", "PASS", "FAIL", "WARN", "none"]
+    pane.verdict_filter.setCurrentIndex(pane.verdict_filter.findText("FAIL"))
+    pane.verdict_filter.activated.emit(pane.verdict_filter.currentIndex())
+    assert [pane.model.row(r).id for r in range(pane.model.rowCount())] == [failed.id]
+    pane.verdict_filter.setCurrentIndex(pane.verdict_filter.findText("none"))
+    pane.verdict_filter.activated.emit(pane.verdict_filter.currentIndex())
+    assert [pane.model.row(r).id for r in range(pane.model.rowCount())] == [plain.id]
+    pane.set_filters(verdict="FAIL")
+    with open_store(data_dir) as other:  # a failing check recorded by the command line
+        later = record(other, result={"status": "fail", "failed": 5})
+        record(other, result={"status": "PASS"})
+    store.activate()
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 2, timeout=5000)
+    assert [pane.model.row(r).id for r in range(2)] == [later.id, failed.id]
+    assert pane.verdict_filter.currentText() == "FAIL"
+    pane.set_filters()
+    assert pane.model.rowCount() == 5
+
+
+def test_a_failed_ids_check_in_the_window_is_a_success_with_verdict_fail(
+        qtbot: Any, data_dir: Path, house: Path, tmp_path: Path) -> None:
+    from ifctester import facet
+
+    from tests.test_builtin_ids_check import _spec, _write
+    from tests.ui.test_app import RUN_TIMEOUT, open_house
+
+    ids_file = _write(tmp_path / "fire rating.ids", _spec(
+        "Walls have a fire rating", "IFCWALLSTANDARDCASE",
+        facet.Property(propertySet="Pset_WallCommon", baseName="FireRating",
+                       cardinality="required")))
+    window = build_main_window(str(data_dir), [])
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        open_house(qtbot, window, house)
+        window.library.select_script("IDS Check")
+        window.scripts.load("IDS Check")
+        window.params.set_parameters(window.params.meta, {"ids": str(ids_file)})
+        with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
+            window.run_script()
+        reply = finished.args[0]
+        walls = reply.result["failed"]
+        assert walls == 13  # no wall of the FZK house has a fire rating
+        assert (reply.status, reply.verdict, reply.verdict_detail) == ("success", "FAIL",
+                                                                         "13 failed")
+        message = window.statusBar().currentMessage()
+        assert message.startswith(f"Run #{reply.execution_id} success · FAIL: 13 failed in ")
+        history = window.history.model
+        qtbot.waitUntil(lambda: history.row_of(reply.execution_id) is not None, timeout=10_000)
+        row = history.row_of(reply.execution_id)
+        assert history.index(row, STATUS).data() == "success"
+        assert history.index(row, VERDICT).data() == "FAIL: 13 failed"
+        assert history.index(row, VERDICT).data(
+            Qt.ItemDataRole.ForegroundRole).color().name() == "#d0312d"
     finally:
         window.close()
         window.store.close()

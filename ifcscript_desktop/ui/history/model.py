@@ -16,19 +16,20 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 from ifcscript_desktop.core.runs import ExecutionNotFoundError, get_execution, list_executions
 from ifcscript_desktop.core.store import Store
 from ifcscript_desktop.ui.history.rows import (
-    KEPT_HELP, REMOVED_HELP, STATUS_COLORS, STATUS_HELP, RunRow, duration_text, local_time)
+    KEPT_HELP, REMOVED_HELP, STATUS_COLORS, STATUS_HELP, VERDICT_COLORS, VERDICT_HELP, RunRow,
+    duration_text, local_time)
 
 _Index = QModelIndex | QPersistentModelIndex
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 #: The run's id (int) in every column.
 EXECUTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-COLUMNS = ("ID", "When", "Script", "Model", "Status", "Duration", "Source", "Files")
-ID, WHEN, SCRIPT, MODEL, STATUS, DURATION, SOURCE, FILES = range(len(COLUMNS))
+COLUMNS = ("ID", "When", "Script", "Model", "Status", "Verdict", "Duration", "Source", "Files")
+ID, WHEN, SCRIPT, MODEL, STATUS, VERDICT, DURATION, SOURCE, FILES = range(len(COLUMNS))
 
 
 class HistoryModel(QAbstractTableModel):
-    """Runs of the store, filtered by script (name or path), model path and status."""
+    """Runs of the store, filtered by script (name or path), model path, status and verdict."""
 
     page_size = 200
 
@@ -40,6 +41,7 @@ class HistoryModel(QAbstractTableModel):
         self._script: str | None = None
         self._model: str | None = None
         self._status: str | None = None
+        self._verdict: str | None = None
         self._icons: dict[str, QIcon] = {}
         self.reload()
 
@@ -91,13 +93,14 @@ class HistoryModel(QAbstractTableModel):
             return self._tooltip(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
             return QBrush(QColor(STATUS_COLORS.get(row.status, "#808080")))
+        if role == Qt.ItemDataRole.ForegroundRole and column == VERDICT and row.verdict:
+            return QBrush(QColor(VERDICT_COLORS[row.verdict]))
         if role == Qt.ItemDataRole.DecorationRole and column == STATUS:
             return self._icon(row.status)
-        kept = column == FILES and row.kept
-        if role == Qt.ItemDataRole.FontRole and (column == STATUS or kept
-                                                  or row.status == "interrupted"):
+        bold = column in (STATUS, VERDICT) or (column == FILES and row.kept)
+        if role == Qt.ItemDataRole.FontRole and (bold or row.status == "interrupted"):
             font = QFont()
-            font.setBold(column == STATUS or kept)
+            font.setBold(bold)
             font.setItalic(row.status == "interrupted")
             return font
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (ID, DURATION):
@@ -107,14 +110,16 @@ class HistoryModel(QAbstractTableModel):
     # -- our API --------------------------------------------------------------------------
     @property
     def filters(self) -> dict[str, str | None]:
-        return {"script": self._script, "model": self._model, "status": self._status}
+        return {"script": self._script, "model": self._model, "status": self._status,
+                "verdict": self._verdict}
 
     def set_filters(self, script: str | None = None, model: str | None = None,
-                    status: str | None = None) -> None:
-        """Show only runs of this script (name or path), model (path) and status; None: any."""
-        wanted = (script or None, model or None, status or None)
-        if wanted != (self._script, self._model, self._status):
-            self._script, self._model, self._status = wanted
+                    status: str | None = None, verdict: str | None = None) -> None:
+        """Show only runs of this script (name or path), model (path), status and verdict
+        ("PASS", "FAIL", "WARN" or `core.runs.NO_VERDICT`); None: any."""
+        wanted = (script or None, model or None, status or None, verdict or None)
+        if wanted != (self._script, self._model, self._status, self._verdict):
+            self._script, self._model, self._status, self._verdict = wanted
             self.reload()
 
     def reload(self, at_least: int = 0) -> None:
@@ -127,7 +132,7 @@ class HistoryModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         """Catch up with what was written since the rows were read."""
-        if self._status is not None:
+        if self._status is not None or self._verdict is not None:
             # A run that finished may now match the filter, or no longer: read the rows again.
             self.reload(at_least=len(self._rows))
             return
@@ -168,7 +173,8 @@ class HistoryModel(QAbstractTableModel):
     # -- internals ------------------------------------------------------------------------
     def _query(self, limit: int, offset: int = 0) -> list[RunRow]:
         executions = list_executions(self._store, limit=limit, summary=True, script=self._script,
-                                     model=self._model, status=self._status, offset=offset)
+                                     model=self._model, status=self._status, offset=offset,
+                                     verdict=self._verdict)
         return [RunRow.of(e) for e in executions]
 
     def _newer_rows(self) -> list[RunRow] | None:
@@ -209,6 +215,8 @@ class HistoryModel(QAbstractTableModel):
             return row.model_name
         if column == STATUS:
             return row.status
+        if column == VERDICT:
+            return row.verdict_label
         if column == DURATION:
             return duration_text(row.duration_s, row.status)
         if column == SOURCE:
@@ -224,6 +232,8 @@ class HistoryModel(QAbstractTableModel):
         if column == STATUS:
             help_text = STATUS_HELP.get(row.status, row.status)
             return f"{help_text}\n{row.error}" if row.error else help_text
+        if column == VERDICT:
+            return f"{row.verdict_label}\n{VERDICT_HELP}" if row.verdict else VERDICT_HELP
         if column == WHEN and row.queued_at is not None:
             return f"Queued {local_time(row.queued_at)} (local time)"
         if column == FILES and (row.kept or row.outputs_removed):

@@ -11,18 +11,20 @@ import logging
 import os
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QMenu, QSplitter, QTableView, QVBoxLayout, QWidget)
 
-from ifcscript_desktop.core.runs import execution_as_dict, get_execution, set_kept
+from ifcscript_desktop.core.runs import NO_VERDICT, execution_as_dict, get_execution, set_kept
 from ifcscript_desktop.core.store import RunStatus, Store, StoreError, mark_interrupted_runs
 from ifcscript_desktop.ui.history.detail import RunDetail
 from ifcscript_desktop.ui.history.model import EXECUTION_ID_ROLE, HistoryModel
-from ifcscript_desktop.ui.history.rows import RunRow
+from ifcscript_desktop.ui.history.rows import VERDICT_COLORS, VERDICT_HELP, RunRow
 
 log = logging.getLogger(__name__)
 
 ALL_SCRIPTS, ALL_MODELS, ALL_STATUSES = "All scripts", "All models", "All statuses"
+ALL_VERDICTS, NO_VERDICT_TEXT = "All verdicts", "none"
 
 
 class HistoryPane(QWidget):
@@ -66,6 +68,18 @@ class HistoryPane(QWidget):
         script_edit.editingFinished.connect(self._apply_filters)
         self.model_filter.activated.connect(self._apply_filters)
         self.status_filter.activated.connect(self._apply_filters)
+        self.verdict_filter = QComboBox()
+        self.verdict_filter.setToolTip(f"Show the runs of one verdict. {VERDICT_HELP}")
+        self.verdict_filter.addItem(ALL_VERDICTS, None)
+        for word, color in VERDICT_COLORS.items():
+            self.verdict_filter.addItem(word, word)
+            self.verdict_filter.setItemData(self.verdict_filter.count() - 1, QColor(color),
+                                            Qt.ItemDataRole.ForegroundRole)
+        self.verdict_filter.addItem(NO_VERDICT_TEXT, NO_VERDICT)
+        self.verdict_filter.setItemData(self.verdict_filter.count() - 1,
+                                        "Runs whose script declared no verdict",
+                                        Qt.ItemDataRole.ToolTipRole)
+        self.verdict_filter.activated.connect(self._apply_filters)
         self.count_label = QLabel()
         self.count_label.setEnabled(False)
 
@@ -96,6 +110,7 @@ class HistoryPane(QWidget):
         filters.addWidget(self.script_filter, 3)
         filters.addWidget(self.model_filter, 3)
         filters.addWidget(self.status_filter, 1)
+        filters.addWidget(self.verdict_filter, 1)
         filters.addWidget(self.count_label, 0)
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -115,7 +130,8 @@ class HistoryPane(QWidget):
         self.model.modelReset.connect(self._on_reset)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         self._on_reset()
-        for column, width in ((0, 56), (1, 150), (2, 220), (3, 180), (4, 110), (5, 80), (6, 70)):
+        for column, width in ((0, 56), (1, 150), (2, 220), (3, 180), (4, 110), (5, 140), (6, 80),
+                              (7, 70)):
             self.table.setColumnWidth(column, width)
 
         self._version = self._read_version()
@@ -165,8 +181,9 @@ class HistoryPane(QWidget):
         return menu
 
     def set_filters(self, script: str | None = None, model: str | None = None,
-                    status: str | None = None) -> None:
-        """Show only the runs of this script (name or path), model (path) and status."""
+                    status: str | None = None, verdict: str | None = None) -> None:
+        """Show only the runs of this script (name or path), model (path), status and verdict
+        ("PASS", "FAIL", "WARN", or `core.runs.NO_VERDICT` for runs without one)."""
         if script:
             self.script_filter.setEditText(script)
         else:
@@ -177,6 +194,8 @@ class HistoryPane(QWidget):
         self.model_filter.setCurrentIndex(self.model_filter.findData(path) if path else 0)
         self.status_filter.setCurrentIndex(
             max(0, self.status_filter.findData(str(status))) if status else 0)
+        self.verdict_filter.setCurrentIndex(
+            max(0, self.verdict_filter.findData(verdict)) if verdict else 0)
         self._apply_filters()
 
     def select_run(self, execution_id: int) -> bool:
@@ -198,7 +217,8 @@ class HistoryPane(QWidget):
         script = self.script_filter.currentText().strip()
         self.model.set_filters(script=None if script in ("", ALL_SCRIPTS) else script,
                                model=self.model_filter.currentData(),
-                               status=self.status_filter.currentData())
+                               status=self.status_filter.currentData(),
+                               verdict=self.verdict_filter.currentData())
 
     def _on_poll(self) -> None:
         version = self._read_version()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ifcscript_desktop.core.store import ScriptExecution
+from ifcscript_desktop.core.verdict import Verdict, stored_verdict
 
 #: Colour per status (readable on light and dark backgrounds).
 STATUS_COLORS = {
@@ -35,6 +36,12 @@ STATUS_HELP = {
 
 ACTIVE = frozenset({"queued", "running"})
 
+#: Colour per verdict (`core.verdict`): what a check found, beside whether the run ran.
+VERDICT_COLORS = {"PASS": "#2E7D32", "FAIL": "#D0312D", "WARN": "#E07B00"}
+#: Why the Verdict column is not the Status column, for tooltips.
+VERDICT_HELP = ("The check's verdict, as the script declared it in result[\"status\"]; the "
+                "Status column says whether the script itself ran.")
+
 #: What the Files column says of a kept run and of one whose files retention removed.
 KEPT_HELP = "Kept: its output files are never removed by retention (Settings)."
 REMOVED_HELP = "Its output files were removed by retention (Settings); the record stays."
@@ -55,9 +62,12 @@ class RunRow:
     error: str | None
     kept: bool = False
     outputs_removed: bool = False
+    verdict: str | None = None  # PASS, FAIL or WARN (`core.verdict`), None without one
+    verdict_detail: str | None = None  # "13 failed"
 
     @classmethod
     def of(cls, execution: ScriptExecution) -> RunRow:
+        verdict = stored_verdict(execution.verdict, execution.verdict_detail)
         return cls(
             id=int(execution.id),
             queued_at=execution.queued_at,
@@ -70,6 +80,8 @@ class RunRow:
             error=execution.error,
             kept=bool(execution.kept),
             outputs_removed=execution.outputs_removed_at is not None,
+            verdict=verdict.word if verdict is not None else None,
+            verdict_detail=verdict.detail if verdict is not None else None,
         )
 
     @property
@@ -79,6 +91,11 @@ class RunRow:
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def verdict_label(self) -> str:
+        """"FAIL: 13 failed", "PASS", or "" without a verdict."""
+        return Verdict(self.verdict, self.verdict_detail).label() if self.verdict else ""
 
 
 def local_time(value: datetime | None) -> str:
