@@ -229,12 +229,14 @@ class WindowMenus(QObject):
     def reset_window_layout(self) -> None:
         """Every pane back where the first start put it, at the first start's sizes."""
         w = self.window
+        view3d_was_hidden = w.view3d_dock.isHidden()
         w.restoreState(self.first_state)
         for index in range(w.bottom.count()):
             w.bottom.setTabVisible(index, True)
         self._sync_tab_actions()
         w._size_side_docks()
-        w._on_view3d_toggled(not w.view3d_dock.isHidden())
+        if w.view3d_dock.isHidden() != view3d_was_hidden:  # as if View > 3D had been clicked
+            w._on_view3d_toggled(not w.view3d_dock.isHidden())
         w.statusBar().showMessage("The panes are back in their first-start layout.")
 
     def set_font_step(self, step: int) -> None:

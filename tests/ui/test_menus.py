@@ -203,8 +203,9 @@ def test_view_toggles_every_pane_and_reset_layout_brings_them_back(qtbot, window
         actions[title].trigger()
     window.menus.show_script_api()  # something bringing a hidden tab forward shows it
     assert tabs.isTabVisible(tabs.indexOf(window.help)) and tabs.currentWidget() is window.help
+    assert not window.view3d.enabled  # a closed 3D pane meshes nothing
     window.menus.reset_layout.trigger()
-    assert all(dock.isVisible() for dock in docks.values())
+    assert all(dock.isVisible() for dock in docks.values()) and window.view3d.enabled
     assert all(tabs.isTabVisible(i) for i in range(tabs.count()))
     assert "first-start layout" in window.statusBar().currentMessage()
 
