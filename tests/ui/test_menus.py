@@ -167,6 +167,24 @@ def test_the_edit_keys_find_replace_go_to_line_and_comment_in_the_editor(qtbot, 
     assert window.editor.word_at_cursor() == "walls" and window.editor.selection()[0] > 20
 
 
+def test_the_edit_menu_undoes_redoes_and_uses_the_clipboard(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.scripts.show_code("", "Scratch")
+    window.editor.setFocus()
+    qtbot.keyClicks(window.editor.focusProxy(), "walls")
+    window.menus.undo.trigger()
+    assert window.editor.text() == ""
+    window.menus.redo.trigger()
+    assert window.editor.text() == "walls"
+    window.editor.select(0, 5)
+    window.menus.copy.trigger()
+    window.editor.select(5, 5)
+    window.menus.paste.trigger()
+    assert window.editor.text() == "wallswalls"
+    window.editor.select(0, 5)
+    window.menus.cut.trigger()
+    assert window.editor.text() == "walls" and QApplication.clipboard().text() == "walls"
+
+
 def test_edit_keys_outside_the_editor_are_left_to_the_pane(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+C in a table copies its cells, not the editor's text."""
     window.scripts.show_code("x = 1\n", "Scratch")
