@@ -102,6 +102,15 @@ def test_save_in_the_question_saves_a_revision_and_closes(qtbot, window: MainWin
     window.store.close()
 
 
+def test_save_in_the_question_that_cannot_save_says_why_and_stays_open(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    _edit_mine(window)
+    window.editor.set_draft(MINE, MINE.replace('name = "Mine"', 'name = "Mine'))  # broken block
+    box = _unsaved_box(qtbot, window)
+    box.button(QMessageBox.StandardButton.Save).click()
+    assert window.isVisible() and window.editor.is_modified()
+    assert window.statusBar().currentMessage().startswith("Not saved:")
+
+
 def test_closing_by_the_title_bar_asks_the_same(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     _edit_mine(window)
     window.close()

@@ -59,6 +59,16 @@ def test_a_second_launch_hands_its_file_to_the_running_window(qtbot, window: Mai
     assert Path(opened.args[0].path) == house.absolute()
 
 
+def test_a_second_launch_without_a_file_brings_the_window_forward(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                                   data_dir: Path) -> None:
+    server = serve_instance(window, server_name(data_dir))
+    assert server is not None
+    with qtbot.waitSignal(server.files_received, timeout=LAUNCH_TIMEOUT) as received:
+        code, said = _finish(qtbot, _launch(data_dir))
+    assert code == 0 and "its window is brought to the front" in said, said
+    assert received.args == [[]]
+
+
 def test_a_stale_socket_of_a_crashed_window_is_replaced(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
                                                         data_dir: Path, house: Path) -> None:
     name = server_name(data_dir)
