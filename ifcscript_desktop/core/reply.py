@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from ifcscript_desktop.core.jsonline import Streamed, encode
@@ -123,6 +124,8 @@ class RunReply:
     verdict: str | None = None
     #: The counts behind the verdict ("13 failed"), or None.
     verdict_detail: str | None = None
+    #: When the run started (queued, if it never started): what the results header says.
+    started_at: datetime | None = None
 
     @classmethod
     def from_message(cls, message: dict[str, Any], output: str = "",
@@ -152,6 +155,8 @@ class RunReply:
             model=execution.model_path if execution is not None else "",
             verdict=verdict.word if verdict is not None else None,
             verdict_detail=verdict.detail if verdict is not None else None,
+            started_at=(execution.started_at or execution.queued_at) if execution is not None
+            else None,
         )
 
     @classmethod
@@ -168,6 +173,25 @@ class RunReply:
         # The record's own columns (set when the run was recorded, or by the migration).
         verdict = stored_verdict(execution.verdict, execution.verdict_detail)
         return replace(reply, verdict=verdict.word if verdict is not None else None,
+                       verdict_detail=verdict.detail if verdict is not None else None)
+
+    @classmethod
+    def from_record(cls, run: dict[str, Any]) -> "RunReply":
+        """A run as `core.runs.execution_as_dict` gives it (History shows a past run with the
+        same panes as a live one)."""
+        reply = cls.from_message(run, run.get("output") or "")
+        verdict = stored_verdict(run.get("verdict"), run.get("verdict_detail"))
+        moment = run.get("started_at") or run.get("queued_at")
+        try:
+            started = datetime.fromisoformat(moment) if isinstance(moment, str) else None
+        except ValueError:
+            started = None
+        run_id, folder = run.get("execution_id"), run.get("output_dir")
+        return replace(reply, execution_id=run_id if type(run_id) is int else None,
+                       output_dir=folder if isinstance(folder, str) else None,
+                       script=str(run.get("script_name") or run.get("script") or ""),
+                       model=str(run.get("model") or ""), started_at=started,
+                       verdict=verdict.word if verdict is not None else None,
                        verdict_detail=verdict.detail if verdict is not None else None)
 
     @property

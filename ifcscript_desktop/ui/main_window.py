@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self._size_docks = not (isinstance(state, QByteArray) and self.restoreState(state))
         self.menus.restore_appearance()
         self.properties.restore(self.qsettings)
+        self.results.restore(self.qsettings)
         self.view3d.set_enabled(not self.view3d_dock.isHidden())
         self.last_problem: str | None = None
         self.statusBar().showMessage("Drop an IFC file on the window, or File > Open model.")
@@ -166,6 +167,7 @@ class MainWindow(QMainWindow):
         self.view3d.selection_picked.connect(self._on_picked_in_3d)
         self.models.model_hashed.connect(self._on_model_hashed)
         self.models.model_closed.connect(self.view3d.forget)
+        self.models.model_closed.connect(lambda model: self.results.forget_model(model.path))
         # Closed by its button or View > 3D (not hidden while floated or re-docked: that would
         # drop the scenes and read them again).
         self.view3d_dock.toggleViewAction().triggered.connect(self._on_view3d_toggled)
@@ -308,6 +310,7 @@ class MainWindow(QMainWindow):
         self.view3d.show_model(model, model.handle.client if model else None,
                                model.sha256 if model else None)
         self.model_label.setText(model.summary() if model else "No model open")
+        self.results.show_model(model.path if model else None)  # its last run, or "no run yet"
 
     def _show_problem(self, sentence: str) -> None:
         self.progress.hide()
@@ -340,7 +343,12 @@ class MainWindow(QMainWindow):
 
     def _on_run_started(self, execution_id: int) -> None:
         self.editor.mark_error_line(None)
-        self.results.start_run()
+        execution = self.runs.current.execution if self.runs.current else None
+        if execution is not None:  # the header names the run: script, model, number, time
+            self.results.start_run(execution.script_name, execution.model_path, execution_id,
+                                   execution.started_at or execution.queued_at)
+        else:
+            self.results.start_run()
         self.bottom.setCurrentWidget(self.results)
         self.action_run.setEnabled(False)
         self.action_stop.setEnabled(True)
@@ -449,6 +457,7 @@ class MainWindow(QMainWindow):
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.qsettings.setValue("window_state", self.saveState())
         self.properties.save(self.qsettings)
+        self.results.save(self.qsettings)
         self.view3d.shutdown()
         self.help.shutdown()
         self.models.close_all()

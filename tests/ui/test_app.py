@@ -228,4 +228,5 @@ def test_a_large_table_comes_from_its_file_sorted_and_counted(qtbot, window: Mai
     view.table.sortByColumn(view.model.columns.index("n"), Qt.SortOrder.DescendingOrder)
     assert view.model.index(0, view.model.columns.index("n")).data() == "5079"
     qtbot.waitUntil(lambda: window.history.select_run(reply.execution_id), timeout=10_000)
-    assert "5080 rows" in window.history.detail.result.toPlainText()
+    # History pages both tables from their files, as the Result tab did.
+    assert [t.count_label.text() for t in window.history.detail.result.tables] == ["5,080 rows"] * 2

@@ -266,7 +266,7 @@ def test_a_failed_run_shows_the_sentence_in_red_on_the_output_tab(qtbot: Any) ->
     block = pane.output.document().findBlock(text.index(sentence))
     color = block.begin().fragment().charFormat().foreground().color()
     assert color.red() > 150 and color.green() < 100
-    assert pane.tabBar().tabTextColor(0) == color  # the Output tab's name turns red too
+    assert pane.tabs.tabBar().tabTextColor(0) == color  # the Output tab's name turns red too
 
 
 def test_a_cancelled_run_is_noted_not_shown_as_an_error(qtbot: Any) -> None:
@@ -274,7 +274,7 @@ def test_a_cancelled_run_is_noted_not_shown_as_an_error(qtbot: Any) -> None:
     pane.start_run()
     pane.show_reply(_reply(status="cancelled", error="The run was cancelled.", duration_s=2.0))
     assert pane.output.text() == "Cancelled by the user after 2.00 s\n"
-    assert not pane.tabBar().tabTextColor(0).isValid()
+    assert not pane.tabs.tabBar().tabTextColor(0).isValid()
 
 
 def test_a_result_value_shows_as_a_tree_and_start_run_clears(qtbot: Any) -> None:

@@ -1,4 +1,8 @@
-"""One past run in full: its parameters, the exact code that ran, output, result, files, error."""
+"""One past run in full: its parameters, the exact code that ran, output, result, files, error.
+
+Its result, tables, charts and files are shown by the same widgets as a live run's (tables paged
+from their files, charts redrawn), so a past run looks as it did.
+"""
 
 from __future__ import annotations
 
@@ -14,35 +18,17 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ifcscript_desktop.core import colors
-from ifcscript_desktop.core.reply import Table
-from ifcscript_desktop.core.tablefile import result_table
+from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.ui.history.rows import (KEPT_HELP, STATUS_COLORS, STATUS_HELP, duration_text,
                                                local_time)
+from ifcscript_desktop.ui.results.chart import ChartPane
 from ifcscript_desktop.ui.results.files import FilesPane
+from ifcscript_desktop.ui.results.result_page import ResultPage
 
-PARAMETERS, CODE, OUTPUT, RESULT, FILES, ERROR = range(6)
+PARAMETERS, CODE, OUTPUT, RESULT, CHART, FILES, ERROR = range(7)
 _FAILED = frozenset({"error", "timeout", "interrupted"})
-MAX_RESULT_CHARS = 200_000
 #: Output longer than this shows its start and its end (drawing 10 MB of text stalls the window).
 MAX_OUTPUT_CHARS = 1_000_000
-
-
-def _summary(kind: str, item: Any) -> str:
-    """One line for a table, chart or highlight the run showed (not its data)."""
-    item = item if isinstance(item, dict) else {}
-    title = f" {item['title']!r}" if item.get("title") else ""
-    if kind == "tables":
-        columns = item.get("columns") or []
-        table = Table.from_record(item)
-        return f"# Table{title}: {_count(table.row_count if table else 0, 'row')}, columns " \
-               f"{', '.join(map(str, columns))}"
-    if kind == "charts":
-        return f"# {str(item.get('kind') or '').title()} chart{title}: " \
-               f"{_count(len(item.get('x') or []), 'point')}"
-    if kind == "colors":
-        return f"# Coloured by: {colors.describe(item)}"
-    ids = item.get("ids") or []
-    return f"# Highlighted {_count(len(ids), 'element')} in {item.get('color') or ''}"
 
 
 def _shown_output(output: str, execution_id: int) -> str:
@@ -125,7 +111,8 @@ class RunDetail(QWidget):
         self.parameters.setAlternatingRowColors(True)
         self.code = _text_box("")
         self.output = _text_box("The run printed nothing.")
-        self.result = _text_box("The run set no result.")
+        self.result = ResultPage()
+        self.chart = ChartPane()
         self.files = FilesPane()
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -142,9 +129,9 @@ class RunDetail(QWidget):
         self.tabs.setDocumentMode(True)
         for page, title in ((self.parameters, "Parameters"), (self.code, "Code"),
                             (self.output, "Output"), (self.result, "Result"),
-                            (self.files, "Files"), (error_page, "Error")):
+                            (self.chart, "Chart"), (self.files, "Files"), (error_page, "Error")):
             self.tabs.addTab(page, title)
-        self.tabs.setCurrentIndex(OUTPUT)
+        self.tabs.setCurrentIndex(RESULT)
 
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
@@ -172,10 +159,12 @@ class RunDetail(QWidget):
     def clear(self, message: str = "Select a run to see its code, output and result.") -> None:
         self._id, self._status = None, ""
         self.title.setText(html.escape(message))
-        for box in (self.code, self.output, self.result, self.traceback):
+        for box in (self.code, self.output, self.traceback):
             box.clear()
         self.parameters.clear()
-        self.files.set_files([])
+        self.result.clear(message)
+        self.chart.set_charts([], empty=message)
+        self.files.set_files([], empty=message)
         self.error.clear()
         self.tabs.setEnabled(False)
         self.rerun_button.setEnabled(False)
@@ -204,8 +193,10 @@ class RunDetail(QWidget):
         self.parameters.resizeColumnToContents(0)
         self.code.setPlainText(run.get("code") or "")
         self.output.setPlainText(_shown_output(run.get("output") or "", self._id))
-        self.result.setPlainText(self._result_text(run))
-        self.files.set_files(run.get("outputs") or [], run.get("output_dir"))
+        reply = RunReply.from_record(run)
+        self.result.show_reply(reply)
+        self.chart.set_charts(list(reply.charts))
+        self.files.set_files(list(reply.outputs), reply.output_dir)
         error = run.get("error") or ""
         self.error.setText(error)
         self.error.setVisible(bool(error))
@@ -223,7 +214,7 @@ class RunDetail(QWidget):
         if error and status in _FAILED:
             self.tabs.setCurrentIndex(ERROR)
         elif self.tabs.currentIndex() == ERROR and not error:
-            self.tabs.setCurrentIndex(OUTPUT)
+            self.tabs.setCurrentIndex(RESULT)
 
     # -- internals ------------------------------------------------------------------------
     def _emit(self, signal: Any) -> None:
@@ -256,6 +247,10 @@ class RunDetail(QWidget):
         note = ""
         if status == "interrupted":
             note = f"<br><span style='color:{color}'>{e(STATUS_HELP['interrupted'])}</span>"
+        for lit in run.get("highlights") or []:
+            if isinstance(lit, dict):
+                note += f"<br>Highlighted {e(_count(len(lit.get('ids') or []), 'element'))} in " \
+                        f"{e(str(lit.get('color') or ''))}"
         for colored in run.get("colors") or []:
             if isinstance(colored, dict):
                 note += f"<br>Coloured by: {e(colors.describe(colored))}"
@@ -267,25 +262,14 @@ class RunDetail(QWidget):
         return (f"{first}<br><span style='color:gray'>{second}</span>{note}"
                 f"<br><span style='color:gray'>{e(model)}</span>")
 
-    @staticmethod
-    def _result_text(run: dict[str, Any]) -> str:
-        parts = []
-        spilled = result_table(run.get("result"))
-        if spilled is not None:
-            parts.append(_summary("tables", {**spilled, "title": "result"}))
-        elif run.get("result") is not None:
-            text = _json(run["result"])
-            if len(text) > MAX_RESULT_CHARS:
-                text = text[:MAX_RESULT_CHARS] + "\n… [the rest of the result is not shown]"
-            parts.append(text)
-        parts += [_summary(kind, item) for kind in ("tables", "charts", "highlights", "colors")
-                  for item in run.get(kind) or []]
-        return "\n\n".join(parts)
-
     def _label_tabs(self, run: dict[str, Any], error: str) -> None:
         count = len(run.get("parameters") or {})
         files = len(run.get("outputs") or [])
+        results = len(run.get("tables") or []) + (run.get("result") is not None)
+        charts = len(run.get("charts") or [])
         self.tabs.setTabText(PARAMETERS, f"Parameters ({count})" if count else "Parameters")
+        self.tabs.setTabText(RESULT, f"Result ({results})" if results else "Result")
+        self.tabs.setTabText(CHART, f"Chart ({charts})" if charts else "Chart")
         removed = " removed" if run.get("outputs_note") else ""
         self.tabs.setTabText(FILES, f"Files ({files}{removed})" if files else "Files")
         self.tabs.setTabEnabled(ERROR, bool(error or run.get("traceback")))

@@ -19,6 +19,7 @@ from ifcscript_desktop.ui.results.placeholder import placeholder
 
 BAR_COLOR = "#4C72B0"
 LABEL_CHARS = 24
+NO_CHART = "The run drew no chart. Scripts draw one with show_chart(\"bar\", x, y, title=\"…\")."
 
 
 def _is_number(value: Any) -> bool:
@@ -76,8 +77,7 @@ class ChartPane(QWidget):
         self._charts: list[dict[str, Any]] = []
         self.chooser = QComboBox()
         self.chooser.currentIndexChanged.connect(self._draw)
-        self.placeholder = placeholder("The run drew no chart. Scripts draw one with "
-                                       "show_chart(\"bar\", x, y, title=\"…\").")
+        self.placeholder = placeholder(NO_CHART)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
         self.plot: Any = None  # a pyqtgraph PlotWidget, made on the first chart
@@ -87,9 +87,11 @@ class ChartPane(QWidget):
         layout.addWidget(self.stack)
         self.set_charts([])
 
-    def set_charts(self, charts: Sequence[dict[str, Any]]) -> None:
-        """Show the run's charts (each `{kind, x, y, title}`); an empty list clears."""
+    def set_charts(self, charts: Sequence[dict[str, Any]], empty: str | None = None) -> None:
+        """Show the run's charts (each `{kind, x, y, title}`); an empty list clears, and the
+        pane says `empty` (by default: the run drew none, and how a script draws one)."""
         self._charts = list(charts)
+        self.placeholder.setText(empty or NO_CHART)
         self.chooser.blockSignals(True)
         self.chooser.clear()
         for number, chart in enumerate(self._charts, 1):

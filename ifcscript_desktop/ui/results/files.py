@@ -17,6 +17,7 @@ from ifcscript_desktop.ui.results.placeholder import placeholder
 _PATH = Qt.ItemDataRole.UserRole
 _CAN_OPEN = Qt.ItemDataRole.UserRole + 1
 _HAS_FOLDER = Qt.ItemDataRole.UserRole + 2
+NO_FILES = "The run saved no files. Scripts save them with save_output(\"name.csv\", data)."
 
 
 class FilesPane(QWidget):
@@ -40,8 +41,7 @@ class FilesPane(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.reveal_button = QPushButton("Show in folder")
         self.reveal_button.clicked.connect(self.reveal_selected)
-        self.placeholder = placeholder("The run saved no files. Scripts save them with "
-                                       "save_output(\"name.csv\", data).")
+        self.placeholder = placeholder(NO_FILES)
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.reveal_button)
@@ -55,10 +55,13 @@ class FilesPane(QWidget):
         self._file_icon = QFileIconProvider().icon(QFileIconProvider.IconType.File)
         self.set_files([])
 
-    def set_files(self, paths: Sequence[str], output_dir: str | None = None) -> None:
+    def set_files(self, paths: Sequence[str], output_dir: str | None = None,
+                  empty: str | None = None) -> None:
         """Show these absolute paths of files the run in `output_dir` saved; files deleted since
-        (old runs) are listed greyed out. Without `output_dir` nothing is offered Open."""
+        (old runs) are listed greyed out. Without `output_dir` nothing is offered Open. With no
+        paths the pane says `empty` (by default: the run saved none, and how a script saves)."""
         self.output_dir = output_dir
+        self.placeholder.setText(empty or NO_FILES)
         self.list.clear()
         for path in paths:
             shown = describe_output(str(path), output_dir)

@@ -1,22 +1,27 @@
-"""The results area: Output, Result, Chart and Files tabs, filled from a run's reply."""
+"""The results area: a header naming the run, then Output, Result, Chart and Files tabs.
+
+The header says which script ran on which model, the run number, time and status (and the
+check's verdict), so results are never read against the wrong model. The pane keeps each model's
+last reply: making another model active shows that model's last run, or says it has none yet.
+"""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
-from ifcscript_desktop.core.reply import RunReply, Table
-from ifcscript_desktop.core.tablefile import TableFileError, is_records
+from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.ui.results.chart import ChartPane
 from ifcscript_desktop.ui.results.files import FilesPane
+from ifcscript_desktop.ui.results.header import RunHeader
 from ifcscript_desktop.ui.results.output import OutputPane
-from ifcscript_desktop.ui.results.placeholder import placeholder
-from ifcscript_desktop.ui.results.result_tree import ResultTree, summary
+from ifcscript_desktop.ui.results.result_page import ResultPage
+from ifcscript_desktop.ui.results.result_tree import ResultTree
 from ifcscript_desktop.ui.results.table_view import TableView
 
 _FAILED = {"error": "The run failed.",
@@ -24,14 +29,21 @@ _FAILED = {"error": "The run failed.",
            "interrupted": "The run was interrupted: the app or the worker stopped during it."}
 _ENDINGS = {"success": "Finished", "error": "Failed", "timeout": "Timed out",
             "cancelled": "Cancelled by the user", "interrupted": "Interrupted"}
-SPLIT_AT_MOST = 3  # more tables than this are shown as tabs rather than stacked
+NO_MODEL = "No model open: drop an IFC file on the window, then pick a script and press F5."
+PRINTS = "What the script prints appears here."
+RUNNING = "Running… the result and tables appear here when the run ends."
 
 
-class ResultsPane(QTabWidget):
+def no_run_on(model: str) -> str:
+    return f"No run on {Path(model).name} yet: pick a script and press F5."
+
+
+class ResultsPane(QWidget):
     """What a run produced. `start_run()`, then `append_output()` as output streams, then
-    `show_reply()` with the run's final reply. Selecting table rows that carry a GlobalId or
-    a STEP id emits `elements_activated` with those ids; "Colour model by this column" on a
-    column header of a table with a GlobalId column emits `color_by_requested`."""
+    `show_reply()` with the run's final reply; `show_model(path)` when the active model changes.
+    Selecting table rows that carry a GlobalId or a STEP id emits `elements_activated` with
+    those ids; "Colour model by this column" on a column header of a table with a GlobalId
+    column emits `color_by_requested`."""
 
     elements_activated = Signal(list)  # list[int | str]
     #: A row with element references was double-clicked: zoom to them (list[int | str]).
@@ -41,52 +53,93 @@ class ResultsPane(QTabWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setDocumentMode(True)
+        self.header = RunHeader()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
         self.output = OutputPane()
-        self.result_page = QWidget()
-        self._result_layout = QVBoxLayout(self.result_page)
-        self._result_layout.setContentsMargins(4, 4, 4, 4)
+        self.result_page = ResultPage()
+        self.result_page.elements_activated.connect(self.elements_activated)
+        self.result_page.elements_zoom_requested.connect(self.elements_zoom_requested)
+        self.result_page.color_by_requested.connect(self.color_by_requested)
         self.chart = ChartPane()
         self.files = FilesPane()
-        self.addTab(self.output, "Output")
-        self.addTab(self.result_page, "Result")
-        self.addTab(self.chart, "Chart")
-        self.addTab(self.files, "Files")
-        self.tables: list[TableView] = []
-        self.result_tree: ResultTree | None = None
+        self.tabs.addTab(self.output, "Output")
+        self.tabs.addTab(self.result_page, "Result")
+        self.tabs.addTab(self.chart, "Chart")
+        self.tabs.addTab(self.files, "Files")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.tabs, 1)
         self._reply = RunReply(status="")
-        self._show_result_widgets([])
+        #: Each model's last reply (by path), shown again when that model becomes active.
+        self._last: dict[str, RunReply] = {}
+        self._model: str | None = None  # the active model's path
+        self._running: str | None = None  # the model a run is going on, while it goes
+        self.show_model(None)
+
+    # --- tabs ---------------------------------------------------------------------------
+    def currentWidget(self) -> QWidget:
+        return self.tabs.currentWidget()
+
+    def setCurrentWidget(self, widget: QWidget) -> None:
+        self.tabs.setCurrentWidget(widget)
+
+    def tabText(self, index: int) -> str:
+        return self.tabs.tabText(index)
+
+    @property
+    def tables(self) -> list[TableView]:
+        """The tables shown in the Result tab."""
+        return self.result_page.tables
+
+    @property
+    def result_tree(self) -> ResultTree | None:
+        return self.result_page.result_tree
 
     # --- API ----------------------------------------------------------------------------
-    def start_run(self) -> None:
-        """Clear every tab for a new run and show the Output tab."""
-        self.output.clear()
-        self._reply = RunReply(status="")
-        self._show_result_widgets([])
-        self.chart.set_charts([])
-        self.files.set_files([])
-        self._update_titles()
-        self.setCurrentWidget(self.output)
+    def start_run(self, script: str = "", model: str = "", execution_id: int | None = None,
+                  started: datetime | None = None) -> None:
+        """Clear every tab for a new run, name it in the header and show the Output tab."""
+        self._running = model or self._model or ""
+        self._clear(RUNNING)
+        self.header.show_running(script, model, execution_id, started)
+        self.tabs.setCurrentWidget(self.output)
 
     def append_output(self, text: str) -> None:
         """Add streamed stdout/stderr text (drawn in batches, capped)."""
         self.output.append_output(text)
 
     def show_reply(self, reply: RunReply) -> None:
-        """Fill every tab from a run's reply (its log streamed in already)."""
-        self._reply = reply
-        self.output.flush()
-        status = reply.status
-        if status != "cancelled" and (reply.error or status in _FAILED):  # the user stopped: no red
-            self.output.show_error(reply.error or _FAILED[status], reply.traceback)
-        if status:
-            took = f" after {reply.duration_s:.2f} s" if reply.duration_s is not None else ""
-            self.output.show_note(f"{_ENDINGS.get(status, status.capitalize())}{took}")
-        self._show_result_widgets(self._result_widgets(reply))
-        self.chart.set_charts(list(reply.charts))
-        self.files.set_files(list(reply.outputs), reply.output_dir)
-        self._update_titles()
-        self.setCurrentWidget(self._best_tab())
+        """Fill every tab from a run's reply (its log streamed in already), and keep it as its
+        model's last run."""
+        self._running = None
+        if reply.model:
+            self._last[reply.model] = reply
+        self._fill(reply, streamed=True)
+
+    def show_model(self, path: str | None) -> None:
+        """The active model changed: show its last run here, or say it has none. A run going
+        on stays in view (the header names its model) until it ends."""
+        self._model = path
+        if self._running is not None:
+            return
+        last = self._last.get(path) if path else None
+        if last is not None:
+            self._fill(last, streamed=False)
+            return
+        self._clear(no_run_on(path) if path else NO_MODEL)
+        self.header.show_note(no_run_on(path) if path else NO_MODEL)
+        self.tabs.setCurrentWidget(self.output)
+
+    def forget_model(self, path: str) -> None:
+        """A closed model's last run is not shown again (History keeps it)."""
+        self._last.pop(path, None)
+
+    def set_verdict(self, text: str | None, counts: str | None = None) -> None:
+        """Show a check's verdict (PASS/FAIL/WARN) and its counts as the header's badge."""
+        self.header.set_verdict(text, counts)
 
     def highlights(self) -> list[dict[str, Any]]:
         """The run's `highlight()` calls: `[{ids: [STEP ids], color: "#RRGGBB"}]`."""
@@ -97,78 +150,45 @@ class ResultsPane(QTabWidget):
         show): `[{title, kind, values: {"STEP id": value}, legend: [{label, color, count}]}]`."""
         return list(self._reply.colors)
 
+    def save(self, settings: QSettings) -> None:
+        """Window state: the size given to an opened result tree beside tables."""
+        self.result_page.save(settings)
+
+    def restore(self, settings: QSettings) -> None:
+        self.result_page.restore(settings)
+
     # --- internals ----------------------------------------------------------------------
-    def _result_widgets(self, reply: RunReply) -> list[QWidget]:
-        widgets: list[QWidget] = []
-        result = reply.result
-        spilled = reply.result_table
-        if spilled is not None:
-            widgets.append(self._table_from(spilled, "Result"))
-        elif is_records(result):
-            widgets.append(self._table(result, None, "Result"))
-        elif isinstance(result, (dict, list)):
-            self.result_tree = ResultTree()
-            self.result_tree.set_value(result)
-            widgets.append(self.result_tree)
-        elif result is not None:
-            label = QLabel(f"<b>Result:</b> {html.escape(summary(result))}")
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setWordWrap(True)
-            widgets.append(label)
-        for number, table in enumerate(reply.tables, 1):
-            widgets.append(self._table_from(table, table.title or f"Table {number}"))
-        return widgets
+    def _clear(self, sentence: str) -> None:
+        """Every tab empty; a tab without a run says `sentence` (a run going on: what comes)."""
+        running = sentence == RUNNING
+        self.output.clear()
+        self.output.setPlaceholderText(PRINTS if running else sentence)
+        self._reply = RunReply(status="")
+        self.result_page.clear(sentence)
+        self.chart.set_charts([], empty=None if running else sentence)
+        self.files.set_files([], empty=None if running else sentence)
+        self._update_titles()
 
-    def _table_from(self, table: Table, title: str) -> QWidget:
-        """A table of the reply, its rows inline or in a table file (a sentence if it is gone)."""
-        try:
-            rows = table.rows()
-        except TableFileError as exc:
-            return placeholder(f"{title}: {exc}")
-        return self._table(rows, table.columns or None, title)
-
-    def _table(self, rows: Sequence[dict[str, Any]], columns: list[str] | None,
-               title: str) -> TableView:
-        view = TableView(rows, columns, title)
-        view.elements_activated.connect(self.elements_activated)
-        view.color_by_requested.connect(self.color_by_requested)
-        view.elements_zoom_requested.connect(self.elements_zoom_requested)
-        self.tables.append(view)
-        return view
-
-    def _show_result_widgets(self, widgets: list[QWidget]) -> None:
-        while self._result_layout.count():
-            item = self._result_layout.takeAt(0)
-            old = item.widget() if item is not None else None
-            if old is not None:
-                old.hide()  # now: deletion waits for the event loop
-                old.deleteLater()
-        self.tables = [w for w in self.tables if any(w is n for n in widgets)]
-        if self.result_tree is not None and not any(self.result_tree is w for w in widgets):
-            self.result_tree = None
-        if not widgets:
-            self._result_layout.addWidget(placeholder(
-                "The run set no result and showed no table. Scripts set result = … "
-                "or call show_table(rows, title=\"…\")."))
-            return
-        big = [w for w in widgets if not isinstance(w, QLabel)]
-        for label in (w for w in widgets if isinstance(w, QLabel)):
-            self._result_layout.addWidget(label)
-        if len(big) > SPLIT_AT_MOST:
-            tabs = QTabWidget()
-            for widget in big:
-                tabs.addTab(widget, getattr(widget, "title", "Result"))
-            holder: QWidget = tabs
-        else:
-            splitter = QSplitter(Qt.Orientation.Vertical)
-            splitter.setChildrenCollapsible(False)
-            for widget in big:
-                splitter.addWidget(widget)
-            holder = splitter
-        if big:
-            self._result_layout.addWidget(holder, 1)
-        else:
-            self._result_layout.addStretch(1)
+    def _fill(self, reply: RunReply, streamed: bool) -> None:
+        """Every tab from `reply`; `streamed`: its output is in the Output tab already."""
+        self.output.setPlaceholderText(PRINTS)
+        if not streamed:
+            self.output.clear()
+            self.output.append_output(reply.output)
+        self._reply = reply
+        self.output.flush()
+        status = reply.status
+        if status != "cancelled" and (reply.error or status in _FAILED):  # the user stopped: no red
+            self.output.show_error(reply.error or _FAILED[status], reply.traceback)
+        if status:
+            took = f" after {reply.duration_s:.2f} s" if reply.duration_s is not None else ""
+            self.output.show_note(f"{_ENDINGS.get(status, status.capitalize())}{took}")
+        self.header.show_reply(reply)
+        self.result_page.show_reply(reply)
+        self.chart.set_charts(list(reply.charts))
+        self.files.set_files(list(reply.outputs), reply.output_dir)
+        self._update_titles()
+        self.tabs.setCurrentWidget(self._best_tab())
 
     def _update_titles(self) -> None:
         reply = self._reply
@@ -176,9 +196,9 @@ class ResultsPane(QTabWidget):
                    (self.chart, "Chart", len(reply.charts)),
                    (self.files, "Files", len(reply.outputs)))
         for widget, name, count in counted:
-            self.setTabText(self.indexOf(widget), f"{name} ({count})" if count else name)
-        self.tabBar().setTabTextColor(self.indexOf(self.output),
-                                      QColor("#D0312D") if self._failed() else QColor())
+            self.tabs.setTabText(self.tabs.indexOf(widget), f"{name} ({count})" if count else name)
+        self.tabs.tabBar().setTabTextColor(self.tabs.indexOf(self.output),
+                                           QColor("#D0312D") if self._failed() else QColor())
 
     def _failed(self) -> bool:
         status = self._reply.status

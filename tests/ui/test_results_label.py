@@ -1,0 +1,77 @@
+"""Every result says what it belongs to: script, model, run and time; switching models follows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ifcscript_desktop.ui.main_window import MainWindow
+from tests.ui.test_app import OPEN_TIMEOUT, RUN_TIMEOUT, drop, window  # noqa: F401 - a fixture
+
+
+def _open(qtbot: Any, window: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(window.models.model_opened, timeout=OPEN_TIMEOUT):
+        drop(window, [path])
+
+
+def _run(qtbot: Any, window: MainWindow) -> Any:
+    with qtbot.waitSignal(window.runs.run_finished, timeout=RUN_TIMEOUT) as finished:
+        window.run_script()
+    reply = finished.args[0]
+    assert reply.status == "success", reply
+    return reply
+
+
+def _choose(window: MainWindow, path: Path) -> None:
+    """What picking a model in the toolbar's model box does."""
+    window.model_box.setCurrentIndex(window.model_box.findData(str(path)))
+
+
+def test_switching_models_shows_each_models_own_results(qtbot: Any, window: MainWindow,
+                                                        house: Path,
+                                                        duplicated_guids: Path) -> None:
+    _open(qtbot, window, house)
+    _open(qtbot, window, duplicated_guids)
+    assert window.models.active is not None and window.models.active.path == str(duplicated_guids)
+    header = window.results.header
+    assert header.text() == (f"No run on {duplicated_guids.name} yet: pick a script and press F5.")
+    window.scripts.load("Model Summary")
+    reply = _run(qtbot, window)
+    said = header.text()
+    assert said.startswith(f"Model Summary on {duplicated_guids.name} · run #{reply.execution_id} · ")
+    assert "success" in said
+    titles = [t.title for t in window.results.tables]
+    assert len(titles) >= 2  # the summary's tables
+
+    _choose(window, house)  # the other model: its own state, not the summary of the first
+    assert header.text() == f"No run on {house.name} yet: pick a script and press F5."
+    assert window.results.tables == [] and window.results.result_tree is None
+    assert window.results.currentWidget() is window.results.output
+    assert window.results.output.placeholderText() == header.text()
+
+    _choose(window, duplicated_guids)  # back: the run is shown again, labelled as before
+    assert header.text() == said
+    assert [t.title for t in window.results.tables] == titles
+
+
+def test_a_run_of_another_script_clears_the_previous_tables_first(qtbot: Any,
+                                                                  window: MainWindow,
+                                                                  duplicated_guids: Path) -> None:
+    _open(qtbot, window, duplicated_guids)
+    window.scripts.load("Model Summary")
+    _run(qtbot, window)
+    assert window.results.tables and window.results.chart.plot is not None
+    window.scripts.show_code("print('only words')\n", "Plain")
+    cleared: list[tuple[str, int, int, bool]] = []
+    window.runs.run_started.connect(lambda _id: cleared.append((
+        window.results.header.text(), len(window.results.tables),
+        len(window.results.files.paths()),
+        window.results.chart.stack.currentWidget() is window.results.chart.placeholder)))
+    reply = _run(qtbot, window)
+    ((said, tables, files, no_chart),) = cleared
+    assert said.startswith(f"Plain on {duplicated_guids.name} · run #{reply.execution_id}")
+    assert said.endswith("running…")
+    assert (tables, files, no_chart) == (0, 0, True)
+    assert window.results.tables == []
+    assert "only words" in window.results.output.toPlainText()
+    assert window.results.header.text().startswith(f"Plain on {duplicated_guids.name}")
