@@ -148,3 +148,21 @@ def test_a_run_in_the_window_offers_open_for_its_report_not_its_script(
     pane.list.setCurrentRow(pane.paths().index(by_name["report.csv"]))
     pane.open_button.click()
     assert opened == [QUrl.fromLocalFile(by_name["report.csv"])]
+
+
+def test_open_with_no_program_for_the_file_says_so_and_offers_its_folder(
+        qtbot: Any, run_files: tuple[Path, dict[str, Path]], opened: list[QUrl]) -> None:
+    folder, files = run_files
+    pane = _pane(qtbot)
+    pane.set_files([str(files["report"])], str(folder))
+    pane.open_url = lambda url: False  # a desktop with no program for .csv files
+    _select(pane, files["report"])
+    pane.open_button.click()
+    assert pane.problem.isVisible()
+    assert "Nothing on this computer opens report.csv" in pane.problem.text()
+    assert "Show it in its folder" in pane.problem.text()
+    pane.problem.linkActivated.emit("reveal")
+    if sys.platform.startswith("linux"):
+        assert opened == [QUrl.fromLocalFile(str(folder))]  # the folder, never the file
+    pane.set_files([str(files["report"])], str(folder))  # the next run: the sentence is gone
+    assert not pane.problem.isVisible()

@@ -195,7 +195,11 @@ def test_a_bar_chart_names_its_categories(qtbot: Any) -> None:
     ticks = axis.tickValues(-0.5, 2.5, 800)
     assert axis.tickStrings(ticks[0][1], 1, 1) == ["Ground", "Level 1", "Roof"]
     assert item.titleLabel.text == "Walls per storey"
-    crowded = axis.tickValues(-0.5, 2.5, 60)  # too narrow for every label: thinned, not overlapped
+    upright = axis.tickValues(-0.5, 2.5, 60)  # too narrow across: turned upright, all named
+    assert len(upright[0][1]) == 3 and axis.upright
+    crowded = axis.tickValues(-0.5, 2.5, 12)  # too narrow even upright: thinned, and said
+    assert len(crowded[0][1]) < 3
+    assert "Showing the names of" in pane.chart.note.text() and "of 3 bars" in pane.chart.note.text()
     assert len(crowded[0][1]) < 3
 
 
@@ -446,3 +450,79 @@ def test_a_100k_row_table_file_colours_the_model_without_blocking(qtbot: Any, tm
     assert title == "status" and len(values) == 100_000
     assert values["0Guid000007"] == "duplicate" and values["0Guid000008"] == "valid"
     assert view.count_label.text() == "100,000 rows"
+
+
+IFC_CLASSES = ["IfcWallStandardCase", "IfcBuildingElementProxy", "IfcSlab", "IfcDoor", "IfcWindow",
+               "IfcBeam", "IfcColumn", "IfcStair", "IfcRailing", "IfcCovering", "IfcRoof",
+               "IfcFurnishingElement", "IfcFlowTerminal", "IfcSpace", "IfcOpeningElement"]
+
+
+def test_a_chart_of_15_bars_names_every_bar(qtbot: Any) -> None:
+    pane = _pane(qtbot)
+    pane.show_reply(_reply(charts=[{"kind": "bar", "x": IFC_CLASSES, "y": list(range(1, 16)),
+                                    "title": "Products by class"}]))
+    axis = pane.chart.plot.getPlotItem().getAxis("bottom")
+
+    def painted() -> list[str]:
+        pane.chart.plot.grab()  # paints the axis as the screen would
+        return list(axis.drawn)
+
+    qtbot.waitUntil(lambda: painted() == IFC_CLASSES)  # every name, whole
+    assert axis.upright and not pane.chart.note.isVisible()
+
+
+def test_a_long_list_in_a_result_is_collapsed_to_its_count(qtbot: Any) -> None:
+    pane = _pane(qtbot)
+    columns = [f"Pset_Column{i}" for i in range(1287)]
+    pane.show_reply(_reply(result={"rows": 13, "columns": columns, "file": "walls.csv"}))
+    root = pane.result_tree.topLevelItem(0)
+    rows, listed, _file = (root.child(i) for i in range(3))
+    assert rows.text(1) == "13"
+    assert listed.text(1) == "1,287 items — expand to show" and not listed.isExpanded()
+    listed.setExpanded(True)  # the user asks: the items are there, the count stays
+    assert listed.text(1) == "1,287 items" and listed.child(0).text(1) == "Pset_Column0"
+
+
+def test_beside_tables_the_result_is_one_line_and_tables_take_turns(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QTabWidget
+
+    pane = _pane(qtbot)
+    tables = [{"title": "Units", "columns": ["a"], "rows": [{"a": 1}]},
+              {"title": "Walls", "columns": list(_rows(1)[0]), "rows": _rows(40)}]
+    pane.show_reply(_reply(result={"rows": 40, "columns": ["a", "b"]}, tables=tables))
+    page = pane.result_page
+    assert page.summary_button is not None and page.summary_button.isVisible()
+    assert page.summary_button.text() == "Result: rows: 40 · columns: [2 items]"
+    assert pane.result_tree is not None and not pane.result_tree.isVisible()
+    (tabs,) = page.findChildren(QTabWidget)
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Units", "Walls"]
+    assert tabs.tabToolTip(1) == "Walls: 40 rows"
+    tabs.setCurrentIndex(1)
+    walls = pane.tables[1]
+    assert walls.isVisible() and walls.height() > 0.7 * page.height()  # the table has the room
+    page.summary_button.click()  # the tree opens above the tables, in a splitter
+    assert pane.result_tree.isVisible() and page.splitter is not None
+    page.splitter.setSizes([300, 300])
+    page.splitter.splitterMoved.emit(300, 1)
+    from PySide6.QtCore import QSettings
+    settings = QSettings()
+    pane.save(settings)  # remembered for the next window
+    again = _pane(qtbot)
+    again.restore(settings)
+    again.show_reply(_reply(result={"rows": 40}, tables=tables))
+    again.result_page.summary_button.click()
+    assert abs(again.result_page.splitter.sizes()[0] - again.result_page.splitter.sizes()[1]) <= 2
+
+
+def test_a_cut_cell_shows_its_whole_text_and_ids_keep_their_ends(qtbot: Any) -> None:
+    long_name = "Basic Wall:Interior - 138mm Partition (1-hr) with a very long type name:4711"
+    view = _view([{"GlobalId": "2O2Fr$t4X7Zf8NOew3FLOH", "name": long_name}], qtbot)
+    header = view.table.horizontalHeader()
+    guid_width = view.fontMetrics().horizontalAdvance("2O2Fr$t4X7Zf8NOew3FLOH")
+    assert header.sectionSize(0) > guid_width  # a whole GlobalId fits
+    assert header.sectionSize(1) <= 360  # a long name stops at the maximum...
+    assert view.table.textElideMode() == Qt.TextElideMode.ElideMiddle  # ...cut in the middle
+    index = view.model.index(0, 1)
+    assert index.data(Qt.ItemDataRole.ToolTipRole) == long_name  # and whole in its tooltip
+    assert view.model.headerData(0, Qt.Orientation.Horizontal,
+                                 Qt.ItemDataRole.ToolTipRole).startswith("GlobalId\n")

@@ -1,24 +1,28 @@
 """The Chart tab: what `show_chart` asked for, drawn with pyqtgraph.
 
 Bar, line and scatter; a pie request is drawn as bars (pie charts compare badly and pyqtgraph
-has none). Text x values become categories: one tick label per bar, thinned when they crowd.
+has none). Text x values become categories: every bar is named, the names turned upright when
+they do not fit across; only when even upright names crowd are some left out, and the pane says
+how many it shows.
 pyqtgraph is imported on the first chart (it takes a second to import on a slow machine).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPalette
-from PySide6.QtWidgets import QComboBox, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from ifcscript_desktop.ui.results.cells import cell_text
 from ifcscript_desktop.ui.results.placeholder import placeholder
 
 BAR_COLOR = "#4C72B0"
 LABEL_CHARS = 24
+UPRIGHT_ROOM = 140  # pixels of height at most for names turned upright (longer ones elided)
 NO_CHART = "The run drew no chart. Scripts draw one with show_chart(\"bar\", x, y, title=\"…\")."
 
 
@@ -40,31 +44,77 @@ def chart_points(chart: dict[str, Any]) -> tuple[list[float], list[float], list[
     return [float(i) for i in range(len(pairs))], [float(y) for _, y in pairs], labels
 
 
-def _category_axis(labels: Sequence[str]) -> Any:
+def _category_axis(labels: Sequence[str], on_names: Callable[[int, int], None]) -> Any:
     import pyqtgraph as pg
 
     class CategoryAxis(pg.AxisItem):
-        """Bottom axis naming categories; labels are thinned so they never overlap."""
+        """Bottom axis naming every bar: across when the names fit, turned upright when they do
+        not, and only then thinned (`on_names(shown, total)` tells the pane so it can say so)."""
 
         def __init__(self) -> None:
             super().__init__("bottom")
             half = LABEL_CHARS // 2  # elide the middle: names often differ at the end
             self.labels = [t if len(t) <= LABEL_CHARS else t[:half - 1] + "…" + t[-half:]
                            for t in labels]
+            self.upright = False  # the names are drawn turned 90°, reading upwards
+            self.drawn: list[str] = []  # the names painted last time (what the user sees)
+            self._values: list[float] = []
+            self._told: tuple[int, int] | None = None
 
         def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:
             first, last = max(0, math.ceil(minVal)), min(len(self.labels) - 1, math.floor(maxVal))
-            if last < first or size <= 0:
+            if last < first or size <= 0 or maxVal <= minVal:
+                self._values = []
                 return []
             metrics = QFontMetrics(self.font())
-            shown = self.labels[first:last + 1]
-            widest = 1.2 * max(metrics.horizontalAdvance(t) for t in shown) + 20  # with a gap
-            step = max(1, math.ceil((last - first + 1) * widest / size))
-            return [(float(step), [float(v) for v in range(first, last + 1, step)])]
+            per_bar = size / (maxVal - minVal)  # pixels between two bars' centres
+            widest = max(metrics.horizontalAdvance(t) for t in self.labels[first:last + 1]) + 12
+            self.upright = widest > per_bar
+            needed = metrics.height() + 2 if self.upright else widest
+            step = max(1, math.ceil(needed / per_bar))
+            self._values = [float(v) for v in range(first, last + 1, step)]
+            self._fit_height(metrics, widest)
+            told = (len(self._values), last - first + 1)
+            if told != self._told:
+                self._told = told
+                on_names(*told)
+            return [(float(step), self._values)]
 
         def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
             return [self.labels[int(v)] if 0 <= int(v) < len(self.labels) else ""
                     for v in values]
+
+        def _fit_height(self, metrics: QFontMetrics, widest: int) -> None:
+            room = min(widest, UPRIGHT_ROOM) if self.upright else metrics.height()
+            height = int(room + max(0, self.style["tickLength"]) + 12)
+            if abs(self.height() - height) > 1:
+                self.setHeight(height)
+
+        def drawPicture(self, p: Any, axisSpec: Any, tickSpecs: Any, textSpecs: Any) -> None:
+            if not self.upright:
+                super().drawPicture(p, axisSpec, tickSpecs, textSpecs)
+                self.drawn = [text for _rect, _flags, text in textSpecs]
+                return
+            super().drawPicture(p, axisSpec, tickSpecs, [])
+            bounds = self.mapRectFromParent(self.geometry())
+            low, high = self.range
+            if high <= low:
+                return
+            metrics = QFontMetrics(p.font())
+            top = bounds.top() + max(0, self.style["tickLength"]) + 4
+            room = bounds.height() - (top - bounds.top()) - 2
+            self.drawn = []
+            for value in self._values:
+                x = bounds.left() + (value - low) * bounds.width() / (high - low)
+                text = metrics.elidedText(self.labels[int(value)], Qt.TextElideMode.ElideMiddle,
+                                          int(room))
+                p.save()
+                p.translate(x, top)
+                p.rotate(-90)  # the text runs upwards from the axis, its end under the bar
+                p.drawText(QRectF(-room, -metrics.height() / 2, room, metrics.height()),
+                           int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
+                p.restore()
+                self.drawn.append(text)
 
     return CategoryAxis()
 
@@ -85,6 +135,12 @@ class ChartPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.chooser)
         layout.addWidget(self.stack)
+        #: Says which bar names are left out when they crowd, and how to see them.
+        self.note = QLabel()
+        self.note.setEnabled(False)
+        self.note.setWordWrap(True)
+        self.note.hide()
+        layout.addWidget(self.note)
         self.set_charts([])
 
     def set_charts(self, charts: Sequence[dict[str, Any]], empty: str | None = None) -> None:
@@ -99,9 +155,15 @@ class ChartPane(QWidget):
         self.chooser.blockSignals(False)
         self.chooser.setVisible(len(self._charts) > 1)
         if not self._charts:
+            self.note.hide()
             self.stack.setCurrentWidget(self.placeholder)
             return
         self._draw(0)
+
+    def _on_names(self, shown: int, total: int) -> None:
+        self.note.setText(f"Showing the names of {shown} of {total} bars: widen the pane or zoom "
+                          "in (mouse wheel) to see the others." if shown < total else "")
+        self.note.setVisible(shown < total)
 
     def _ensure_plot(self) -> Any:
         if self.plot is None:
@@ -124,7 +186,9 @@ class ChartPane(QWidget):
         plot = self._ensure_plot()
         item = plot.getPlotItem()
         item.clear()
-        axis = _category_axis(labels) if labels is not None else pg.AxisItem("bottom")
+        self.note.hide()
+        axis = _category_axis(labels, self._on_names) if labels is not None \
+            else pg.AxisItem("bottom")
         item.setAxisItems({"bottom": axis})
         for name in ("bottom", "left"):
             item.getAxis(name).setTextPen(self._text_color)

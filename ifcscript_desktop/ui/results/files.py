@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QMimeDatabase, QProcess, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QIcon
-from PySide6.QtWidgets import (QAbstractItemView, QFileIconProvider, QHBoxLayout, QListWidget,
-                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFileIconProvider, QHBoxLayout, QLabel,
+                               QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from ifcscript_desktop.core.outputfiles import OutputFile, describe_output
 from ifcscript_desktop.ui.results.placeholder import placeholder
@@ -29,6 +30,8 @@ class FilesPane(QWidget):
     """
 
     file_opened = Signal(str)
+    #: How a file is handed to the system (tests give a stand-in for a desktop without handlers).
+    open_url = staticmethod(QDesktopServices.openUrl)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +45,14 @@ class FilesPane(QWidget):
         self.reveal_button = QPushButton("Show in folder")
         self.reveal_button.clicked.connect(self.reveal_selected)
         self.placeholder = placeholder(NO_FILES)
+        #: Says when the system had no program to open a file, with a way to find it instead.
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #D0312D;")
+        self.problem.setTextFormat(Qt.TextFormat.RichText)
+        self.problem.linkActivated.connect(self._on_problem_link)
+        self.problem.hide()
+        self._problem_path = ""
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.reveal_button)
@@ -50,6 +61,7 @@ class FilesPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.list)
+        layout.addWidget(self.problem)
         layout.addLayout(buttons)
         self._mime = QMimeDatabase()
         self._file_icon = QFileIconProvider().icon(QFileIconProvider.IconType.File)
@@ -62,6 +74,7 @@ class FilesPane(QWidget):
         paths the pane says `empty` (by default: the run saved none, and how a script saves)."""
         self.output_dir = output_dir
         self.placeholder.setText(empty or NO_FILES)
+        self.show_problem("")
         self.list.clear()
         for path in paths:
             shown = describe_output(str(path), output_dir)
@@ -92,7 +105,24 @@ class FilesPane(QWidget):
         if not self.describe(path).can_open:
             return False
         self.file_opened.emit(path)
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+        if self.open_url(QUrl.fromLocalFile(path)):
+            self.show_problem("")
+            return True
+        name = html.escape(Path(path).name)
+        self.show_problem(f"Nothing on this computer opens {name}: no program is set for "
+                          f"this kind of file. <a href='reveal'>Show it in its folder</a> and "
+                          "open it from there.", path)
+        return False
+
+    def show_problem(self, sentence: str, path: str = "") -> None:
+        """A sentence (rich text) under the list; "" hides it."""
+        self._problem_path = path
+        self.problem.setText(sentence)
+        self.problem.setVisible(bool(sentence))
+
+    def _on_problem_link(self, _link: str) -> None:
+        if self._problem_path:
+            self.reveal(self._problem_path)
 
     def reveal(self, path: str) -> bool:
         """Show the file in the system's file manager (selected where the platform allows)."""

@@ -12,6 +12,9 @@ MAX_CHILDREN = 500
 MAX_ITEMS = 20_000  # items in the whole tree: a result is meant to be read, not scrolled
 MAX_DEPTH = 40
 MAX_TEXT = 1000
+#: A container with more items than this starts collapsed, its count saying what it holds (a
+#: list of 1,287 column names must not fill the tab).
+COLLAPSE_OVER = 20
 
 
 def summary(value: Any) -> str:
@@ -25,8 +28,18 @@ def summary(value: Any) -> str:
     return "null" if value is None else cell_text(value)
 
 
+SHOW = " — expand to show"
+
+
+def collapsed_summary(value: Any) -> str:
+    """A long container's line while collapsed: "1,287 items — expand to show"."""
+    noun = "keys" if isinstance(value, dict) else "items"
+    return f"{len(value):,} {noun}{SHOW}"
+
+
 class ResultTree(QTreeWidget):
-    """Keys and values of a JSON value; containers expand, long lists show their first items."""
+    """Keys and values of a JSON value; short containers open, long ones start collapsed with
+    their count, and long lists show their first items."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,14 +48,25 @@ class ResultTree(QTreeWidget):
         self.setUniformRowHeights(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self._budget = MAX_ITEMS
+        self.itemExpanded.connect(lambda item: item.setText(1, item.text(1).removesuffix(SHOW)))
+        self.itemCollapsed.connect(self._on_collapsed)
+
+    def _on_collapsed(self, item: QTreeWidgetItem) -> None:
+        if item.childCount() > COLLAPSE_OVER and not item.text(1).endswith(SHOW):
+            item.setText(1, item.text(1) + SHOW)
 
     def set_value(self, value: Any) -> None:
         self.clear()
         self._budget = MAX_ITEMS
-        root = QTreeWidgetItem(["result", summary(value)])
+        long = isinstance(value, list) and len(value) > COLLAPSE_OVER
+        root = QTreeWidgetItem(["result", collapsed_summary(value) if long else summary(value)])
         self._fill(root, value, 0)
         self.addTopLevelItem(root)
-        self.expandToDepth(1)
+        root.setExpanded(not long)
+        for i in range(root.childCount()):
+            child = root.child(i)
+            if child is not None and 0 < child.childCount() <= COLLAPSE_OVER:
+                child.setExpanded(True)
         self.resizeColumnToContents(0)
 
     def _fill(self, item: QTreeWidgetItem, value: Any, depth: int) -> None:
@@ -58,7 +82,8 @@ class ResultTree(QTreeWidget):
         shown = pairs[:min(MAX_CHILDREN, self._budget)]
         self._budget -= len(shown)
         for key, child in shown:
-            node = QTreeWidgetItem([str(key), summary(child)])
+            long = isinstance(child, (dict, list)) and len(child) > COLLAPSE_OVER
+            node = QTreeWidgetItem([str(key), collapsed_summary(child) if long else summary(child)])
             node.setToolTip(1, node.text(1)[:2000])
             self._fill(node, child, depth + 1)
             children.append(node)

@@ -66,12 +66,17 @@ class TableModel(QAbstractTableModel):
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
             return _RIGHT if number else _LEFT
         text = cells.cell_text(value)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return text if len(text) > 40 else None
+        if role == Qt.ItemDataRole.ToolTipRole:  # the view shows it when the cell cuts the text
+            return text[:2000] or None
         return text
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(self._columns):
+            hint = "\nRight-click: colour the model by this column" \
+                if self.color_source(section) else ""
+            return f"{self._columns[section]}\nClick to sort{hint}"
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:

@@ -7,10 +7,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionRange, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionRange, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QHelpEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenu, QMessageBox, QTableView, QToolButton,
+                               QLineEdit, QMenu, QMessageBox, QTableView, QToolButton, QToolTip,
                                QVBoxLayout, QWidget)
 from shiboken6 import isValid
 
@@ -20,9 +20,24 @@ from ifcscript_desktop.ui.results.table_model import TableModel
 
 
 class _Grid(QTableView):
-    """QTableView whose Ctrl+C copies every selected cell, not only the current one."""
+    """QTableView whose Ctrl+C copies every selected cell, not only the current one, and whose
+    cells show their full text as a tooltip only when the column cuts it."""
 
     copy_requested = Signal()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            index = self.indexAt(event.pos())
+            text = index.data(Qt.ItemDataRole.ToolTipRole) if index.isValid() else None
+            shown = index.data() if index.isValid() else ""
+            cut = isinstance(text, str) and (text != shown or self.fontMetrics().horizontalAdvance(
+                str(shown)) + 12 > self.visualRect(index).width())
+            if cut and isinstance(text, str):
+                QToolTip.showText(event.globalPos(), text, self, self.visualRect(index))
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):
@@ -30,6 +45,9 @@ class _Grid(QTableView):
             event.accept()
             return
         super().keyPressEvent(event)
+
+
+WIDEST_COLUMN = 360  # a column sized to its text stops here; its tooltip has the rest
 
 
 class TableView(QWidget):
@@ -78,6 +96,8 @@ class TableView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        # Ids and names differ at their ends (Revit GlobalIds share a prefix): cut the middle.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         header = self.table.horizontalHeader()
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
@@ -93,8 +113,13 @@ class TableView(QWidget):
         self.table.resizeColumnsToContents()
         # Sized from the first rows, but wide enough for the numbers sorting may bring up top.
         narrowest = self.fontMetrics().horizontalAdvance("00000000") + 12
+        guid = self.model.link[0] if self.model.link and self.model.link[1] == "guid" else None
+        whole_guid = self.fontMetrics().horizontalAdvance("3vB2YO$MX4xv5uCqZZG05x") + 16  # no id cut
         for column in range(self.model.columnCount()):
-            header.resizeSection(column, min(max(header.sectionSize(column), narrowest), 360))
+            size = min(max(header.sectionSize(column), narrowest), WIDEST_COLUMN)
+            if self.model.columns[column] == guid:
+                size = max(size, min(whole_guid, WIDEST_COLUMN))
+            header.resizeSection(column, size)
         self.table.copy_requested.connect(self.copy_selection)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         copy = QAction("Copy", self.table)
