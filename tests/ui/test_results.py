@@ -516,7 +516,7 @@ def test_beside_tables_the_result_is_one_line_and_tables_take_turns(qtbot: Any) 
 
 def test_a_cut_cell_shows_its_whole_text_and_ids_keep_their_ends(qtbot: Any) -> None:
     long_name = "Basic Wall:Interior - 138mm Partition (1-hr) with a very long type name:4711"
-    view = _view([{"GlobalId": "2O2Fr$t4X7Zf8NOew3FLOH", "name": long_name}], qtbot)
+    view = _view([{"GlobalId": "2O2Fr$t4X7Zf8NOew3FLOH", "name": long_name, "area": 2.5}], qtbot)
     header = view.table.horizontalHeader()
     guid_width = view.fontMetrics().horizontalAdvance("2O2Fr$t4X7Zf8NOew3FLOH")
     assert header.sectionSize(0) > guid_width  # a whole GlobalId fits

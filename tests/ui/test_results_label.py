@@ -75,3 +75,14 @@ def test_a_run_of_another_script_clears_the_previous_tables_first(qtbot: Any,
     assert window.results.tables == []
     assert "only words" in window.results.output.toPlainText()
     assert window.results.header.text().startswith(f"Plain on {duplicated_guids.name}")
+
+
+def test_a_checks_verdict_shows_as_a_badge_beside_the_runs_status(qtbot: Any) -> None:
+    from tests.ui.test_results import _pane, _reply
+
+    pane = _pane(qtbot)
+    pane.show_reply(_reply(result={"status": "fail", "failed": 13}))
+    assert pane.header.badge.isVisible() and pane.header.badge.text() == "FAIL: 13 failed"
+    assert "success" in pane.header.text() and pane.header.text().endswith("FAIL: 13 failed")
+    pane.show_reply(_reply(result={"status": "done"}))  # no verdict word: no badge
+    assert not pane.header.badge.isVisible()

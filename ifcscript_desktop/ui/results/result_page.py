@@ -154,6 +154,7 @@ class ResultPage(QWidget):
             title = getattr(widget, "title", "Table")
             index = self.table_tabs.addTab(widget, title)
             if isinstance(widget, TableView):
+                widget.title_label.hide()  # its tab names it
                 rows = widget.model.total_rows
                 self.table_tabs.setTabToolTip(index, f"{title}: {rows:,} row"
                                                      f"{'' if rows == 1 else 's'}")

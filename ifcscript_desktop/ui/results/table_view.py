@@ -104,6 +104,7 @@ class TableView(QWidget):
         header.setSortIndicatorClearable(True)
         header.setResizeContentsPrecision(60)  # size columns from the first rows only
         header.setHighlightSections(False)
+        header.setStretchLastSection(True)  # spare width goes to the last column, not to grey
         vertical = self.table.verticalHeader()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
