@@ -62,13 +62,15 @@ def test_a_run_of_another_script_clears_the_previous_tables_first(qtbot: Any,
     _run(qtbot, window)
     assert window.results.tables and window.results.chart.plot is not None
     window.scripts.show_code("print('only words')\n", "Plain")
-    cleared: list[tuple[str, int, int, bool]] = []
+    cleared: list[tuple[str, int, int, bool, str]] = []
     window.runs.run_started.connect(lambda _id: cleared.append((
         window.results.header.text(), len(window.results.tables),
         len(window.results.files.paths()),
-        window.results.chart.stack.currentWidget() is window.results.chart.placeholder)))
+        window.results.chart.stack.currentWidget() is window.results.chart.placeholder,
+        window.results.chart.placeholder.text())))
     reply = _run(qtbot, window)
-    ((said, tables, files, no_chart),) = cleared
+    ((said, tables, files, no_chart, chart_says),) = cleared
+    assert chart_says == "Running… the charts it draws appear here when the run ends."
     assert said.startswith(f"Plain on {duplicated_guids.name} · run #{reply.execution_id}")
     assert said.endswith("running…")
     assert (tables, files, no_chart) == (0, 0, True)
@@ -86,3 +88,16 @@ def test_a_checks_verdict_shows_as_a_badge_beside_the_runs_status(qtbot: Any) ->
     assert "success" in pane.header.text() and pane.header.text().endswith("FAIL: 13 failed")
     pane.show_reply(_reply(result={"status": "done"}))  # no verdict word: no badge
     assert not pane.header.badge.isVisible()
+
+
+def test_closing_the_model_leaves_no_results_of_it(qtbot: Any, window: MainWindow,
+                                                   duplicated_guids: Path) -> None:
+    _open(qtbot, window, duplicated_guids)
+    window.scripts.show_code("show_table([{'a': 1}], title='One')\n", "One table")
+    _run(qtbot, window)
+    assert [t.title for t in window.results.tables] == ["One"]
+    window.close_active_model()
+    assert window.results.header.text().startswith("No model open: drop an IFC file")
+    assert window.results.tables == []
+    _open(qtbot, window, duplicated_guids)  # opened again: a fresh start, not the old table
+    assert window.results.header.text().startswith(f"No run on {duplicated_guids.name} yet")

@@ -32,6 +32,8 @@ _ENDINGS = {"success": "Finished", "error": "Failed", "timeout": "Timed out",
 NO_MODEL = "No model open: drop an IFC file on the window, then pick a script and press F5."
 PRINTS = "What the script prints appears here."
 RUNNING = "Running… the result and tables appear here when the run ends."
+RUNNING_CHARTS = "Running… the charts it draws appear here when the run ends."
+RUNNING_FILES = "Running… the files it saves are listed here when the run ends."
 
 
 def no_run_on(model: str) -> str:
@@ -165,8 +167,8 @@ class ResultsPane(QWidget):
         self.output.setPlaceholderText(PRINTS if running else sentence)
         self._reply = RunReply(status="")
         self.result_page.clear(sentence)
-        self.chart.set_charts([], empty=None if running else sentence)
-        self.files.set_files([], empty=None if running else sentence)
+        self.chart.set_charts([], empty=RUNNING_CHARTS if running else sentence)
+        self.files.set_files([], empty=RUNNING_FILES if running else sentence)
         self._update_titles()
 
     def _fill(self, reply: RunReply, streamed: bool) -> None:
