@@ -39,7 +39,7 @@ def test_a_past_runs_tables_chart_and_files_show_as_they_did(qtbot: Any, window:
     assert {grid.model().index(r, column).data() for r in range(13)} == guids
     # The result, a summary of the table, is one line that opens the tree.
     assert detail.result.summary_button is not None
-    assert detail.result.summary_button.text().startswith("Result: rows: 13 · columns: [")
+    assert detail.result.summary_button.full_text.startswith("Result: rows: 13 · columns: [")
     assert detail.tabs.tabText(FILES) == "Files (1)"
     assert [Path(p).name for p in detail.files.paths()] == ["walls.csv"]
     assert detail.tabs.tabText(CHART) == "Chart"

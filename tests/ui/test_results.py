@@ -492,7 +492,7 @@ def test_beside_tables_the_result_is_one_line_and_tables_take_turns(qtbot: Any) 
     pane.show_reply(_reply(result={"rows": 40, "columns": ["a", "b"]}, tables=tables))
     page = pane.result_page
     assert page.summary_button is not None and page.summary_button.isVisible()
-    assert page.summary_button.text() == "Result: rows: 40 · columns: [2 items]"
+    assert page.summary_button.full_text == "Result: rows: 40 · columns: [2 items]"
     assert pane.result_tree is not None and not pane.result_tree.isVisible()
     (tabs,) = page.findChildren(QTabWidget)
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["Units", "Walls"]
@@ -512,6 +512,18 @@ def test_beside_tables_the_result_is_one_line_and_tables_take_turns(qtbot: Any) 
     again.show_reply(_reply(result={"rows": 40}, tables=tables))
     again.result_page.summary_button.click()
     assert abs(again.result_page.splitter.sizes()[0] - again.result_page.splitter.sizes()[1]) <= 2
+
+
+def test_a_long_result_beside_tables_never_widens_the_pane(qtbot: Any) -> None:
+    pane = _pane(qtbot)
+    result = {f"key {i}": "a long value " * 5 for i in range(200)}
+    pane.show_reply(_reply(result=result, tables=[{"title": "T", "columns": ["a"],
+                                                   "rows": [{"a": 1}]}]))
+    button = pane.result_page.summary_button
+    assert button is not None and len(button.full_text) > 250
+    assert pane.minimumSizeHint().width() < 400  # the line is cut to the pane, not the reverse
+    qtbot.waitUntil(lambda: button.text().endswith("…"))
+    assert button.full_text in button.toolTip()
 
 
 def test_a_cut_cell_shows_its_whole_text_and_ids_keep_their_ends(qtbot: Any) -> None:

@@ -12,8 +12,10 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import (QLabel, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (QLabel, QSizePolicy, QSplitter, QTabWidget, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from ifcscript_desktop.core.reply import RunReply, Table
 from ifcscript_desktop.core.tablefile import TableFileError, is_records
@@ -36,6 +38,26 @@ def summary_line(value: Any) -> str:
     return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS - 1] + "…"
 
 
+class SummaryButton(QToolButton):
+    """A one-line toggle whose text is cut to the width it gets (a long result must not widen
+    the window); the tooltip has it whole."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full_text = text
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        room = max(0, self.width() - self.iconSize().width() - 24)
+        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight,
+                                                   room))
+
+
 class ResultPage(QWidget):
     """A run's `result` and tables. `show_reply(reply)` fills it, `clear(sentence)` empties it."""
 
@@ -50,7 +72,7 @@ class ResultPage(QWidget):
         self.tables: list[TableView] = []
         self.result_tree: ResultTree | None = None
         #: The one-line result beside tables; clicking it shows the tree (None without one).
-        self.summary_button: QToolButton | None = None
+        self.summary_button: SummaryButton | None = None
         #: Several tables: one at a time, chosen by their tabs (None for one or no table).
         self.table_tabs: QTabWidget | None = None
         self.splitter: QSplitter | None = None
@@ -160,15 +182,14 @@ class ResultPage(QWidget):
                                                      f"{'' if rows == 1 else 's'}")
         return self.table_tabs
 
-    def _summary_button(self, value: Any, tree: ResultTree) -> QToolButton:
-        button = QToolButton()
+    def _summary_button(self, value: Any, tree: ResultTree) -> SummaryButton:
+        button = SummaryButton(f"Result: {summary_line(value)}")
         button.setCheckable(True)
         button.setAutoRaise(True)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         button.setArrowType(Qt.ArrowType.RightArrow)
-        line = summary_line(value)
-        button.setText(f"Result: {line}")
-        button.setToolTip("Show the result as a tree of keys and values")
+        button.setToolTip(f"{button.full_text}\n\nClick to show the result as a tree of keys "
+                          "and values")
 
         def toggled(shown: bool) -> None:
             button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
