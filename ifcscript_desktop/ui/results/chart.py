@@ -85,7 +85,10 @@ def _category_axis(labels: Sequence[str], on_names: Callable[[int, int], None]) 
                     for v in values]
 
         def _fit_height(self, metrics: QFontMetrics, widest: int) -> None:
-            room = min(widest, UPRIGHT_ROOM) if self.upright else metrics.height()
+            scene = self.scene()  # a short chart keeps most of its height for the bars
+            total = scene.sceneRect().height() if scene is not None else 0.0
+            most = UPRIGHT_ROOM if total <= 0 else min(UPRIGHT_ROOM, max(48, int(0.3 * total)))
+            room = min(widest, most) if self.upright else metrics.height()
             height = int(room + max(0, self.style["tickLength"]) + 12)
             if abs(self.height() - height) > 1:
                 self.setHeight(height)
