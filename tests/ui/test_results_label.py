@@ -101,3 +101,25 @@ def test_closing_the_model_leaves_no_results_of_it(qtbot: Any, window: MainWindo
     assert window.results.tables == []
     _open(qtbot, window, duplicated_guids)  # opened again: a fresh start, not the old table
     assert window.results.header.text().startswith(f"No run on {duplicated_guids.name} yet")
+
+
+def test_a_run_going_on_stays_in_view_named_by_its_model_when_another_is_chosen(
+        qtbot: Any) -> None:
+    from dataclasses import replace
+
+    from tests.ui.test_results import _pane, _reply
+
+    pane = _pane(qtbot)
+    pane.show_model("/models/a.ifc")
+    pane.start_run("Count walls", "/models/a.ifc", 7)
+    pane.show_model("/models/b.ifc")  # chosen while the run goes: the run stays, labelled
+    assert pane.header.text() == "Count walls on a.ifc · run #7 · running…"
+    pane.show_reply(replace(_reply(result={"walls": 13}), model="/models/a.ifc",
+                            script="Count walls", execution_id=7))
+    assert pane.header.text() == ("Count walls on a.ifc · run #7 · success in 0.50 s · "
+                                  "not the active model")
+    pane.show_model("/models/b.ifc")
+    assert pane.header.text() == "No run on b.ifc yet: pick a script and press F5."
+    pane.show_model("/models/a.ifc")
+    assert pane.header.text() == "Count walls on a.ifc · run #7 · success in 0.50 s"
+    assert pane.result_tree is not None

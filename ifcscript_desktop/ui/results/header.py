@@ -67,9 +67,13 @@ class RunHeader(QWidget):
         self._show(script, model, execution_id, started, "running", None)
         self.set_verdict(None)
 
-    def show_reply(self, reply: RunReply) -> None:
+    def show_reply(self, reply: RunReply, elsewhere: bool = False) -> None:
+        """`elsewhere`: the run was on a model that is no longer the active one."""
         self._show(reply.script, reply.model, reply.execution_id, reply.started_at, reply.status,
                    reply.duration_s)
+        if elsewhere:
+            self.label.setText(self.label.text() + " · <span style='color:#E07B00'>not the active "
+                               "model</span>")
         self.set_verdict(reply.verdict, reply.verdict_detail)
 
     def set_verdict(self, text: str | None, counts: str | None = None) -> None:

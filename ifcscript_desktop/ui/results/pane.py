@@ -185,7 +185,8 @@ class ResultsPane(QWidget):
         if status:
             took = f" after {reply.duration_s:.2f} s" if reply.duration_s is not None else ""
             self.output.show_note(f"{_ENDINGS.get(status, status.capitalize())}{took}")
-        self.header.show_reply(reply)
+        self.header.show_reply(reply, elsewhere=bool(reply.model and self._model
+                                                     and reply.model != self._model))
         self.result_page.show_reply(reply)
         self.chart.set_charts(list(reply.charts))
         self.files.set_files(list(reply.outputs), reply.output_dir)
