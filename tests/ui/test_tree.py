@@ -223,3 +223,10 @@ def test_with_no_model_open_the_pane_says_how_to_open_one(qtbot) -> None:  # typ
     view.filter_box.setText("Wand")
     view.filter_box.returnPressed.emit()
     assert view.status.text() == "Open a model to search it."
+
+
+def test_the_pane_asks_the_docks_for_the_tree_s_room_whatever_page_shows(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ModelTreeView(None)  # the "no model" sentence shows, word-wrapped
+    qtbot.addWidget(view)
+    assert not view.pages.hasHeightForWidth()
+    assert view.sizeHint().height() > view.tree.sizeHint().height()  # box + tree, not a few lines

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import (QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject,
-                            QPersistentModelIndex, Qt, QTimer, Signal)
+                            QPersistentModelIndex, QSize, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QLineEdit,
                                QStackedWidget, QTreeView, QVBoxLayout, QWidget)
@@ -92,6 +92,25 @@ def _configure(view: QTreeView) -> None:
     ColumnFitter(view, NAME_MAX_PX)
 
 
+class _Pages(QStackedWidget):
+    """The tree, the result list or a sentence; sized as the tree whatever shows, so the pane
+    (and the docks around it) keep their layout when a search or an empty view takes its place.
+    (The sentence's word wrap made the stack a height-for-width widget of a few lines' height:
+    the docks gave the pane less room than the tree alone had.)"""
+
+    def __init__(self, tree: QTreeView, *pages: QWidget) -> None:
+        super().__init__()
+        self._tree = tree
+        for page in (tree, *pages):
+            self.addWidget(page)
+
+    def sizeHint(self) -> QSize:
+        return self._tree.sizeHint()
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 class ModelTreeView(QWidget):
     """Browse and search one model; selecting elements emits their STEP ids."""
 
@@ -133,9 +152,7 @@ class ModelTreeView(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setMargin(12)
-        self.pages = QStackedWidget()
-        for page in (self.tree, self.results, self.empty):
-            self.pages.addWidget(page)
+        self.pages = _Pages(self.tree, self.results, self.empty)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(FILTER_DELAY_MS)
