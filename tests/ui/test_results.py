@@ -538,3 +538,21 @@ def test_a_cut_cell_shows_its_whole_text_and_ids_keep_their_ends(qtbot: Any) -> 
     assert index.data(Qt.ItemDataRole.ToolTipRole) == long_name  # and whole in its tooltip
     assert view.model.headerData(0, Qt.Orientation.Horizontal,
                                  Qt.ItemDataRole.ToolTipRole).startswith("GlobalId\n")
+
+
+def test_in_a_narrow_pane_long_text_columns_give_way_to_the_sums(qtbot: Any) -> None:
+    rows = [{"Class": "IfcWallStandardCase", "Quantity set": f"Qto_WallBaseQuantities {'x' * 30}",
+             "Quantity": f"NetSideArea of a long quantity name {i}", "Unit": "m2",
+             "Sum": 1234.5 + i} for i in range(20)]
+    view = TableView(rows, None, "Sums")
+    qtbot.addWidget(view)
+    view.resize(620, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    sums = view.model.columns.index("Sum")
+    header = view.table.horizontalHeader()
+    right = header.sectionViewportPosition(sums) + header.sectionSize(sums)
+    assert right <= view.table.viewport().width() + header.sectionSize(sums) // 2  # in view
+    header.resizeSection(0, 300)  # the user widens a column: it stays as dragged
+    view.resize(600, 400)
+    assert header.sectionSize(0) == 300

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionRange, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QHelpEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import (QAction, QGuiApplication, QHelpEvent, QKeyEvent, QKeySequence,
+                           QResizeEvent)
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenu, QMessageBox, QTableView, QToolButton, QToolTip,
-                               QVBoxLayout, QWidget)
+                               QLineEdit, QMenu, QMessageBox, QStyle, QTableView, QToolButton,
+                               QToolTip, QVBoxLayout, QWidget)
 from shiboken6 import isValid
 
 from ifcscript_desktop.ui.background import BackgroundRunner
@@ -48,6 +49,7 @@ class _Grid(QTableView):
 
 
 WIDEST_COLUMN = 360  # a column sized to its text stops here; its tooltip has the rest
+NARROWED_COLUMN = 140  # in a narrow pane long text columns shrink to this (not below)
 
 
 class TableView(QWidget):
@@ -134,6 +136,7 @@ class TableView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.table)
 
+        self._fitted = False  # text columns narrowed to the first width the table got
         self._filter_timer = QTimer(self, singleShot=True, interval=self.FILTER_DELAY_MS)
         self._filter_timer.timeout.connect(self.apply_filter)
         self.filter_edit.textChanged.connect(self._filter_timer.start)
@@ -231,6 +234,28 @@ class TableView(QWidget):
         self.runner.submit(partial(write, path, self.model.columns, rows), done, failed)
 
     # --- internals ----------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._fitted and event.size().width() > 0:  # the first width it is laid out at
+            self._fitted = True
+            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+            vertical = self.table.verticalHeader().sizeHint().width()
+            self._fit_columns(event.size().width() - vertical - bar - 4)
+
+    def _fit_columns(self, room: int) -> None:
+        """In a narrow pane, long text columns give up width so the columns after them (sums,
+        counts) come into view; once, at the first real width: later the user's drags rule."""
+        header = self.table.horizontalHeader()
+        count = self.model.columnCount()
+        sizes = [header.sectionSize(c) for c in range(count)]
+        if count < 2 or sum(sizes) <= room:
+            return
+        guid = self.model.link[0] if self.model.link and self.model.link[1] == "guid" else None
+        cap = max(NARROWED_COLUMN, room // count)
+        for column, size in enumerate(sizes[:-1]):
+            if size > cap and self.model.columns[column] != guid:
+                header.resizeSection(column, cap)
+
     def _update_count(self) -> None:
         total, shown = self.model.total_rows, self.model.shown_rows
         noun = "row" if total == 1 else "rows"
