@@ -175,3 +175,17 @@ def test_in_the_window_a_picked_result_shows_its_properties_and_zooms_in_3d(  # 
     finally:
         win.close()
         win.store.close()
+
+
+def test_a_search_typed_while_the_model_opens_runs_once_it_is_open(handle: WorkerHandle, house: Path, qtbot) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    pane = ModelTreeView(handle)
+    qtbot.addWidget(pane)
+    pane.show()
+    handle.open_model(house)
+    pane.filter_box.setText("Haustuer")
+    pane.filter_box.returnPressed.emit()
+    assert pane.status.text() == "The model is still opening: the search runs once it is open."
+    with qtbot.waitSignal(pane.search_finished, timeout=60_000):
+        pass
+    assert set(listed(pane)) == {"Haustuer"} and "IfcDoor" in listed(pane, 1)  # and its opening
+    assert pane.status.text() == "2 elements match 'Haustuer'."

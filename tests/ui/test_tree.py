@@ -219,7 +219,7 @@ def test_with_no_model_open_the_pane_says_how_to_open_one(qtbot) -> None:  # typ
     qtbot.addWidget(view)
     view.show()
     assert view.empty.isVisible() and "No model is open" in view.empty.text()
-    assert "File > Open" in view.empty.text()
+    assert "File > Open model" in view.empty.text()
     view.filter_box.setText("Wand")
     view.filter_box.returnPressed.emit()
     assert view.status.text() == "Open a model to search it."

@@ -37,8 +37,8 @@ EMPTY_VIEWS = {
     "material": "This model has no materials (IfcMaterial): none of its elements says what it "
                 "is made of. Choose \"Spatial structure\" or \"By class\" to see them.",
 }
-NO_MODEL = ("No model is open. Open an IFC file (File > Open, or drop it on the window) to "
-            "browse its elements here.")
+NO_MODEL = ("No model is open. Open an IFC file (File > Open model, Ctrl+O, or drop it on the "
+            "window) to browse and search its elements here.")
 SEARCH_HELP = (
     "Searches the whole model, expanded or not:\n"
     "• text: elements whose Name contains it (any case), whose GlobalId is it or starts with it "
@@ -270,7 +270,8 @@ class ModelTreeView(QWidget):
         self._show_page()
         handle = self._handle
         if handle is None or not handle.is_open:
-            self._say("Open a model to search it.")
+            self._say("The model is still opening: the search runs once it is open."
+                      if handle is not None and handle.opening else "Open a model to search it.")
             return
         if not again:
             self._say(f"Searching for {text!r}…")
