@@ -60,8 +60,10 @@ class HistoryPane(QWidget):
         self.status_filter.addItem(ALL_STATUSES, None)
         for status in RunStatus:
             self.status_filter.addItem(str(status), str(status))
-        for combo in (self.script_filter, self.model_filter):
-            combo.setMinimumContentsLength(12)
+        for combo in (self.script_filter, self.model_filter, self.status_filter):
+            # Sized by a few letters, not their longest entry: the History tab's width is the
+            # least the centre of the window may take (a 1366 px screen fits every pane).
+            combo.setMinimumContentsLength(6)
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.script_filter.activated.connect(self._apply_filters)
@@ -80,8 +82,12 @@ class HistoryPane(QWidget):
                                         "Runs whose script declared no verdict",
                                         Qt.ItemDataRole.ToolTipRole)
         self.verdict_filter.activated.connect(self._apply_filters)
+        self.verdict_filter.setMinimumContentsLength(6)
+        self.verdict_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.count_label = QLabel()
         self.count_label.setEnabled(False)
+        self.count_label.setWordWrap(True)
 
         self.table = QTableView()
         self.table.setModel(self.model)

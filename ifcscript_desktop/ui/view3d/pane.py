@@ -55,6 +55,8 @@ class View3DPane(QWidget):
         self.stack.addWidget(self.message)
         self.progress = QProgressBar()
         self.progress_label = QLabel()
+        self.progress_label.setWordWrap(True)  # "Meshing: 12,345 of 100,000" never widens the pane
+        self.progress.setMinimumWidth(40)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel_meshing)
         self.status = QLabel()
