@@ -138,17 +138,22 @@ def _migration_4_verdict(db: peewee.SqliteDatabase) -> None:
     db.execute_sql("ALTER TABLE script_execution ADD COLUMN verdict_detail TEXT")
     db.execute_sql("CREATE INDEX script_execution_verdict ON script_execution (verdict)")
     try:
-        candidates = db.execute_sql(
-            "SELECT id, result FROM script_execution WHERE status = 'success'"
-            " AND json_valid(result) AND json_type(result, '$.status') = 'text'").fetchall()
+        # CASE: SQLite does not promise to test json_valid before json_type reads the text.
+        ids = [row[0] for row in db.execute_sql(
+            "SELECT id FROM script_execution WHERE status = 'success' AND CASE WHEN"
+            " json_valid(result) THEN json_type(result, '$.status') END = 'text'").fetchall()]
     except peewee.OperationalError:  # an SQLite built without JSON functions
         return
-    for run_id, text in candidates:
-        verdict = read_verdict(json.loads(text))
+    for run_id in ids:  # one result in memory at a time: results can be large
+        (text,) = db.execute_sql("SELECT result FROM script_execution WHERE id = ?",
+                                 (run_id,)).fetchone()
+        try:
+            verdict = read_verdict(json.loads(text))
+        except (ValueError, RecursionError):  # one odd old result must not stop every start
+            continue
         if verdict is not None:
             db.execute_sql("UPDATE script_execution SET verdict = ?, verdict_detail = ?"
                            " WHERE id = ?", (verdict.word, verdict.detail, run_id))
-
 
 Migration = Callable[[peewee.SqliteDatabase], None]
 MIGRATIONS: tuple[Migration, ...] = (_migration_1_create_tables, _migration_2_retention,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ifcscript_desktop.core import runs, store as store_module
+from ifcscript_desktop.core import migrations, runs, store as store_module
 from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.core.store import MIGRATIONS, ScriptExecution, Store, open_store
 from ifcscript_desktop.core.verdict import Verdict, read_verdict
@@ -167,5 +167,36 @@ def test_a_store_of_schema_3_keeps_its_runs_and_old_checks_get_their_verdict(
             ("FAIL", "13 failed"), (None, None), (None, None), (None, None), (None, None),
             (None, None)]
         assert [r.id for r in runs.list_executions(upgraded, verdict="FAIL")] == [rows[0].id]
+    finally:
+        upgraded.close()
+
+
+def test_an_old_result_the_back_fill_cannot_read_is_skipped_and_the_store_still_opens(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A result Python cannot decode (nested past the recursion limit, say) leaves that run
+    without a verdict; it must not stop the migration, or every later start would fail."""
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:3])
+        patch.setattr(store_module, "SCHEMA_VERSION", 3)
+        old = open_store(data_dir)
+        for label in ("odd", "fine"):
+            old.db.execute_sql(
+                "INSERT INTO script_execution (script_name, code, model_path, queued_at, status,"
+                " result) VALUES (?, 'x', '/m/a.ifc', '2024-01-01T00:00:00+00:00', 'success', ?)",
+                (label, json.dumps({"status": "FAIL", "failed": 2, "label": label})))
+        old.close()
+    real = migrations.read_verdict
+
+    def read(result: Any) -> Any:
+        if result.get("label") == "odd":
+            raise RecursionError("maximum recursion depth exceeded while decoding")
+        return real(result)
+
+    monkeypatch.setattr(migrations, "read_verdict", read)
+    upgraded = open_store(data_dir)
+    try:
+        assert upgraded.db.user_version == len(MIGRATIONS)
+        rows = ScriptExecution.select().order_by(ScriptExecution.id)
+        assert [(r.script_name, r.verdict) for r in rows] == [("odd", None), ("fine", "FAIL")]
     finally:
         upgraded.close()
