@@ -248,6 +248,9 @@ class MainWindow(QMainWindow):
         path = self.model_box.itemData(index)
         chosen = next((m for m in self.models.models if m.path == path), None)
         self.models.set_active(chosen)
+        if chosen is not None:  # not "Opened <the other model>" left from before
+            self.statusBar().showMessage(f"{chosen.name} is the active model: runs, the tree and "
+                                         "the 3D view show it.")
 
     def close_active_model(self) -> None:
         model = self.models.active

@@ -48,6 +48,8 @@ def test_switching_models_shows_each_models_own_results(qtbot: Any, window: Main
     assert window.results.tables == [] and window.results.result_tree is None
     assert window.results.currentWidget() is window.results.output
     assert window.results.output.placeholderText() == header.text()
+    # The status bar too: not "Opened <the other model>" from before.
+    assert window.statusBar().currentMessage().startswith(f"{house.name} is the active model")
 
     _choose(window, duplicated_guids)  # back: the run is shown again, labelled as before
     assert header.text() == said
