@@ -89,7 +89,8 @@ class WindowMenus(QObject):
                                             menu)
         menu.addSeparator()
         self.save = self._action("&Save script", w.scripts.save, Key.Save, menu)
-        self.save_copy = self._action("Save script as &copy…", self.save_as_copy,
+        self.save_copy = self._action("Save script as &copy…",
+                                      lambda: self.save_as_copy(),  # not triggered's bool
                                       "Ctrl+Shift+S", menu)
         self.import_script = self._action("&Import script…", w.library.action_import.trigger,
                                           None, menu)
@@ -116,13 +117,12 @@ class WindowMenus(QObject):
     def save_as_copy(self, name: str | None = None) -> None:
         """The editor's text as a new script of the user's (the current one keeps its saved
         revision); the copy becomes the editor's script. `name` skips the question."""
-        from ifcscript_desktop.ui.library.dialogs import ask_name
-
         w = self.window
         original = w.scripts.script
         if name is None:
-            name = ask_name(w, "Save script as copy", "Name of the copy:",
-                            library.unique_name(w.store, f"{w.scripts.name} copy"))
+            name = w.library.dialogs.ask_name(
+                w, "Save script as copy", "Name of the copy:",
+                library.unique_name(w.store, f"{w.scripts.name} copy"))
             if name is None:
                 return
         try:
@@ -149,12 +149,18 @@ class WindowMenus(QObject):
         original = self.window.scripts.script
         if original is None:
             return library.save_script(self.window.store, name, text)[0]
-        copy = library.duplicate_script(self.window.store, original.name, name)
-        renamed = [(old, new) for old, new in zip(original.code.splitlines(keepends=True),
-                                                  copy.code.splitlines(keepends=True)) if old != new]
-        if len(renamed) == 1 and text.count(renamed[0][0]) == 1:
-            text = text.replace(*renamed[0])  # the same name line, in the unsaved text
-        return library.save_script(self.window.store, copy.name, text)[0]
+        store = self.window.store
+        store.activate()
+        # One transaction: text the copy cannot take (a broken metadata block) leaves no
+        # half-made copy behind to block the name on the next try.
+        with store.db.atomic():
+            copy = library.duplicate_script(store, original.name, name)
+            renamed = [(old, new) for old, new in zip(original.code.splitlines(keepends=True),
+                                                      copy.code.splitlines(keepends=True))
+                       if old != new]
+            if len(renamed) == 1 and text.count(renamed[0][0]) == 1:
+                text = text.replace(*renamed[0])  # the same name line, in the unsaved text
+            return library.save_script(store, copy.name, text)[0]
 
     # -- Edit --------------------------------------------------------------------------------
     def _build_edit(self) -> None:

@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ifcscript_desktop.core import library
 from ifcscript_desktop.core.lastparams import last_params
-from ifcscript_desktop.core.scriptfile import ScriptFileError, parse_script
+from ifcscript_desktop.core.scriptfile import ScriptFileError, ScriptMeta, parse_script
 from ifcscript_desktop.core.store import Script, Store, StoreError
 from ifcscript_desktop.ui.editor import ScriptEditor
 from ifcscript_desktop.ui.params import ParamsForm
@@ -76,7 +76,8 @@ class ScriptController(QObject):
         self.script = None
         self._title = title
         self.editor.set_read_only(False)
-        self.editor.set_draft("", code)
+        # The run keeps this code: only the user's edits to it are unsaved (and asked about).
+        self.editor.set_text(code)
         self._refresh_params()
         self._emit_state()
 
@@ -97,38 +98,61 @@ class ScriptController(QObject):
         self.script = script
         library.clear_draft(self.store, script)
         self.editor.set_saved()
-        self._refresh_params()
+        self.follow_header()  # values typed in the form stay
         self._emit_state()
         if changed:
             revisions = len(library.list_revisions(script))
             self.message.emit(f"Saved {script.name!r} as revision {revisions}.")
             self.library_changed.emit()
 
-    def _refresh_params(self) -> None:
-        """A script was loaded or saved: its inputs afresh, with the last values used."""
-        self._params_timer.stop()
+    def keep_as_script(self, name: str) -> bool:
+        """Code that is no stored script (a past run's) becomes the new script `name`; False
+        (and the reason said) when it cannot be saved."""
         try:
-            meta = parse_script(self.editor.text(), default_name=self.name)
-        except ScriptFileError as exc:
-            self.params.show_metadata_error(metadata_problem(exc))
-            self.message.emit(metadata_problem(exc))
-            return
-        self.params.set_parameters(meta, last_params(self.store, self.name))
+            script, _changed = library.save_script(self.store, name, self.editor.text())
+        except (ScriptFileError, StoreError) as exc:
+            self.message.emit(f"Not saved: {exc}")
+            return False
+        self.script = script
+        self.editor.set_saved()
+        self._emit_state()
+        self.message.emit(f"Saved as the new script {script.name!r}.")
+        self.library_changed.emit()
+        return True
+
+    def stop_timers(self) -> None:
+        """The window closes: no draft or form update may come after the user's answer."""
+        self._draft_timer.stop()
+        self._params_timer.stop()
+
+    def _refresh_params(self) -> None:
+        """A script was loaded: its inputs afresh, with the last values used."""
+        meta = self._header(say=True)
+        if meta is not None:
+            self.params.set_parameters(meta, last_params(self.store, self.name))
 
     def follow_header(self) -> None:
-        """The form shows what the editor's metadata block declares now (saved or not).
+        """The form shows what the editor's metadata block declares now (saved or not), and
+        keeps the values typed in it.
 
-        Called a moment after typing stops, and by a run before it reads the form's values, so
-        a run never sees the inputs of a block the editor no longer has.
+        Called a moment after typing stops, by Save, and by a run before it reads the form's
+        values, so a run never sees the inputs of a block the editor no longer has.
         """
+        meta = self._header(say=False)
+        if meta is not None and (meta != self.params.meta or self.params.metadata_error()):
+            self.params.follow(meta, last_params(self.store, self.name))
+
+    def _header(self, say: bool) -> ScriptMeta | None:
+        """The editor's metadata block, or None with its problem shown in the form (and said
+        in the status bar when `say`)."""
         self._params_timer.stop()
         try:
-            meta = parse_script(self.editor.text(), default_name=self.name)
+            return parse_script(self.editor.text(), default_name=self.name)
         except ScriptFileError as exc:
             self.params.show_metadata_error(metadata_problem(exc))
-            return
-        if meta != self.params.meta or self.params.metadata_error():  # else nothing to redo
-            self.params.follow(meta, last_params(self.store, self.name))
+            if say:
+                self.message.emit(metadata_problem(exc))
+            return None
 
     def flush_draft(self) -> None:
         self._draft_timer.stop()

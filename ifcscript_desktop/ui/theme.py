@@ -57,10 +57,6 @@ def apply_theme(name: str) -> None:
     app.setPalette(system_palette)
 
 
-def current_theme() -> str:
-    return _current
-
-
 def _palette(colours: dict[QPalette.ColorRole, str], disabled_text: str) -> QPalette:
     palette = QPalette()
     for role, colour in colours.items():

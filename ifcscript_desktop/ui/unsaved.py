@@ -19,8 +19,8 @@ Button = QMessageBox.StandardButton
 
 
 class UnsavedPrompt(QObject):
-    """Decides whether the window may close now; asks first when a stored script has
-    unsaved text. `close_again` is called once the user chose Save (and it saved) or Discard."""
+    """Decides whether the window may close now; asks first when the editor has unsaved text
+    (a user's script, or a past run's code). `close_again` is called once the user chose Save (and it saved) or Discard."""
 
     def __init__(self, scripts: ScriptController, parent: QWidget,
                  close_again: Callable[[], object]) -> None:
@@ -33,9 +33,16 @@ class UnsavedPrompt(QObject):
         self.box: QMessageBox | None = None
 
     def has_unsaved_text(self) -> bool:
+        """Edits to a user's script, or to code that is no script at all (a past run's, opened
+        from History): those would be lost without a trace."""
         script = self._scripts.script
-        return bool(script is not None and not script.is_builtin
-                    and self._scripts.editor.is_modified())
+        if script is not None and script.is_builtin:
+            return False
+        return self._scripts.editor.is_modified()
+
+    def copy_name(self) -> str:
+        """The free name Save gives code that is no stored script (its editor title)."""
+        return library.unique_name(self._scripts.store, self._scripts.name)
 
     def may_close(self) -> bool:
         """True when nothing is lost by closing (or the user answered); otherwise the question
@@ -47,7 +54,9 @@ class UnsavedPrompt(QObject):
         return False
 
     def settle(self) -> None:
-        """As the window closes: unsaved text the user did not discard stays as a draft."""
+        """As the window closes: unsaved text the user did not discard stays as a draft (and
+        a pending autosave cannot bring discarded text back)."""
+        self._scripts.stop_timers()
         if not self._discarded:
             self._scripts.flush_draft()
 
@@ -57,9 +66,15 @@ class UnsavedPrompt(QObject):
                           f"“{name}” has changes that are not saved.",
                           Button.Save | Button.Discard | Button.Cancel, self._parent)
         box.setObjectName("unsaved_box")
-        box.setInformativeText(
-            "Save makes them the script's next revision. Discard throws them away: the last "
-            "saved revision stays. Cancel keeps the window open.")
+        if self._scripts.script is None:
+            box.setInformativeText(
+                f"This code is not a stored script. Save keeps it as the new script "
+                f"“{self.copy_name()}” in Scripts. Discard throws the changes away: the run "
+                "keeps the code it ran. Cancel keeps the window open.")
+        else:
+            box.setInformativeText(
+                "Save makes them the script's next revision. Discard throws them away: the "
+                "last saved revision stays. Cancel keeps the window open.")
         box.setDefaultButton(Button.Save)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.finished.connect(lambda _result: self._on_answer(box))
@@ -71,7 +86,10 @@ class UnsavedPrompt(QObject):
         button = box.standardButton(box.clickedButton()) if box.clickedButton() else Button.Cancel
         box.deleteLater()
         if button == Button.Save:
-            self._scripts.save()
+            if self._scripts.script is None:
+                self._scripts.keep_as_script(self.copy_name())
+            else:
+                self._scripts.save()
             if self._scripts.editor.is_modified():
                 return  # not saved (the status bar says why): the window stays open
         elif button == Button.Discard:

@@ -126,16 +126,101 @@ def test_quit_without_changes_closes_at_once(qtbot, window: MainWindow) -> None:
     window.store.close()
 
 
+def _answer_name(window: MainWindow, name: str | None) -> list[str]:
+    """The name question answered with `name` (None: Cancel); the names it suggested."""
+    asked: list[str] = []
+
+    def ask(_parent: object, _title: str, _label: str, suggested: str) -> str | None:
+        asked.append(suggested)
+        return name
+
+    window.library.dialogs.ask_name = ask
+    return asked
+
+
 def test_save_as_copy_keeps_the_original_and_edits_the_copy(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     _edit_mine(window)
-    window.menus.save_as_copy("Mine v2")
+    asked = _answer_name(window, "Mine v2")
+    window.menus.save_copy.trigger()  # the menu item passes triggered's bool: not a name
+    assert asked == ["Mine copy"]
     assert window.scripts.name == "Mine v2" and not window.editor.is_modified()
     copy = library.require_script(window.store, "Mine v2")
     assert "result = 2" in copy.code and '# name = "Mine v2"' in copy.code  # exports as itself
     assert library.require_script(window.store, "Mine").code == MINE
     assert library.get_draft(window.store, library.require_script(window.store, "Mine")) is None
-    window.menus.save_as_copy("Mine v2")
+    window.menus.save_copy.trigger()
     assert "already exists" in window.statusBar().currentMessage()
+
+
+def test_ctrl_shift_s_saves_a_copy(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    _edit_mine(window)
+    _answer_name(window, "Mine by keys")
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    window.editor.setFocus()
+    assert window.menus.save_copy.shortcut().toString() == "Ctrl+Shift+S"
+    qtbot.keyClick(window.editor.focusProxy(), Qt.Key.Key_S,
+                   CTRL | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: window.scripts.name == "Mine by keys")
+    assert "result = 2" in library.require_script(window.store, "Mine by keys").code
+
+
+def test_a_copy_with_a_broken_metadata_block_leaves_no_copy_behind(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    _edit_mine(window)
+    window.editor.set_draft(MINE, MINE.replace('name = "Mine"', 'name = "Mine'))  # broken block
+    _answer_name(window, "Mine v2")
+    window.menus.save_copy.trigger()
+    assert window.statusBar().currentMessage().startswith("Not saved:")
+    names = [s.name for s in library.list_scripts(window.store)]
+    assert "Mine v2" not in names and "Mine copy" not in names
+    window.editor.set_draft(MINE, MINE + "result = 3\n")  # mended: the same name is free
+    window.menus.save_copy.trigger()
+    assert window.scripts.name == "Mine v2"
+    assert "result = 3" in library.require_script(window.store, "Mine v2").code
+
+
+def _edit_run_code(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Code opened from History (not a stored script), then edited by the user."""
+    window.scripts.show_code("result = 1\n", "Count (run #7)")
+    assert not window.editor.is_modified()  # only viewing it loses nothing
+    window.editor.set_draft("result = 1\n", "result = 1\nresult = 2  # mine\n")
+    assert window.editor.is_modified()
+
+
+def test_quit_over_edited_run_code_offers_to_keep_it_as_a_script(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    _edit_run_code(qtbot, window)
+    box = _unsaved_box(qtbot, window)
+    assert "Count (run #7)" in box.informativeText() and "new script" in box.informativeText()
+    box.button(QMessageBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: not window.isVisible())
+    kept = library.require_script(window.store, "Count (run #7)")
+    assert "result = 2  # mine" in kept.code
+    window.store.close()
+
+
+def test_discarding_edited_run_code_closes_without_a_script(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    _edit_run_code(qtbot, window)
+    before = [s.name for s in library.list_scripts(window.store)]
+    _unsaved_box(qtbot, window).button(QMessageBox.StandardButton.Discard).click()
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert [s.name for s in library.list_scripts(window.store)] == before
+    window.store.close()
+
+
+def test_discard_is_not_undone_by_a_pending_autosave(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    _edit_mine(window)
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    window.editor.setFocus()
+    qtbot.keyClicks(window.editor.focusProxy(), "x")  # typed just before quitting
+    assert window.scripts._draft_timer.isActive()  # the autosave is on its way
+    mine = library.require_script(window.store, "Mine")
+    _unsaved_box(qtbot, window).button(QMessageBox.StandardButton.Discard).click()
+    qtbot.waitUntil(lambda: not window.isVisible())
+    # Had the timer lived on, it would write the discarded text back once it fired.
+    qtbot.waitUntil(lambda: not window.scripts._draft_timer.isActive(), timeout=5000)
+    assert library.get_draft(window.store, mine) is None
+    window.store.close()
 
 
 def test_the_file_menu_has_what_a_desktop_app_has(window: MainWindow) -> None:

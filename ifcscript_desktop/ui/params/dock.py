@@ -36,6 +36,7 @@ def fit_params_dock(window: QMainWindow, dock: QDockWidget, form: ParamsForm,
     if not window.isVisible():  # no geometry yet: once the window is on screen
         QTimer.singleShot(0, window, lambda: fit_params_dock(window, dock, form, neighbours)
                           if window.isVisible() else None)
+        return
     one_above_other = stacked(window, dock, neighbours)
     form.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
     if form.has_inputs():
