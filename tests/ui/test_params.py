@@ -595,3 +595,52 @@ def test_a_table_parameter_shows_every_column_whole(qtbot: QtBot) -> None:
     form.resize(380, 700)
     qtbot.waitUntil(lambda: grid.horizontalScrollBar().maximum() > 0)
     assert form._scroll.horizontalScrollBar().maximum() == 0
+
+
+def test_ctrl_s_keeps_the_values_typed_in_the_form(qtbot: QtBot, data_dir: Path) -> None:
+    from ifcscript_desktop.core import library
+    from ifcscript_desktop.ui.app import build_main_window
+
+    code = COUNTER.replace("# ///\nkinds", KIND_PARAMETER + "# ///\nkinds")
+    window = build_main_window(str(data_dir), [])
+    qtbot.addWidget(window)
+    with qtbot.waitExposed(window):
+        window.show()
+    try:
+        library.save_script(window.store, "Counter", code)
+        window.scripts.load("Counter")
+        window.params.field("kind").editor.setText("IfcSlab")  # type: ignore[attr-defined]
+        paste_at(window, "result = {", "# a comment\nresult = {")
+        with qtbot.waitActive(window):
+            window.activateWindow()
+        window.editor.setFocus()
+        qtbot.keyClick(window.editor.focusProxy(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: not window.editor.is_modified())
+        assert "# a comment" in library.require_script(window.store, "Counter").code
+        assert window.params.values() == {"kind": "IfcSlab"}  # not the default IfcWall again
+    finally:
+        window.close()
+        window.store.close()
+
+
+def test_the_dock_is_sized_once_the_window_is_on_screen_not_before(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+    from ifcscript_desktop.ui.params.dock import QWIDGETSIZE_MAX, fit_params_dock
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.setCentralWidget(QWidget())
+    dock = QDockWidget("Parameters", window)
+    form = ParamsForm()
+    form.set_parameters(parse_script("result = 1\n", default_name="Plain"))  # no inputs: a one-line note
+    dock.setWidget(form)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    fit_params_dock(window, dock, form, [])
+    # Hidden, there is no geometry to measure: nothing is narrowed yet ...
+    assert form.maximumWidth() == QWIDGETSIZE_MAX
+    window.resize(1000, 700)
+    with qtbot.waitExposed(window):
+        window.show()
+    # ... and once shown, the note's width is what the dock gets.
+    qtbot.waitUntil(lambda: form.maximumWidth() == form.preferred_width())
