@@ -10,7 +10,8 @@ An exact GlobalId also finds what is not a product (the project, a type, a syste
 Rows come GlobalId first, then name matches, then class matches, each in model order.
 
 Selector queries (`IfcWall, /Pset_WallCommon/.FireRating=EI60`) go through
-`ifcopenshell.util.selector` as the tree's filter always did (`queries.filter_ids`).
+`ifcopenshell.util.selector` as the tree's filter always did (`queries.filter_ids`). Text that
+looks like a selector but does not parse as one ("Fenster 80/120") is searched as plain text.
 
 The lookup arrays are made on the first search of a model from its index (a pass over the
 records, no attribute read from the model) and kept as long as the index.
@@ -132,12 +133,27 @@ def search_selector(index: ModelIndex, query: str, limit: int = LIMIT) -> dict[s
     return {"rows": rows, "total": len(ids), "kind": "selector"}
 
 
+def _selector_or_text(index: ModelIndex, text: str, limit: int) -> dict[str, Any]:
+    """A selector query, or, when the text only looks like one ("Fenster 80/120", "T30!",
+    "Tür <EI30>": names use the selector's operators), the plain search. The selector's
+    complaint is only shown when the name search finds nothing either, and then with it."""
+    try:
+        return search_selector(index, text.strip(), limit)
+    except queries.QueryError as problem:
+        found = search_text(index, text, limit)
+        if found["total"]:
+            return found
+        why = str(problem)
+        raise queries.QueryError(f"Nothing is named {text.strip()!r} and "
+                                 f"{why[:1].lower()}{why[1:]}") from None
+
+
 def search(index: ModelIndex, text: str, limit: int = LIMIT) -> dict[str, Any]:
     """The `search` request: a selector query or plain text; `kind` in the reply says which."""
     started = time.perf_counter()
     limit = max(1, min(int(limit), LIMIT))
     if is_selector_query(text):
-        found = search_selector(index, text.strip(), limit)
+        found = _selector_or_text(index, text, limit)
     else:
         found = search_text(index, text, limit)
     return {**found, "search_s": round(time.perf_counter() - started, 6)}  # for the benchmark

@@ -81,3 +81,17 @@ def test_the_worker_answers_doc_requests(worker: WorkerClient) -> None:
     refused = worker.call("doc", timeout=60, name="os.system")
     assert refused["found"] is False and "doc" not in refused
     assert worker.call("doc", timeout=60, name=None)["found"] is False
+
+
+def test_the_api_packages_are_listed_once_not_on_every_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pkgutil
+
+    from ifcscript_desktop.worker import docs
+
+    assert find_doc("no_such_function_anywhere") is None  # the list is made by now
+    listed: list[object] = []
+    real = pkgutil.iter_modules
+    monkeypatch.setattr(pkgutil, "iter_modules", lambda *a, **k: listed.append(a) or real(*a, **k))
+    assert find_doc("another_unknown_name") is None and find_doc("yet.another_unknown") is None
+    assert find_doc("ifcopenshell.api.root.create_entity") is not None
+    assert listed == [] and "ifcopenshell.api.root" in docs.api_modules()

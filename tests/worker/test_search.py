@@ -86,3 +86,38 @@ def test_the_worker_answers_search_requests(worker: WorkerClient) -> None:
     failed = worker.send("search", {"text": "IfcWall, ((("})
     assert failed.wait(60) and failed.reply is not None
     assert not failed.reply["ok"] and "is not a valid" in failed.reply["error"]
+
+
+@pytest.fixture(scope="module")
+def renamed(house: Path) -> ModelIndex:
+    """The house with names that use the selector's operators, as real models do."""
+    model = ifcopenshell.open(str(house))
+    windows = model.by_type("IfcWindow")
+    for window, name in zip(windows, ["Fenster 80/120", "Tür T30-1 <EI30>", "T30!"]):
+        window.Name = name
+    return ModelIndex.build(model, str(house))
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Fenster 80/120", "Fenster 80/120"), ("80/120", "Fenster 80/120"),
+    ("Tür T30-1 <EI30>", "Tür T30-1 <EI30>"), ("T30!", "T30!"),
+])
+def test_a_name_with_selector_operators_is_found_by_its_name(renamed: ModelIndex, text: str,
+                                                             name: str) -> None:
+    reply = search.search(renamed, text)
+    assert reply["kind"] == "text" and names(reply) == [name]
+    assert reply["rows"][0]["type"] == "IfcWindow" and reply["rows"][0]["match"] == "name"
+
+
+def test_a_valid_selector_still_goes_to_the_selector(renamed: ModelIndex) -> None:
+    reply = search.search(renamed, 'Name="Fenster 80/120"')
+    assert reply["kind"] == "selector" and names(reply) == ["Fenster 80/120"]
+
+
+def test_text_neither_named_nor_a_selector_says_both(renamed: ModelIndex) -> None:
+    with pytest.raises(queries.QueryError) as raised:
+        search.search(renamed, "Tor 90/210")
+    sentence = str(raised.value)
+    assert sentence.startswith("Nothing is named 'Tor 90/210' and the filter 'Tor 90/210' is "
+                               "not a valid class name or selector query: ")
+    assert "Expected one of: " in sentence
