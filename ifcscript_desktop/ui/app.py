@@ -107,12 +107,13 @@ def start(args: argparse.Namespace) -> int:
     from ifcscript_desktop.ui.single_instance import forward, server_name
 
     data_dir = resolve_data_dir(args.data_dir)
-    name = server_name(data_dir)
-    if forward(name, models):
+    name = server_name(data_dir)  # None: no private place for it (said in the log)
+    if name is not None and forward(name, models):
         print(forwarded_sentence(data_dir, models))
         return 0
     window = build_main_window(str(data_dir), models)
-    serve_instance(window, name)
+    if name is not None:
+        serve_instance(window, name)
     window.show()
     code = app.exec()
     window.store.close()

@@ -30,6 +30,7 @@ from ifcscript_desktop.ui.properties import PropertiesPane
 from ifcscript_desktop.ui.results import ResultsPane
 from ifcscript_desktop.ui.run_controller import RunController
 from ifcscript_desktop.ui.script_controller import ScriptController
+from ifcscript_desktop.ui.single_instance import InstanceServer
 from ifcscript_desktop.ui.tree import ModelTreeView
 from ifcscript_desktop.ui.unsaved import UnsavedPrompt
 from ifcscript_desktop.ui.view3d.pane import View3DPane
@@ -455,6 +456,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.unsaved.settle()
+        for server in self.findChildren(InstanceServer):  # a later launch opens its own window
+            server.close()
         self.history.poll_timer.stop()
         self.workflows.shutdown()
         self.qsettings.setValue("geometry", self.saveGeometry())

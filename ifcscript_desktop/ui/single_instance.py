@@ -1,42 +1,125 @@
 """One window per user and data folder: a second `ifcscript FILE` hands FILE to the first.
 
 Two windows on one data folder would write one SQLite history from two processes and show each
-other's runs late. The running window listens on a QLocalServer whose name comes from the user
-and a hash of the resolved data folder, so another `--data-dir` (a test's temporary folder too)
-gets a window of its own. A socket left behind by a crashed window answers nobody: it is
-removed and the new window serves in its place.
+other's runs late. The running window listens on a QLocalServer named by a hash of the resolved
+data folder, so another `--data-dir` (a test's temporary folder too) gets a window of its own. A
+socket left behind by a crashed window answers nobody: it is removed and the new window serves
+in its place.
+
+The socket lives in a folder only this user can open (the session's runtime folder, else one in
+the data folder, else a private folder in /tmp): in a shared /tmp another user could create the
+socket first, read the paths each launch hands over and keep every later launch from opening.
+A socket that is not this user's own is never talked to nor removed: the launch opens a window.
 """
 
 from __future__ import annotations
 
-import getpass
+import errno
 import hashlib
 import json
+import logging
 import os
+import stat
+import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+log = logging.getLogger(__name__)
+
 ACK = b"ok\n"
-MAX_MESSAGE = 256 * 1024  # a few thousand paths; anything bigger is not from our own launcher
+MAX_MESSAGE = 64 * 1024  # hundreds of paths; anything bigger is not from our own launcher
 TIMEOUT_MS = 3000
+#: sun_path holds 108 bytes with its terminating NUL.
+MAX_SOCKET_PATH = 107
 
 
-def server_name(data_dir: Path) -> str:
-    """The local socket's name for this user and data folder."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for the uid (a bare container)
-        user = str(os.getuid()) if hasattr(os, "getuid") else "user"
+def server_name(data_dir: Path, fallback_root: str | None = None) -> str | None:
+    """The local socket for this user and data folder: an absolute path in a private folder
+    (a pipe name on Windows, where the pipe's access is the user's only); None when no private
+    folder can be had, and then every launch opens a window of its own.
+
+    `fallback_root` is where the last-resort folder is made (the system's temporary folder).
+    """
     digest = hashlib.sha256(str(Path(data_dir).resolve()).encode("utf-8")).hexdigest()[:16]
-    safe_user = "".join(c if c.isalnum() else "_" for c in user)[:32]
-    return f"ifcscript-desktop-{safe_user}-{digest}"
+    leaf = f"ifcscript-{digest}"
+    if not hasattr(os, "getuid"):  # Windows: named pipes, not files
+        return leaf
+    for folder in _private_folders(Path(data_dir), fallback_root):
+        path = os.path.join(folder, leaf)
+        if len(path.encode("utf-8")) <= MAX_SOCKET_PATH:
+            return path
+    log.warning("Each launch opens its own window: no private folder with a short enough path "
+                "was found for the single-instance socket.")
+    return None
+
+
+def _private_folders(data_dir: Path, fallback_root: str | None) -> list[str]:
+    """Folders only this user can open, best first; each is made (mode 0700) only when reached."""
+    found: list[str] = []
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if os.path.isabs(runtime) and is_private_folder(runtime):
+        found.append(runtime)
+    own = data_dir.resolve() / "run"
+    if len(str(own / "ifcscript-0123456789abcdef").encode("utf-8")) <= MAX_SOCKET_PATH:
+        if _make_private(str(own)):
+            found.append(str(own))
+        return found
+    shared = os.path.join(fallback_root or tempfile.gettempdir(), f"ifcscript-{os.getuid()}")
+    if _make_private(shared):
+        found.append(shared)
+    return found
+
+
+def _make_private(folder: str) -> bool:
+    """Create `folder` with mode 0700 (failing if something is already there), or accept one
+    that already is this user's own, private, real folder."""
+    try:
+        os.makedirs(os.path.dirname(folder), exist_ok=True)  # a data folder not made yet
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        log.warning("The single-instance folder %s cannot be made: %s", folder,
+                    os.strerror(exc.errno or errno.EIO))
+        return False
+    if is_private_folder(folder):
+        return True
+    log.warning("The single-instance folder %s is not used: it is not a folder of this user's "
+                "that only they can open (owner and mode 0700).", folder)
+    return False
+
+
+def is_private_folder(folder: str) -> bool:
+    """A real folder (not a symlink) owned by this user, which nobody else may open."""
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and stat.S_IMODE(info.st_mode) & 0o077 == 0)
+
+
+def is_own_socket(path: str) -> bool | None:
+    """True: a socket of this user's; False: something else is there (never to be used nor
+    removed); None: nothing is there. Always True for Windows pipe names."""
+    if not hasattr(os, "getuid"):
+        return True
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return False
+    return stat.S_ISSOCK(info.st_mode) and info.st_uid == os.getuid()
 
 
 def forward(name: str, paths: list[str], timeout_ms: int = TIMEOUT_MS) -> bool:
     """Hand `paths` (absolute) to the window serving `name`; True once it acknowledged them,
     False when no window answers. Blocking: called before this process has a window."""
+    if not is_own_socket(name):  # nobody's, or someone else's: never handed our paths
+        return False
     socket = QLocalSocket()
     socket.connectToServer(name)
     if not socket.waitForConnected(timeout_ms):
@@ -56,9 +139,11 @@ class InstanceServer(QObject):
 
     files_received = Signal(list)
 
-    def __init__(self, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, name: str, parent: QObject | None = None,
+                 idle_ms: int = TIMEOUT_MS) -> None:
         super().__init__(parent)
         self.name = name
+        self.idle_ms = idle_ms
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._on_connection)
@@ -66,7 +151,11 @@ class InstanceServer(QObject):
 
     def listen(self) -> bool:
         """Serve `name`; False when a live window already serves it (the caller should have
-        forwarded) or listening failed. A stale socket (nobody answers on it) is removed."""
+        forwarded), something not this user's socket is in its place, or listening failed. A
+        stale socket of this user's (nobody answers on it) is removed."""
+        if is_own_socket(self.name) is False:
+            log.warning("%s is not this user's socket: it is left alone.", self.name)
+            return False
         probe = QLocalSocket()
         probe.connectToServer(self.name)
         if probe.waitForConnected(500):
@@ -76,9 +165,6 @@ class InstanceServer(QObject):
         QLocalServer.removeServer(self.name)
         return self._server.listen(self.name)
 
-    def full_name(self) -> str:
-        return self._server.fullServerName()
-
     def close(self) -> None:
         self._server.close()
 
@@ -86,26 +172,42 @@ class InstanceServer(QObject):
         while self._server.hasPendingConnections():
             socket = self._server.nextPendingConnection()
             self._buffers[socket] = b""
+            idle = QTimer(socket)  # a connection that says nothing is not our launcher
+            idle.setSingleShot(True)
+            idle.timeout.connect(lambda s=socket: self._drop(s))
+            idle.start(self.idle_ms)
             socket.readyRead.connect(lambda s=socket: self._on_ready(s))
             socket.disconnected.connect(lambda s=socket: self._forget(s))
+            socket.disconnected.connect(socket.deleteLater)  # once the answer is out
 
     def _on_ready(self, socket: QLocalSocket) -> None:
-        data = self._buffers.get(socket, b"") + bytes(socket.readAll().data())
-        if len(data) > MAX_MESSAGE:
-            socket.abort()
-            self._forget(socket)
+        if socket not in self._buffers:  # already answered: later bytes mean nothing
             return
-        self._buffers[socket] = data
+        data = self._buffers[socket] + bytes(socket.readAll().data())
         if b"\n" not in data:
+            if len(data) > MAX_MESSAGE:
+                self._drop(socket)
+            else:
+                self._buffers[socket] = data
             return
-        paths = _paths(data.split(b"\n", 1)[0])
+        line = data.split(b"\n", 1)[0]
+        if len(line) > MAX_MESSAGE:
+            self._drop(socket)
+            return
+        self._forget(socket)  # one message per connection, handled once
         socket.write(ACK)
         socket.flush()
-        self.files_received.emit(paths)
+        socket.disconnectFromServer()
+        self.files_received.emit(_paths(line))
+
+    def _drop(self, socket: QLocalSocket) -> None:
+        if socket in self._buffers:
+            self._forget(socket)
+            socket.abort()
+            socket.deleteLater()
 
     def _forget(self, socket: QLocalSocket) -> None:
-        if self._buffers.pop(socket, None) is not None:
-            socket.deleteLater()
+        self._buffers.pop(socket, None)
 
 
 def _paths(line: bytes) -> list[str]:
