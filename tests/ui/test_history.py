@@ -412,3 +412,37 @@ def test_a_failed_ids_check_in_the_window_is_a_success_with_verdict_fail(
     finally:
         window.close()
         window.store.close()
+
+
+def test_a_scripts_error_and_parameters_that_look_like_html_show_literally(
+        qtbot: Any, store: Store) -> None:
+    run = create_execution(store, script=None, script_name="Check", script_path=None, code=CODE,
+                           model_path="/m/house.ifc", parameters={"name": "<b>Wand</b>"},
+                           source="cli")
+    mark_running(run, model_schema="IFC4")
+    finish_execution(run, status="error", duration_s=1.0,
+                     error='ValueError: <img src="/home/u/x.png"> <b>bad</b>')
+    pane = make_pane(qtbot, store)
+    pane.select_run(run.id)
+    detail = pane.detail
+    assert detail.error.textFormat() == Qt.TextFormat.PlainText  # not drawn bold, no image read
+    assert detail.error.text() == 'ValueError: <img src="/home/u/x.png"> <b>bad</b>'
+    parameter = detail.parameters.topLevelItem(0)
+    assert parameter.text(1) == "<b>Wand</b>"
+    assert "&lt;b&gt;Wand&lt;/b&gt;" in parameter.toolTip(1)
+
+
+def test_a_status_has_the_same_colour_in_history_and_above_the_results(
+        qtbot: Any, store: Store) -> None:
+    from ifcscript_desktop.core.protocol import run_reply
+    from ifcscript_desktop.core.reply import RunReply
+    from ifcscript_desktop.ui.results.header import RunHeader
+
+    record(store, "interrupted")
+    pane = make_pane(qtbot, store)
+    history = pane.model.index(0, STATUS).data(Qt.ItemDataRole.ForegroundRole).color().name()
+    header = RunHeader()
+    qtbot.addWidget(header)
+    header.show_reply(RunReply.from_message(run_reply(1, "interrupted", None, duration_s=1.5), ""))
+    assert "interrupted" in header.text()
+    assert f"color:{history}".lower() in header.label.text().lower()  # purple in both

@@ -556,3 +556,36 @@ def test_in_a_narrow_pane_long_text_columns_give_way_to_the_sums(qtbot: Any) -> 
     header.resizeSection(0, 300)  # the user widens a column: it stays as dragged
     view.resize(600, 400)
     assert header.sectionSize(0) == 300
+
+
+def test_a_scripts_text_that_looks_like_html_is_shown_literally(qtbot: Any, monkeypatch: Any) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+
+    from ifcscript_desktop.ui.results import table_view
+
+    pane = _pane(qtbot)
+    reply = _reply(result={"name": "<b>bold</b>"},
+                   tables=[{"title": "<b>T</b>", "columns": ["a"], "rows": [{"a": 1}]}])
+    pane.show_reply(replace(reply, script="<b>Check</b>", verdict="FAIL",
+                            verdict_detail="<b>3</b> failed"))
+    button = pane.result_page.summary_button
+    assert button is not None and "&lt;b&gt;bold&lt;/b&gt;" in button.toolTip()
+    assert "&lt;b&gt;Check&lt;/b&gt;" in pane.header.label.toolTip()
+    badge = pane.header.badge
+    assert badge.textFormat() == Qt.TextFormat.PlainText and badge.text() == "FAIL: <b>3</b> failed"
+
+    shown: list[str] = []
+
+    class Tips:
+        showText = staticmethod(lambda _pos, text, *_rest: shown.append(text))
+        hideText = staticmethod(lambda: None)
+
+    monkeypatch.setattr(table_view, "QToolTip", Tips)
+    cell = '<img src="/home/u/x.png"> <b>' + "a long cell " * 40
+    view = _view([{"name": cell}], qtbot)
+    rect = view.table.visualRect(view.model.index(0, 0))
+    event = QHelpEvent(QEvent.Type.ToolTip, rect.center(), view.table.viewport().mapToGlobal(rect.center()))
+    QApplication.sendEvent(view.table.viewport(), event)
+    assert len(shown) == 1 and shown[0].startswith("<p>&lt;img src=")
+    assert cell[:40] not in shown[0]

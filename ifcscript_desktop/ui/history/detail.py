@@ -21,6 +21,7 @@ from ifcscript_desktop.core import colors
 from ifcscript_desktop.core.reply import RunReply
 from ifcscript_desktop.ui.history.rows import (KEPT_HELP, STATUS_COLORS, STATUS_HELP, duration_text,
                                                local_time)
+from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.results.chart import ChartPane
 from ifcscript_desktop.ui.results.files import FilesPane
 from ifcscript_desktop.ui.results.result_page import ResultPage
@@ -100,6 +101,7 @@ class RunDetail(QWidget):
         self.colors_button.clicked.connect(self._on_colors_clicked)
         self._colors: list[dict[str, Any]] = []
         self.problem = QLabel()
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(f"color: {STATUS_COLORS['error']};")
         self.problem.hide()
@@ -115,6 +117,7 @@ class RunDetail(QWidget):
         self.chart = ChartPane()
         self.files = FilesPane()
         self.error = QLabel()
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # the script's exception message
         self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.setStyleSheet(f"color: {STATUS_COLORS['error']}; font-weight: bold;")
@@ -189,7 +192,7 @@ class RunDetail(QWidget):
         for name, value in (run.get("parameters") or {}).items():
             text = value if isinstance(value, str) else _json(value)
             item = QTreeWidgetItem(self.parameters, [str(name), text])
-            item.setToolTip(1, text)
+            item.setToolTip(1, tooltip(text))
         self.parameters.resizeColumnToContents(0)
         self.code.setPlainText(run.get("code") or "")
         self.output.setPlainText(_shown_output(run.get("output") or "", self._id))

@@ -11,17 +11,9 @@ from datetime import datetime
 
 from ifcscript_desktop.core.store import ScriptExecution
 from ifcscript_desktop.core.verdict import Verdict, stored_verdict
-
-#: Colour per status (readable on light and dark backgrounds).
-STATUS_COLORS = {
-    "queued": "#607D8B",
-    "running": "#1E88E5",
-    "success": "#2E7D32",
-    "error": "#D0312D",
-    "timeout": "#E07B00",
-    "cancelled": "#808080",
-    "interrupted": "#8E24AA",
-}
+# The colours live in one table for every pane; re-exported for History's modules.
+from ifcscript_desktop.ui.statuscolors import STATUS_COLORS as STATUS_COLORS
+from ifcscript_desktop.ui.statuscolors import VERDICT_COLORS as VERDICT_COLORS
 
 #: What each status means, for tooltips.
 STATUS_HELP = {
@@ -36,8 +28,6 @@ STATUS_HELP = {
 
 ACTIVE = frozenset({"queued", "running"})
 
-#: Colour per verdict (`core.verdict`): what a check found, beside whether the run ran.
-VERDICT_COLORS = {"PASS": "#2E7D32", "FAIL": "#D0312D", "WARN": "#E07B00"}
 #: Why the Verdict column is not the Status column, for tooltips.
 VERDICT_HELP = ("The check's verdict, as the script declared it in result[\"status\"]; the "
                 "Status column says whether the script itself ran.")

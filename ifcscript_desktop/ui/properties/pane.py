@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.properties.values import (display_value, exact_value, exact_with_unit,
                                                     format_value)
 from ifcscript_desktop.ui.worker_handle import WorkerHandle
@@ -283,8 +284,8 @@ class PropertiesPane(QWidget):
     def _row(parent: QTreeWidget | QTreeWidgetItem, name: str, text: str,
              exact: str | None = None, tip: str | None = None) -> QTreeWidgetItem:
         item = QTreeWidgetItem(parent, [name, text])
-        item.setToolTip(0, name)
-        item.setToolTip(1, tip if tip is not None else text)
+        item.setToolTip(0, tooltip(name))  # names and values are the model's text
+        item.setToolTip(1, tooltip(tip if tip is not None else text))
         item.setData(1, EXACT_ROLE, exact if exact is not None else text)
         return item
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileIconProvider, QHBoxLayout
                                QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from ifcscript_desktop.core.outputfiles import OutputFile, describe_output
+from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.results.placeholder import placeholder
 
 _PATH = Qt.ItemDataRole.UserRole
@@ -82,7 +83,7 @@ class FilesPane(QWidget):
             item.setData(_PATH, shown.path)
             item.setData(_CAN_OPEN, shown.can_open)
             item.setData(_HAS_FOLDER, shown.folder is not None)
-            item.setToolTip(shown.path if shown.can_open else f"{shown.path}\n{shown.why_not}")
+            item.setToolTip(tooltip(shown.path if shown.can_open else f"{shown.path}\n{shown.why_not}"))
             if not shown.exists:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.list.addItem(item)

@@ -15,10 +15,9 @@ from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from ifcscript_desktop.core.reply import RunReply
+from ifcscript_desktop.ui.plaintext import tooltip
+from ifcscript_desktop.ui.statuscolors import STATUS_COLORS, UNKNOWN_COLOR, VERDICT_COLORS
 
-STATUS_COLORS = {"success": "#2E7D32", "error": "#D0312D", "timeout": "#E07B00",
-                 "interrupted": "#E07B00", "cancelled": "#808080", "running": "#1565C0"}
-VERDICT_COLORS = {"PASS": "#2E7D32", "FAIL": "#D0312D", "WARN": "#E07B00"}
 
 
 def when(moment: datetime | None) -> str:
@@ -43,6 +42,7 @@ class RunHeader(QWidget):
         # Ignored: a long path must not widen the dock; the tooltip has it whole.
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.badge = QLabel()
+        self.badge.setTextFormat(Qt.TextFormat.PlainText)  # the counts are the script's text
         self.badge.setObjectName("verdict_badge")
         self.badge.hide()
         layout = QHBoxLayout(self)
@@ -82,7 +82,7 @@ class RunHeader(QWidget):
             self.badge.clear()
             self.badge.hide()
             return
-        color = VERDICT_COLORS.get(text.upper(), "#808080")
+        color = VERDICT_COLORS.get(text.upper(), UNKNOWN_COLOR)
         self.badge.setText(f"{text}: {counts}" if counts else text)
         self.badge.setStyleSheet(f"color: white; background: {color}; font-weight: bold;"
                                  " border-radius: 3px; padding: 1px 6px;")
@@ -93,7 +93,7 @@ class RunHeader(QWidget):
         e = html.escape
         name = Path(model).name if model else "no model"
         script_name = script or "a script"
-        color = STATUS_COLORS.get(status, "#808080")
+        color = STATUS_COLORS.get(status, UNKNOWN_COLOR)
         shown = "running…" if status == "running" else status
         took = f" in {duration:.2f} s" if duration is not None and status != "running" else ""
         facts = [f"run #{execution_id}" if execution_id is not None else "", when(started)]
@@ -101,4 +101,4 @@ class RunHeader(QWidget):
         self.label.setText(f"<b>{e(script_name)}</b> on <b>{e(name)}</b>{tail} · "
                            f"<span style='color:{color}; font-weight:bold'>{e(shown)}</span>"
                            f"{e(took)}")
-        self.label.setToolTip(f"{script_name}\n{model}")
+        self.label.setToolTip(tooltip(f"{script_name}\n{model}"))

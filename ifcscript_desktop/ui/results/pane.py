@@ -139,10 +139,6 @@ class ResultsPane(QWidget):
         """A closed model's last run is not shown again (History keeps it)."""
         self._last.pop(path, None)
 
-    def set_verdict(self, text: str | None, counts: str | None = None) -> None:
-        """Show a check's verdict (PASS/FAIL/WARN) and its counts as the header's badge."""
-        self.header.set_verdict(text, counts)
-
     def highlights(self) -> list[dict[str, Any]]:
         """The run's `highlight()` calls: `[{ids: [STEP ids], color: "#RRGGBB"}]`."""
         return list(self._reply.highlights)

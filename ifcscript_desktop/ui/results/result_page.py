@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QLabel, QSizePolicy, QSplitter, QTabWidget, QTool
 
 from ifcscript_desktop.core.reply import RunReply, Table
 from ifcscript_desktop.core.tablefile import TableFileError, is_records
+from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.results.placeholder import placeholder
 from ifcscript_desktop.ui.results.result_tree import ResultTree, summary
 from ifcscript_desktop.ui.results.table_view import TableView
@@ -178,8 +179,8 @@ class ResultPage(QWidget):
             if isinstance(widget, TableView):
                 widget.title_label.hide()  # its tab names it
                 rows = widget.model.total_rows
-                self.table_tabs.setTabToolTip(index, f"{title}: {rows:,} row"
-                                                     f"{'' if rows == 1 else 's'}")
+                self.table_tabs.setTabToolTip(index, tooltip(f"{title}: {rows:,} row"
+                                                             f"{'' if rows == 1 else 's'}"))
         return self.table_tabs
 
     def _summary_button(self, value: Any, tree: ResultTree) -> SummaryButton:
@@ -188,8 +189,8 @@ class ResultPage(QWidget):
         button.setAutoRaise(True)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         button.setArrowType(Qt.ArrowType.RightArrow)
-        button.setToolTip(f"{button.full_text}\n\nClick to show the result as a tree of keys "
-                          "and values")
+        button.setToolTip(tooltip(f"{button.full_text}\n\nClick to show the result as a tree of "
+                                  "keys and values"))
 
         def toggled(shown: bool) -> None:
             button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)

@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
 
+from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.results.cells import cell_text
 
 MAX_CHILDREN = 500
@@ -84,7 +85,7 @@ class ResultTree(QTreeWidget):
         for key, child in shown:
             long = isinstance(child, (dict, list)) and len(child) > COLLAPSE_OVER
             node = QTreeWidgetItem([str(key), collapsed_summary(child) if long else summary(child)])
-            node.setToolTip(1, node.text(1)[:2000])
+            node.setToolTip(1, tooltip(node.text(1)[:2000]))
             self._fill(node, child, depth + 1)
             children.append(node)
         if len(value) > len(shown):

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from shiboken6 import isValid
 
 from ifcscript_desktop.ui.background import BackgroundRunner
+from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.results import export
 from ifcscript_desktop.ui.results.table_model import TableModel
 
@@ -34,7 +35,7 @@ class _Grid(QTableView):
             cut = isinstance(text, str) and (text != shown or self.fontMetrics().horizontalAdvance(
                 str(shown)) + 12 > self.visualRect(index).width())
             if cut and isinstance(text, str):
-                QToolTip.showText(event.globalPos(), text, self, self.visualRect(index))
+                QToolTip.showText(event.globalPos(), tooltip(text), self, self.visualRect(index))
             else:
                 QToolTip.hideText()
             return True
@@ -76,6 +77,7 @@ class TableView(QWidget):
         self.filter_edit = QLineEdit(placeholderText="Filter rows…", clearButtonEnabled=True)
         self.filter_edit.setMaximumWidth(260)
         self.count_label = QLabel()
+        self.count_label.setTextFormat(Qt.TextFormat.PlainText)  # it names the script's columns
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setToolTip("Save the rows shown as a CSV file or an Excel workbook")

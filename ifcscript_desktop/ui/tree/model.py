@@ -20,7 +20,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # a node's key: STEP id, or class name for a group
 STEP_ID_ROLE = Qt.ItemDataRole.UserRole + 2  # the STEP id, None for a group
-FILTER_ROLE = Qt.ItemDataRole.UserRole + 3  # a row's plain name (the label adds a count)
+PLAIN_TEXT_ROLE = Qt.ItemDataRole.UserRole + 3  # a cell's text without the count the label adds
 COLUMNS = ("Name", "Class", "GlobalId")
 VIEWS = ("spatial", "class", "type", "system", "material")
 
@@ -279,7 +279,7 @@ class ModelTreeModel(QAbstractItemModel):
         node, column = self.node(index), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (node.label, node.ifc_class, node.guid)[column]
-        if role == FILTER_ROLE:
+        if role == PLAIN_TEXT_ROLE:
             return (node.name, node.ifc_class, node.guid)[column]
         if role == KEY_ROLE:
             return node.key
@@ -290,6 +290,6 @@ class ModelTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if node.step_id is None:  # a class group
                 return f"{node.ifc_class}\n{node.count} below" if node.count else node.ifc_class
-            tip = element_tooltip(node.name, node.ifc_class, node.step_id, node.guid)
-            return tip + (f"\n{node.count} below" if node.count else "")
+            below = f"{node.count} below" if node.count else None
+            return element_tooltip(node.name, node.ifc_class, node.step_id, node.guid, below=below)
         return None

@@ -6,6 +6,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QModelIndex
 
+from ifcscript_desktop.ui.plaintext import tooltip
+
 Key = int | str | None  # a STEP id, or a class name for a group node
 
 UNFETCHED, LOADING, LOADED = range(3)
@@ -46,8 +48,10 @@ class Node:
 
 
 def element_tooltip(name: str | None, ifc_class: str, step_id: int | None, guid: str | None,
-                    storey: str | None = None, found_by: str | None = None) -> str:
-    """The full name, class, STEP id and GlobalId of a row: what its cells may elide."""
+                    storey: str | None = None, found_by: str | None = None,
+                    below: str | None = None) -> str:
+    """The full name, class, STEP id and GlobalId of a row: what its cells may elide. Shown
+    literally, whatever the Name holds."""
     lines = [name or "(no name)", f"{ifc_class} #{step_id}" if step_id else ifc_class]
     if guid:
         lines.append(f"GlobalId {guid}")
@@ -55,4 +59,6 @@ def element_tooltip(name: str | None, ifc_class: str, step_id: int | None, guid:
         lines.append(f"Storey {storey}")
     if found_by:
         lines.append(f"Found by {found_by}")
-    return "\n".join(lines)
+    if below:
+        lines.append(below)
+    return tooltip("\n".join(lines))  # a Name such as "<b>" is the model's text
