@@ -11,7 +11,7 @@ from PySide6.QtCore import QModelIndex, Qt
 
 from ifcscript_desktop.ui.app import build_main_window
 from ifcscript_desktop.ui.tree import STEP_ID_ROLE, ModelTreeView
-from ifcscript_desktop.ui.tree.model import FILTER_ROLE
+from ifcscript_desktop.ui.tree.model import PLAIN_TEXT_ROLE
 from ifcscript_desktop.ui.worker_handle import WorkerHandle
 from tests.ui.test_app import open_house
 from tests.ui.test_tree import child, rows
@@ -82,7 +82,7 @@ def test_picking_a_result_selects_it_and_reveals_it_in_the_tree(pane: ModelTreeV
     assert chosen == [wall] and revealed.args[0] == [wall]  # selected once, not twice
     current = pane.tree.currentIndex()
     assert current.data(STEP_ID_ROLE) == wall
-    assert current.parent().data(FILTER_ROLE) == "Dachgeschoss" and pane.tree.isExpanded(current.parent())
+    assert current.parent().data(PLAIN_TEXT_ROLE) == "Dachgeschoss" and pane.tree.isExpanded(current.parent())
     pane.results.activated.emit(picked)  # double-click or Enter: show it in the tree
     assert pane.filter_box.text() == "" and pane.tree.isVisible()
     assert pane.selected_ids() == [wall] and chosen == [wall]
@@ -117,7 +117,8 @@ def test_nothing_found_says_what_to_try(pane: ModelTreeView, qtbot) -> None:  # 
 def test_a_bad_selector_shows_its_whole_message_wrapped(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
     search(qtbot, pane, "IfcWall, Name=")
     said = pane.status.text()
-    assert said.startswith("The filter 'IfcWall, Name=' is not a valid class name or selector query")
+    assert said.startswith("Nothing is named 'IfcWall, Name=' and the filter 'IfcWall, Name=' is not "
+                           "a valid class name or selector query")
     assert 'Expected one of: "/", "FALSE", "NULL", "TRUE", a "quoted text", a number' in said
     assert said.endswith("/Pset_WallCommon/.FireRating=EI60.")
     assert pane.status.wordWrap() and pane.status.isVisible()
@@ -189,3 +190,67 @@ def test_a_search_typed_while_the_model_opens_runs_once_it_is_open(handle: Worke
         pass
     assert set(listed(pane)) == {"Haustuer"} and "IfcDoor" in listed(pane, 1)  # and its opening
     assert pane.status.text() == "2 elements match 'Haustuer'."
+
+
+@pytest.fixture
+def renamed_house(house: Path, tmp_path: Path) -> Path:
+    """A copy of the FZK house whose windows are named as real models name them: with the
+    selector's operators, and with text that looks like HTML."""
+    import ifcopenshell
+
+    model = ifcopenshell.open(str(house))
+    first, second = model.by_type("IfcWindow")[:2]
+    first.Name, second.Name = "Fenster 80/120", "<b>bold</b>"
+    path = tmp_path / "renamed.ifc"
+    model.write(str(path))
+    return path
+
+
+def test_in_the_window_a_name_with_a_slash_is_found_and_html_in_a_name_is_shown_as_text(  # type: ignore[no-untyped-def]
+        qtbot, data_dir: Path, renamed_house: Path) -> None:
+    win = build_main_window(str(data_dir), [])
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        open_house(qtbot, win, renamed_house)
+        search(qtbot, win.tree, "Fenster 80/120")  # was "not a valid ... selector query"
+        assert listed(win.tree) == ["Fenster 80/120"] and listed(win.tree, 1) == ["IfcWindow"]
+        assert win.tree.status.text() == "1 element matches 'Fenster 80/120'."
+        search(qtbot, win.tree, "Tor 90/210")  # neither a name nor a selector: both said
+        assert listed(win.tree) == []
+        assert win.tree.status.text().startswith("Nothing is named 'Tor 90/210' and the filter")
+        search(qtbot, win.tree, "<b>bold</b>")
+        assert listed(win.tree) == ["<b>bold</b>"]
+        tip = listed(win.tree, role=Qt.ItemDataRole.ToolTipRole)[0]
+        assert "&lt;b&gt;bold&lt;/b&gt;" in tip and "<b>bold" not in tip
+        with qtbot.waitSignal(win.properties.element_shown, timeout=WAIT_MS):
+            click_result(qtbot, win.tree, "<b>bold</b>")
+        name = next(item for item in win.properties.tree.findItems(
+            "Name", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive))
+        assert name.text(1) == "<b>bold</b>" and "&lt;b&gt;bold&lt;/b&gt;" in name.toolTip(1)
+        assert "&lt;b&gt;bold&lt;/b&gt;" in win.properties.title.text()
+    finally:
+        win.close()
+        win.store.close()
+
+
+def test_a_closed_or_switched_model_takes_its_results_with_it(  # type: ignore[no-untyped-def]
+        pane: ModelTreeView, renamed_house: Path, qtbot) -> None:
+    search(qtbot, pane, "Fenster")
+    windows = len(listed(pane))
+    assert windows > 10 and "Fenster 80/120" not in listed(pane)
+    pane.set_handle(None)  # the model was closed: its STEP ids mean nothing now
+    assert pane.results_model.rowCount() == 0 and pane.selected_ids() == []
+    assert pane.status.text() == "Open a model to search it."
+    other = WorkerHandle()
+    try:
+        with qtbot.waitSignal(other.model_opened, timeout=60_000):
+            other.open_model(renamed_house)
+        with qtbot.waitSignal(pane.search_finished, timeout=WAIT_MS):
+            pane.set_handle(other)  # another model: the search is asked of it
+            assert pane.results_model.rowCount() == 0  # not the old rows until it answers
+        # one window fewer is named "…Fenster-…", and one more "Fenster 80/120"
+        assert "Fenster 80/120" in listed(pane) and len(listed(pane)) == windows - 1
+    finally:
+        other.close()
+        qtbot.waitUntil(lambda: not other.worker_running, timeout=15_000)

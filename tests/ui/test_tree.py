@@ -12,7 +12,8 @@ from PySide6.QtGui import QColor
 from ifcscript_desktop.core import colors
 from ifcscript_desktop.ui.tree import view as tree_view
 from ifcscript_desktop.ui.tree import STEP_ID_ROLE, ModelTreeModel, ModelTreeView
-from ifcscript_desktop.ui.tree.model import FILTER_ROLE
+from ifcscript_desktop.ui.tree.model import PLAIN_TEXT_ROLE
+from ifcscript_desktop.ui.tree.node import element_tooltip
 from ifcscript_desktop.ui.worker_handle import WorkerHandle
 from tests.ui.test_worker_handle import ask, handle, opened  # noqa: F401  (shared fixtures)
 
@@ -29,7 +30,7 @@ def pane(opened: WorkerHandle, qtbot) -> ModelTreeView:  # type: ignore[no-untyp
     return view
 
 
-def rows(view: ModelTreeView, parent: QModelIndex = QModelIndex(), role: int = FILTER_ROLE,
+def rows(view: ModelTreeView, parent: QModelIndex = QModelIndex(), role: int = PLAIN_TEXT_ROLE,
          column: int = 0) -> list[Any]:
     model = view.model
     return [model.data(model.index(r, column, parent), role) for r in range(model.rowCount(parent))]
@@ -72,7 +73,7 @@ def test_a_long_list_of_children_arrives_a_page_at_a_time(opened: WorkerHandle, 
     assert model.rowCount() == 10 and model.canFetchMore(QModelIndex())
     model.fetchMore(QModelIndex())
     groups = [model.index(r, 0) for r in range(model.rowCount())]
-    walls = next(i for i in groups if i.data(FILTER_ROLE) == "IfcWallStandardCase (13)")
+    walls = next(i for i in groups if i.data(PLAIN_TEXT_ROLE) == "IfcWallStandardCase (13)")
     assert model.hasChildren(walls) and model.canFetchMore(walls)
     with qtbot.waitSignal(model.children_loaded, timeout=WAIT_MS):
         model.fetchMore(walls)
@@ -112,7 +113,7 @@ def test_select_elements_reveals_an_element_deep_in_the_tree(pane: ModelTreeView
     assert pane.selected_ids() == [target] and chosen == [target]
     index = pane.tree.currentIndex()
     assert index.data(STEP_ID_ROLE) == target
-    assert index.parent().data(FILTER_ROLE) == "Dachgeschoss" and pane.tree.isExpanded(index.parent())
+    assert index.parent().data(PLAIN_TEXT_ROLE) == "Dachgeschoss" and pane.tree.isExpanded(index.parent())
     assert pane.tree.viewport().rect().intersects(pane.tree.visualRect(index))
 
 
@@ -125,7 +126,7 @@ def test_selecting_elements_on_several_storeys_selects_them_all(pane: ModelTreeV
     with qtbot.waitSignal(pane.elements_revealed, timeout=WAIT_MS) as revealed:
         pane.select_elements(wanted)
     assert sorted(revealed.args[0]) == sorted(wanted) and sorted(pane.selected_ids()) == sorted(wanted)
-    expanded = {i.parent().data(FILTER_ROLE): pane.tree.isExpanded(i.parent())
+    expanded = {i.parent().data(PLAIN_TEXT_ROLE): pane.tree.isExpanded(i.parent())
                 for i in pane.tree.selectionModel().selectedRows()}
     assert expanded == {"Erdgeschoss": True, "Dachgeschoss": False}
 
@@ -230,3 +231,26 @@ def test_the_pane_asks_the_docks_for_the_tree_s_room_whatever_page_shows(qtbot) 
     qtbot.addWidget(view)
     assert not view.pages.hasHeightForWidth()
     assert view.sizeHint().height() > view.tree.sizeHint().height()  # box + tree, not a few lines
+
+
+def test_a_column_the_user_drags_narrower_stays_so_as_rows_arrive_and_scroll(pane: ModelTreeView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    pane.resize(700, 200)  # short, so the tree scrolls
+    building = child(qtbot, pane, child(qtbot, pane, child(qtbot, pane, QModelIndex(), "Projekt-FZK-Haus"), "Gelaende"), "FZK-Haus")
+    header = pane.tree.header()
+    qtbot.waitUntil(lambda: header.sectionSize(0) > 120, timeout=WAIT_MS)  # fitted to the names
+    header.resizeSection(0, 90)  # what dragging the divider does
+    ground = child(qtbot, pane, building, "Erdgeschoss")
+    pane.tree.expand(ground)  # more rows arrive: a fit is due
+    qtbot.waitUntil(lambda: pane.model.rowCount(ground) == 44, timeout=WAIT_MS)
+    pane.tree.verticalScrollBar().setValue(pane.tree.verticalScrollBar().maximum())
+    fitter = pane.tree.findChild(tree_view.ColumnFitter)
+    fitter.fit()  # what the timer does after a scroll
+    assert header.sectionSize(0) == 90
+    assert header.sectionSize(1) >= pane.tree.fontMetrics().horizontalAdvance("IfcWallStandardCase")
+
+
+def test_a_name_that_looks_like_html_shows_literally_in_its_tooltip() -> None:
+    tip = element_tooltip("<b>bold</b>", "IfcWindow", 42, "2XPyKWY018sA1ygZKgQPtU")
+    assert "&lt;b&gt;bold&lt;/b&gt;" in tip and "<b>" not in tip
+    plain = element_tooltip("Wand-01", "IfcWall", 7, None)
+    assert plain == "Wand-01\nIfcWall #7"  # ordinary names keep the plain tooltip

@@ -31,9 +31,6 @@ class SearchResultsModel(QAbstractTableModel):
         self._rows = [row for row in rows if isinstance(row.get("id"), int)]
         self.endResetModel()
 
-    def step_ids(self) -> list[int]:
-        return [int(row["id"]) for row in self._rows]
-
     def refresh(self) -> None:
         """Highlights or tints changed: repaint the rows' backgrounds."""
         if self._rows:

@@ -135,6 +135,7 @@ class ModelTreeView(QWidget):
                                            "(IfcWall, Name=...)")
         self.filter_box.setToolTip(SEARCH_HELP)
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # it quotes what was typed
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.hide()
@@ -193,16 +194,18 @@ class ModelTreeView(QWidget):
 
     # -- API ---------------------------------------------------------------------------------
     def set_handle(self, handle: WorkerHandle | None) -> None:
-        """Show another open model (one handle per model); a search in the box is asked again."""
+        """Show another open model (one handle per model); a search in the box is asked again.
+        The old model's results go at once: their STEP ids mean nothing in another model."""
         if self._handle is not None:
-            self._handle.model_opened.disconnect(self._on_model_opened)
-            self._handle.open_failed.disconnect(self._on_model_opened)
+            self._handle.model_opened.disconnect(self._search_again)
+            self._handle.open_failed.disconnect(self._search_again)
         self._handle = handle
         if handle is not None:
-            handle.model_opened.connect(self._on_model_opened)
-            handle.open_failed.connect(self._on_model_opened)
+            handle.model_opened.connect(self._search_again)
+            handle.open_failed.connect(self._search_again)
+        self.results_model.set_rows([])
         self.model.set_handle(handle)
-        self._on_model_opened()
+        self._search_again()
 
     def set_view(self, view: str) -> None:
         self.view_box.setCurrentIndex(list(VIEW_LABELS).index(view))
@@ -254,7 +257,8 @@ class ModelTreeView(QWidget):
         if text != self._search_text:
             self._search(text)
 
-    def _on_model_opened(self, *_: object) -> None:
+    def _search_again(self, *_: object) -> None:
+        """The model changed, opened or failed to open: the box's search is asked of it anew."""
         self._search(self._search_text, again=True)
 
     def _search(self, text: str, again: bool = False) -> None:
@@ -270,6 +274,7 @@ class ModelTreeView(QWidget):
         self._show_page()
         handle = self._handle
         if handle is None or not handle.is_open:
+            self.results_model.set_rows([])
             self._say("The model is still opening: the search runs once it is open."
                       if handle is not None and handle.opening else "Open a model to search it.")
             return
