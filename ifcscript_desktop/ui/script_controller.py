@@ -71,7 +71,8 @@ class ScriptController(QObject):
         self._emit_state()
 
     def show_code(self, code: str, title: str) -> None:
-        """Show code that is not a stored script (a past run's), editable and unsaved."""
+        """Show code that is not a stored script (a past run's), editable; edits to it are
+        unsaved (the window asks about them on Quit)."""
         self.flush_draft()
         self.script = None
         self._title = title
@@ -84,8 +85,8 @@ class ScriptController(QObject):
     def save(self) -> None:
         """Ctrl+S: the editor's text becomes the script's next revision."""
         if self.script is None:
-            self.message.emit("This code is not a stored script: create one in Scripts (New) "
-                              "and paste it there to keep it.")
+            self.message.emit("This code is not a stored script: File > Save script as copy "
+                              "(Ctrl+Shift+S) keeps it as one.")
             return
         if self.script.is_builtin:
             self.message.emit("Built-in scripts are read-only: duplicate it in the library to edit.")

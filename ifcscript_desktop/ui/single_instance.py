@@ -21,6 +21,7 @@ import logging
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -55,21 +56,19 @@ def server_name(data_dir: Path, fallback_root: str | None = None) -> str | None:
     return None
 
 
-def _private_folders(data_dir: Path, fallback_root: str | None) -> list[str]:
+def _private_folders(data_dir: Path, fallback_root: str | None) -> Iterator[str]:
     """Folders only this user can open, best first; each is made (mode 0700) only when reached."""
-    found: list[str] = []
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     if os.path.isabs(runtime) and is_private_folder(runtime):
-        found.append(runtime)
+        yield runtime
     own = data_dir.resolve() / "run"
     if len(str(own / "ifcscript-0123456789abcdef").encode("utf-8")) <= MAX_SOCKET_PATH:
         if _make_private(str(own)):
-            found.append(str(own))
-        return found
+            yield str(own)
+        return
     shared = os.path.join(fallback_root or tempfile.gettempdir(), f"ifcscript-{os.getuid()}")
     if _make_private(shared):
-        found.append(shared)
-    return found
+        yield shared
 
 
 def _make_private(folder: str) -> bool:
