@@ -45,7 +45,8 @@ SEARCH_HELP = (
     "(4 characters or more), or whose class is it (\"wall\" finds IfcWall and "
     "IfcWallStandardCase);\n"
     "• a selector query: IfcDoor, IfcWall, Name=\"Wand-01\", "
-    "IfcWall, /Pset_WallCommon/.FireRating=EI60 (ifcopenshell.util.selector).\n"
+    "IfcWall, /Pset_WallCommon/.FireRating=EI60 (ifcopenshell.util.selector); text that is no "
+    "valid selector, such as Fenster 80/120, is searched as a name.\n"
     "Down goes to the results; click one to select it; double-click or Enter shows it in the tree.")
 FILTER_DELAY_MS = 300
 #: Every column grows with its text (the view scrolls sideways) up to this many pixels; longer
