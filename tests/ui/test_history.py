@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6 import QtGui
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFontMetrics
 
@@ -416,8 +417,8 @@ def test_a_failed_ids_check_in_the_window_is_a_success_with_verdict_fail(
 
 def test_a_scripts_error_and_parameters_that_look_like_html_show_literally(
         qtbot: Any, store: Store) -> None:
-    run = create_execution(store, script=None, script_name="Check", script_path=None, code=CODE,
-                           model_path="/m/house.ifc", parameters={"name": "<b>Wand</b>"},
+    run = create_execution(store, script=None, script_name="<b>Check</b>", script_path=None,
+                           code=CODE, model_path="/m/house.ifc", parameters={"name": "<b>Wand</b>"},
                            source="cli")
     mark_running(run, model_schema="IFC4")
     finish_execution(run, status="error", duration_s=1.0,
@@ -430,6 +431,13 @@ def test_a_scripts_error_and_parameters_that_look_like_html_show_literally(
     parameter = detail.parameters.topLevelItem(0)
     assert parameter.text(1) == "<b>Wand</b>"
     assert "&lt;b&gt;Wand&lt;/b&gt;" in parameter.toolTip(1)
+    # The run list: the script's name in its tooltip, and the error under its status.
+    row = pane.model.row_of(run.id)
+    assert "&lt;b&gt;Check&lt;/b&gt;" in pane.model.index(row, SCRIPT).data(
+        Qt.ItemDataRole.ToolTipRole)
+    status_tip = pane.model.index(row, STATUS).data(Qt.ItemDataRole.ToolTipRole)
+    assert 'ValueError: <img src="/home/u/x.png">' in status_tip  # whole, and Qt shows it as
+    assert not QtGui.Qt.mightBeRichText(status_tip)  # text: its first line is our help, not a tag
 
 
 def test_a_status_has_the_same_colour_in_history_and_above_the_results(

@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
 from ifcscript_desktop.core.runs import ExecutionNotFoundError, get_execution, list_executions
 from ifcscript_desktop.core.store import Store
+from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.history.rows import (
     KEPT_HELP, REMOVED_HELP, STATUS_COLORS, STATUS_HELP, VERDICT_COLORS, VERDICT_HELP, RunRow,
     duration_text, local_time)
@@ -225,6 +226,11 @@ class HistoryModel(QAbstractTableModel):
 
     @staticmethod
     def _tooltip(row: RunRow, column: int) -> str | None:
+        text = HistoryModel._tooltip_text(row, column)
+        return tooltip(text) if text else None  # names and errors are a user's or a script's
+
+    @staticmethod
+    def _tooltip_text(row: RunRow, column: int) -> str | None:
         if column == SCRIPT:
             return row.script_path or row.script
         if column == MODEL:

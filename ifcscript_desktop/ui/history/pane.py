@@ -19,6 +19,7 @@ from ifcscript_desktop.core.runs import NO_VERDICT, execution_as_dict, get_execu
 from ifcscript_desktop.core.store import RunStatus, Store, StoreError, mark_interrupted_runs
 from ifcscript_desktop.ui.history.detail import RunDetail
 from ifcscript_desktop.ui.history.model import EXECUTION_ID_ROLE, HistoryModel
+from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.history.rows import VERDICT_COLORS, VERDICT_HELP, RunRow
 
 log = logging.getLogger(__name__)
@@ -301,7 +302,7 @@ class HistoryPane(QWidget):
                 self.script_filter.addItem(run.script)
             if run.model_path and self.model_filter.findData(run.model_path) < 0:
                 self.model_filter.addItem(run.model_name, run.model_path)
-                self.model_filter.setItemData(self.model_filter.count() - 1, run.model_path,
+                self.model_filter.setItemData(self.model_filter.count() - 1, tooltip(run.model_path),
                                               Qt.ItemDataRole.ToolTipRole)
 
     def _on_context_menu(self, pos: QPoint) -> None:
