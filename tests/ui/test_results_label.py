@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,22 @@ def test_a_run_going_on_stays_in_view_named_by_its_model_when_another_is_chosen(
     pane.show_model("/models/a.ifc")
     assert pane.header.text() == "Count walls on a.ifc · run #7 · success in 0.50 s"
     assert pane.result_tree is not None
+
+
+def test_in_a_narrow_pane_the_header_wraps_so_the_status_stays_in_sight(qtbot: Any) -> None:
+    from ifcscript_desktop.core.protocol import run_reply
+    from ifcscript_desktop.core.reply import RunReply
+    from ifcscript_desktop.ui.results.header import RunHeader
+
+    header = RunHeader()
+    qtbot.addWidget(header)
+    reply = dataclasses.replace(
+        RunReply.from_message(run_reply(12, "success", None, duration_s=0.04)),
+        script="Export Elements to CSV", model="/models/a-long-file-name-from-revit.ifc")
+    header.show_reply(reply)
+    header.resize(320, header.heightForWidth(320) if header.hasHeightForWidth() else 60)
+    header.show()
+    line = header.label.fontMetrics().height()
+    assert header.label.heightForWidth(300) >= 2 * line  # the line breaks rather than being cut
+    assert header.minimumSizeHint().width() < 320  # and never widens the pane
+    assert header.text().endswith("success in 0.04 s")

@@ -39,8 +39,10 @@ class RunHeader(QWidget):
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # Ignored: a long path must not widen the dock; the tooltip has it whole.
+        # Ignored: a long path must not widen the dock; the tooltip has it whole. Wrapped: in a
+        # narrow pane the run's status (at the end) goes to a second line, never out of sight.
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setWordWrap(True)
         self.badge = QLabel()
         self.badge.setTextFormat(Qt.TextFormat.PlainText)  # the counts are the script's text
         self.badge.setObjectName("verdict_badge")
