@@ -558,6 +558,22 @@ def test_in_a_narrow_pane_long_text_columns_give_way_to_the_sums(qtbot: Any) -> 
     assert header.sectionSize(0) == 300
 
 
+def test_a_two_column_table_keeps_its_names_whole_beside_a_long_last_column(qtbot: Any) -> None:
+    """Model Summary's Item/Value: the long values are cut (tooltips), never the item names."""
+    rows = [{"Item": "Originating system (header)", "Value": "IFC Script Desktop " + "x" * 80},
+            {"Item": "Products without storey", "Value": "42"}]
+    view = TableView(rows, None, "Model")
+    qtbot.addWidget(view)
+    view.resize(200, 300)  # a passing first width, as inside tabs and splitters
+    view.show()
+    qtbot.waitExposed(view)
+    view.resize(460, 300)
+    header = view.table.horizontalHeader()
+    qtbot.waitUntil(lambda: view.table.viewport().width() > 300)
+    needed = view.table.sizeHintForColumn(0)
+    assert header.sectionSize(0) >= needed  # "Originating system (header)" whole
+
+
 def test_a_scripts_text_that_looks_like_html_is_shown_literally(qtbot: Any, monkeypatch: Any) -> None:
     from PySide6.QtCore import QEvent
     from PySide6.QtGui import QHelpEvent

@@ -138,7 +138,12 @@ class TableView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.table)
 
-        self._fitted = False  # text columns narrowed to the first width the table got
+        # Text columns fit the table's width until the user drags one (the first widths a
+        # table gets inside tabs and splitters are passing ones).
+        self._natural = [header.sectionSize(c) for c in range(self.model.columnCount())]
+        self._user_sized = False
+        self._fitting = False
+        header.sectionResized.connect(self._on_section_resized)
         self._filter_timer = QTimer(self, singleShot=True, interval=self.FILTER_DELAY_MS)
         self._filter_timer.timeout.connect(self.apply_filter)
         self.filter_edit.textChanged.connect(self._filter_timer.start)
@@ -238,25 +243,36 @@ class TableView(QWidget):
     # --- internals ----------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if not self._fitted and event.size().width() > 0:  # the first width it is laid out at
-            self._fitted = True
+        if not self._user_sized and event.size().width() > 0:
             bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
             vertical = self.table.verticalHeader().sizeHint().width()
             self._fit_columns(event.size().width() - vertical - bar - 4)
 
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        # The last column stretches by itself: only a drag of another one is the user's.
+        if not self._fitting and column < self.model.columnCount() - 1:
+            self._user_sized = True
+
     def _fit_columns(self, room: int) -> None:
         """In a narrow pane, long text columns give up width so the columns after them (sums,
-        counts) come into view; once, at the first real width: later the user's drags rule."""
+        counts) come into view; in a wide one they have their natural width again."""
         header = self.table.horizontalHeader()
-        count = self.model.columnCount()
-        sizes = [header.sectionSize(c) for c in range(count)]
-        if count < 2 or sum(sizes) <= room:
+        sizes = self._natural
+        count = len(sizes)
+        if count < 2:
             return
+        # The last column may be cut (its text elides, its tooltip is whole): narrowing the ones
+        # before it for it would bring nothing new into view (Model Summary's "Item" was cut).
+        fits = sum(sizes[:-1]) + min(sizes[-1], NARROWED_COLUMN) <= room
         guid = self.model.link[0] if self.model.link and self.model.link[1] == "guid" else None
         cap = max(NARROWED_COLUMN, room // count)
-        for column, size in enumerate(sizes[:-1]):
-            if size > cap and self.model.columns[column] != guid:
-                header.resizeSection(column, cap)
+        self._fitting = True
+        try:
+            for column, size in enumerate(sizes[:-1]):
+                narrowed = not fits and size > cap and self.model.columns[column] != guid
+                header.resizeSection(column, cap if narrowed else size)
+        finally:
+            self._fitting = False
 
     def _update_count(self) -> None:
         total, shown = self.model.total_rows, self.model.shown_rows
