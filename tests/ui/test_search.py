@@ -14,20 +14,10 @@ from ifcscript_desktop.ui.tree import STEP_ID_ROLE, ModelTreeView
 from ifcscript_desktop.ui.tree.model import PLAIN_TEXT_ROLE
 from ifcscript_desktop.ui.worker_handle import WorkerHandle
 from tests.ui.test_app import open_house
-from tests.ui.test_tree import child, rows
+from tests.ui.test_tree import child, pane, rows  # noqa: F401  (pane: a fixture)
 from tests.ui.test_worker_handle import ask, handle, opened  # noqa: F401  (shared fixtures)
 
 WAIT_MS = 30_000
-
-
-@pytest.fixture
-def pane(opened: WorkerHandle, qtbot) -> ModelTreeView:  # type: ignore[no-untyped-def]  # noqa: F811
-    view = ModelTreeView(opened)
-    qtbot.addWidget(view)
-    view.resize(700, 500)
-    view.show()
-    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=WAIT_MS)
-    return view
 
 
 def search(qtbot, pane: ModelTreeView, text: str) -> None:  # type: ignore[no-untyped-def]
