@@ -104,12 +104,13 @@ def start(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("IFC Script Desktop")
     from ifcscript_desktop.core.datadir import resolve_data_dir
-    from ifcscript_desktop.ui.single_instance import forward, server_name
+    from ifcscript_desktop.ui.single_instance import SENT, forward, server_name
 
     data_dir = resolve_data_dir(args.data_dir)
     name = server_name(data_dir)  # None: no private place for it (said in the log)
-    if name is not None and forward(name, models):
-        print(forwarded_sentence(data_dir, models))
+    handed = forward(name, models) if name is not None else None
+    if handed:
+        print(forwarded_sentence(data_dir, models, busy=handed == SENT))
         return 0
     window = build_main_window(str(data_dir), models)
     if name is not None:
@@ -120,9 +121,11 @@ def start(args: argparse.Namespace) -> int:
     return code
 
 
-def forwarded_sentence(data_dir: Path, models: list[str]) -> str:
+def forwarded_sentence(data_dir: Path, models: list[str], busy: bool = False) -> str:
     what = (f"it opens {', '.join(Path(m).name for m in models)} there" if models
             else "its window is brought to the front")
+    if busy:
+        what = f"that window is busy; {what} when it is free"
     return (f"ifcscript: IFC Script Desktop is already open on the data folder {data_dir}: "
             f"{what}.")
 

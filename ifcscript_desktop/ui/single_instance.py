@@ -32,8 +32,11 @@ log = logging.getLogger(__name__)
 ACK = b"ok\n"
 MAX_MESSAGE = 64 * 1024  # hundreds of paths; anything bigger is not from our own launcher
 TIMEOUT_MS = 3000
-#: sun_path holds 108 bytes with its terminating NUL.
-MAX_SOCKET_PATH = 107
+#: sun_path holds 108 bytes with its terminating NUL on Linux, 104 on macOS and the BSDs.
+MAX_SOCKET_PATH = 103
+#: What `forward` reports: the window took the paths; they were handed over but the window did
+#: not answer in time (busy: it opens them when it is free); no window serves the name.
+ACKNOWLEDGED, SENT, NO_WINDOW = "acknowledged", "sent", ""
 
 
 def server_name(data_dir: Path, fallback_root: str | None = None) -> str | None:
@@ -45,8 +48,8 @@ def server_name(data_dir: Path, fallback_root: str | None = None) -> str | None:
     """
     digest = hashlib.sha256(str(Path(data_dir).resolve()).encode("utf-8")).hexdigest()[:16]
     leaf = f"ifcscript-{digest}"
-    if not hasattr(os, "getuid"):  # Windows: named pipes, not files
-        return leaf
+    if not hasattr(os, "getuid"):  # Windows: named pipes, one namespace for every user
+        return _windows_pipe_name(Path(data_dir))
     for folder in _private_folders(Path(data_dir), fallback_root):
         path = os.path.join(folder, leaf)
         if len(path.encode("utf-8")) <= MAX_SOCKET_PATH:
@@ -56,16 +59,35 @@ def server_name(data_dir: Path, fallback_root: str | None = None) -> str | None:
     return None
 
 
+def _windows_pipe_name(data_dir: Path) -> str | None:
+    """A pipe name nobody else can work out: the data folder's path is guessable (it holds the
+    user name), so a random secret kept in the data folder (the user's own profile) goes into
+    the hash. Untested here: this team builds on Linux."""
+    secret_file = data_dir / "run" / "instance-secret"
+    try:
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(secret_file, "x", encoding="ascii") as out:
+                out.write(os.urandom(16).hex())
+        except FileExistsError:
+            pass
+        secret = secret_file.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        log.warning("Each launch opens its own window: %s cannot be kept (%s).", secret_file, exc)
+        return None
+    key = f"{Path(data_dir).resolve()}\n{secret}".encode("utf-8")
+    return f"ifcscript-{hashlib.sha256(key).hexdigest()[:32]}"
+
+
 def _private_folders(data_dir: Path, fallback_root: str | None) -> Iterator[str]:
     """Folders only this user can open, best first; each is made (mode 0700) only when reached."""
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     if os.path.isabs(runtime) and is_private_folder(runtime):
         yield runtime
     own = data_dir.resolve() / "run"
-    if len(str(own / "ifcscript-0123456789abcdef").encode("utf-8")) <= MAX_SOCKET_PATH:
-        if _make_private(str(own)):
-            yield str(own)
-        return
+    short = len(str(own / "ifcscript-0123456789abcdef").encode("utf-8")) <= MAX_SOCKET_PATH
+    if short and _make_private(str(own)):  # (not on a share that shows every file as 0777)
+        yield str(own)
     shared = os.path.join(fallback_root or tempfile.gettempdir(), f"ifcscript-{os.getuid()}")
     if _make_private(shared):
         yield shared
@@ -114,22 +136,25 @@ def is_own_socket(path: str) -> bool | None:
     return stat.S_ISSOCK(info.st_mode) and info.st_uid == os.getuid()
 
 
-def forward(name: str, paths: list[str], timeout_ms: int = TIMEOUT_MS) -> bool:
-    """Hand `paths` (absolute) to the window serving `name`; True once it acknowledged them,
-    False when no window answers. Blocking: called before this process has a window."""
+def forward(name: str, paths: list[str], timeout_ms: int = TIMEOUT_MS) -> str:
+    """Hand `paths` (absolute) to the window serving `name`: ACKNOWLEDGED once it said so, SENT
+    when the message went out but a busy window did not answer in time (it reads it when free:
+    a window of our own too would open the files twice, on one history), NO_WINDOW (falsy) when
+    no window took the connection. Blocking: called before this process has a window."""
     if not is_own_socket(name):  # nobody's, or someone else's: never handed our paths
-        return False
+        return NO_WINDOW
     socket = QLocalSocket()
     socket.connectToServer(name)
     if not socket.waitForConnected(timeout_ms):
-        return False
-    socket.write(json.dumps({"open": paths}).encode("utf-8") + b"\n")
-    socket.flush()
+        return NO_WINDOW
+    message = json.dumps({"open": paths}).encode("utf-8") + b"\n"
+    socket.write(message)
+    sent = socket.waitForBytesWritten(timeout_ms) or socket.bytesToWrite() == 0
     answer = b""
     while ACK not in answer and socket.waitForReadyRead(timeout_ms):
         answer += bytes(socket.readAll().data())
     socket.disconnectFromServer()
-    return ACK in answer
+    return ACKNOWLEDGED if ACK in answer else SENT if sent else NO_WINDOW
 
 
 class InstanceServer(QObject):
@@ -213,7 +238,7 @@ def _paths(line: bytes) -> list[str]:
     """The absolute paths of a launcher's message; anything else in it is ignored."""
     try:
         message = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # [[[[… nested past the stack
         return []
     paths = message.get("open") if isinstance(message, dict) else None
     if not isinstance(paths, list):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -151,12 +153,14 @@ def test_the_session_runtime_folder_is_used_only_when_private(
 
 
 def test_a_data_folder_with_a_long_path_uses_a_private_temporary_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
-    root = tmp_path / "tmp"
-    root.mkdir()
+    # A short root, as /tmp is: pytest's own temporary folders are too long for a socket path
+    # that must also fit macOS's 104 bytes.
+    root = Path(tempfile.mkdtemp(prefix="si-"))
+    request.addfinalizer(lambda: shutil.rmtree(root, ignore_errors=True))
     path = single_instance.server_name(deep, fallback_root=str(root))
     private = root / f"ifcscript-{os.getuid()}"
     assert path is not None and os.path.dirname(path) == str(private)
@@ -285,3 +289,50 @@ def test_a_closed_window_stops_serving(qtbot, data_dir: Path) -> None:  # type: 
     win.store.close()
     assert not os.path.exists(name)  # a later launch opens a window of its own
     assert not forward(name, [], timeout_ms=500)
+
+
+def test_a_message_nested_past_the_stack_opens_nothing() -> None:
+    assert _paths(b'{"open": ' + b"[" * 30_000 + b"]" * 30_000 + b"}") == []
+
+
+def test_a_busy_window_gets_the_files_and_no_second_window_opens(  # type: ignore[no-untyped-def]
+        qtbot, data_dir: Path) -> None:
+    """A window whose event loop is busy (a long layout, a dialog's nested loop) answers late:
+    the launch must not open a window of its own too (two windows on one history, the file
+    opened twice)."""
+    from PySide6.QtNetwork import QLocalServer
+
+    name = server_name(data_dir)
+    busy = QLocalServer()
+    assert busy.listen(name)
+    try:
+        # This thread is the "window" too: while forward() waits, nothing here can answer.
+        assert forward(name, ["/m/house.ifc"], timeout_ms=300) == single_instance.SENT
+        qtbot.waitUntil(busy.hasPendingConnections)
+        connection = busy.nextPendingConnection()
+        qtbot.waitUntil(lambda: b"\n" in bytes(connection.peek(MAX_MESSAGE).data()))
+        assert _paths(bytes(connection.readAll().data()).split(b"\n")[0]) == ["/m/house.ifc"]
+    finally:
+        busy.close()
+    busy_sentence = single_instance_app_sentence(data_dir)
+    assert "busy" in busy_sentence and "house.ifc" in busy_sentence
+
+
+def single_instance_app_sentence(data_dir: Path) -> str:
+    from ifcscript_desktop.ui.app import forwarded_sentence
+
+    return forwarded_sentence(data_dir, ["/m/house.ifc"], busy=True)
+
+
+def test_on_windows_the_pipe_name_holds_a_secret_of_the_data_folder(
+        data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pipe names are one namespace for every user of a Windows machine: a name made from the
+    (guessable) data folder path alone could be taken first by someone else."""
+    monkeypatch.delattr(os, "getuid")
+    first = single_instance.server_name(data_dir)
+    assert first is not None and first == single_instance.server_name(data_dir)  # kept
+    guessable = __import__("hashlib").sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    assert guessable not in first
+    assert (data_dir / "run" / "instance-secret").read_text().strip() not in first
+    other = tmp_path / "other-data"
+    assert single_instance.server_name(other) not in (None, first)
