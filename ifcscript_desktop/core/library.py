@@ -183,7 +183,7 @@ def duplicate_script(store: Store, name: str, new_name: str) -> Script:
     original = require_script(store, name)
     if get_script(store, new_name) is not None:
         raise ScriptNameError(f"A script named {new_name.strip()!r} already exists.")
-    code = _with_block_name(original.code, new_name.strip())
+    code = with_block_name(original.code, new_name.strip())
     script, _ = save_script(store, new_name, code)
     return script
 
@@ -207,7 +207,7 @@ def rename_script(store: Store, old_name: str, new_name: str) -> Script:
             raise ScriptNameError(f"A script named {new_name!r} already exists.")
         script.name = new_name
         script.updated_at = utcnow()
-        code = _with_block_name(script.code, new_name)
+        code = with_block_name(script.code, new_name)
         if code != script.code:
             script.code = code
             _add_revision(script, code)
@@ -218,7 +218,7 @@ def rename_script(store: Store, old_name: str, new_name: str) -> Script:
 _NAME_KEY = re.compile(r"^name\s*=")
 
 
-def _with_block_name(code: str, new_name: str) -> str:
+def with_block_name(code: str, new_name: str) -> str:
     """``code`` with the ``name`` line of its metadata block set to ``new_name``.
 
     The code is returned unchanged when the block has no name line or the edit would change

@@ -143,24 +143,20 @@ class WindowMenus(QObject):
         w.statusBar().showMessage(f"Saved a copy as {copy.name!r}.")
 
     def _copy_of(self, name: str, text: str) -> Script:
-        """A stored script's copy is made by the library (its metadata block renamed, so an
-        exported copy never lands on the original) with the editor's text as its next revision;
-        code that is no stored script is saved as it is."""
+        """A stored script's copy is made by the library with the editor's text as its next
+        revision; either way the metadata block is renamed, so an exported copy never lands on
+        the original when imported."""
         original = self.window.scripts.script
-        if original is None:
-            return library.save_script(self.window.store, name, text)[0]
         store = self.window.store
+        if original is None:
+            return library.save_script(store, name, library.with_block_name(text, name))[0]
         store.activate()
         # One transaction: text the copy cannot take (a broken metadata block) leaves no
         # half-made copy behind to block the name on the next try.
         with store.db.atomic():
             copy = library.duplicate_script(store, original.name, name)
-            renamed = [(old, new) for old, new in zip(original.code.splitlines(keepends=True),
-                                                      copy.code.splitlines(keepends=True))
-                       if old != new]
-            if len(renamed) == 1 and text.count(renamed[0][0]) == 1:
-                text = text.replace(*renamed[0])  # the same name line, in the unsaved text
-            return library.save_script(store, copy.name, text)[0]
+            return library.save_script(store, copy.name,
+                                       library.with_block_name(text, copy.name))[0]
 
     # -- Edit --------------------------------------------------------------------------------
     def _build_edit(self) -> None:

@@ -79,6 +79,10 @@ class ScriptController(QObject):
         self.editor.set_read_only(False)
         # The run keeps this code: only the user's edits to it are unsaved (and asked about).
         self.editor.set_text(code)
+        draft = library.get_draft(self.store, self._code_key)
+        if draft is not None and draft.text != code:
+            self.editor.set_draft(code, draft.text)
+            self.message.emit(f"Restored your unsaved changes to {title} (not saved yet).")
         self._refresh_params()
         self._emit_state()
 
@@ -109,12 +113,15 @@ class ScriptController(QObject):
     def keep_as_script(self, name: str) -> bool:
         """Code that is no stored script (a past run's) becomes the new script `name`; False
         (and the reason said) when it cannot be saved."""
+        text = library.with_block_name(self.editor.text(), name)  # not the original's name
         try:
-            script, _changed = library.save_script(self.store, name, self.editor.text())
+            script, _changed = library.save_script(self.store, name, text)
         except (ScriptFileError, StoreError) as exc:
             self.message.emit(f"Not saved: {exc}")
             return False
+        library.clear_draft(self.store, self._code_key)
         self.script = script
+        self.editor.set_text(script.code)
         self.editor.set_saved()
         self._emit_state()
         self.message.emit(f"Saved as the new script {script.name!r}.")
@@ -155,12 +162,23 @@ class ScriptController(QObject):
                 self.message.emit(metadata_problem(exc))
             return None
 
+    @property
+    def _code_key(self) -> str:
+        """Where edits to code that is no stored script (a past run's) are autosaved: showing
+        that code again brings them back, so switching scripts or a crash loses nothing."""
+        return f"code:{self._title}"
+
     def flush_draft(self) -> None:
         self._draft_timer.stop()
-        if self.script is None or self.script.is_builtin:
+        if self.script is not None and self.script.is_builtin:
             return
         if self.editor.is_modified():
-            library.save_draft(self.store, self.script, self.editor.text())
+            library.save_draft(self.store, self.script or self._code_key, self.editor.text())
+
+    def discard_draft(self) -> None:
+        """The user threw the unsaved text away: its autosaved copy goes too."""
+        if self.script is None or not self.script.is_builtin:
+            library.clear_draft(self.store, self.script or self._code_key)
 
     def _emit_state(self) -> None:
         self.state_changed.emit(self.name, self.editor.is_modified())

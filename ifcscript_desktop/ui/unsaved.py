@@ -93,9 +93,7 @@ class UnsavedPrompt(QObject):
             if self._scripts.editor.is_modified():
                 return  # not saved (the status bar says why): the window stays open
         elif button == Button.Discard:
-            script = self._scripts.script
-            if script is not None:
-                library.clear_draft(self._scripts.store, script)
+            self._scripts.discard_draft()
             self._discarded = True
         else:
             return

@@ -198,12 +198,36 @@ def test_quit_over_edited_run_code_offers_to_keep_it_as_a_script(qtbot, window: 
     window.store.close()
 
 
+def test_run_code_kept_as_a_script_carries_its_new_name_in_its_block(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Else exporting the kept script and importing the file would land on "Count"."""
+    count = '# /// ifcscript\n# name = "Count"\n# ///\nresult = 1\n'
+    window.scripts.show_code(count, "Count (run #7)")
+    window.editor.set_draft(count, count + "result = 2\n")
+    _unsaved_box(qtbot, window).button(QMessageBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: not window.isVisible())
+    kept = library.require_script(window.store, "Count (run #7)")
+    assert '# name = "Count (run #7)"' in kept.code and "result = 2" in kept.code
+    window.store.close()
+
+
+def test_edits_to_run_code_come_back_after_another_script_was_shown(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    _edit_run_code(qtbot, window)
+    window.scripts.load("GUID Validation Check")  # a click in Scripts: no question asked
+    assert "# mine" not in window.editor.text()
+    window.scripts.show_code("result = 1\n", "Count (run #7)")  # History > Open code again
+    assert "result = 2  # mine" in window.editor.text() and window.editor.is_modified()
+    window.editor.set_saved()
+
+
 def test_discarding_edited_run_code_closes_without_a_script(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     _edit_run_code(qtbot, window)
+    window.scripts.flush_draft()  # autosaved, as 800 ms after typing
+    assert library.get_draft(window.store, "code:Count (run #7)") is not None
     before = [s.name for s in library.list_scripts(window.store)]
     _unsaved_box(qtbot, window).button(QMessageBox.StandardButton.Discard).click()
     qtbot.waitUntil(lambda: not window.isVisible())
     assert [s.name for s in library.list_scripts(window.store)] == before
+    assert library.get_draft(window.store, "code:Count (run #7)") is None  # thrown away
     window.store.close()
 
 
