@@ -3,8 +3,9 @@ request for names against a bare ifcopenshell loop doing the same name match.
 
 On a worker that already holds the size's synthetic model (names such as "Wall 03-00017"):
 
-- first search: the first `search` request after the open, request to reply: it makes the
-  lookup arrays from the model index (`worker/search.py`), so it is the slowest one.
+- first search: the first `search` request after the open, request to reply, for a whole name
+  ("Slab 00-00002", one match): it makes the lookup arrays from the model index
+  (`worker/search.py`), so it is the slowest name search a user waits for. Target: < 100 ms.
 - name search: request-to-reply latency of name queries typed as a user would ("xyz" finds
   nothing, "-00017" a few per storey, "beam 01-000" tens, a whole name one, "wall 0" thousands
   and is capped at 5000 rows), each repeated, median of all; the worker's own time (`search_s`
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+FIRST_QUERY = "Slab 00-00002"
 QUERIES = ("xyz", "-00017", "beam 01-000", "Slab 00-00002", "wall 0")
 REPEATS = 5
 TARGET_S = 0.100
@@ -58,7 +60,7 @@ def bench(size: str, model: Path, tmp: Path, harness: Any) -> dict[str, Any]:
     try:
         worker.open(model)
         started = time.perf_counter()
-        first = worker.client.call("search", timeout=harness.WAIT_S, text="door")
+        first = worker.client.call("search", timeout=harness.WAIT_S, text=FIRST_QUERY)
         first_s = time.perf_counter() - started
         for _ in range(REPEATS):
             for text in QUERIES:
@@ -89,8 +91,9 @@ def bench(size: str, model: Path, tmp: Path, harness: Any) -> dict[str, Any]:
             row("name search: `search` request to reply vs a bare by_type(\"IfcProduct\") loop "
                 "matching Name", median(ours), median(loop["samples_s"]), "s", "< 100 ms",
                 TARGET_S, compare="value", note=note),
-            row("first search after open (makes the lookup arrays)", first_s, None, "s",
-                "report", None, note=f"in the worker {fmt(first.get('search_s'), 's')}"),
+            row(f"first name search after open ('{FIRST_QUERY}': makes the lookup arrays)",
+                first_s, None, "s", "< 100 ms", TARGET_S, compare="value",
+                note=f"in the worker {fmt(first.get('search_s'), 's')}"),
         ],
     }
 
