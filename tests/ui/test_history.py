@@ -448,6 +448,7 @@ def test_a_status_has_the_same_colour_in_history_and_above_the_results(
 
     record(store, "interrupted")
     pane = make_pane(qtbot, store)
+    assert pane.count_label.text() == "1 run"  # not "1 runs"
     history = pane.model.index(0, STATUS).data(Qt.ItemDataRole.ForegroundRole).color().name()
     header = RunHeader()
     qtbot.addWidget(header)

@@ -291,7 +291,8 @@ class HistoryPane(QWidget):
 
     def _update_count(self) -> None:
         more = "+" if self.model.canFetchMore(QModelIndex()) else ""
-        self.count_label.setText(f"{self.model.rowCount()}{more} runs")
+        count = self.model.rowCount()
+        self.count_label.setText(f"{count}{more} run{'' if count == 1 and not more else 's'}")
 
     def _add_filter_choices(self, runs: list[RunRow]) -> None:
         """Offer the scripts and models of the runs loaded so far in the filter boxes."""
