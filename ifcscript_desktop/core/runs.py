@@ -226,6 +226,13 @@ def list_executions(
         return list(query)
 
 
+def last_finished_run(store: Store, model: str | os.PathLike[str]) -> ScriptExecution | None:
+    """The newest run on `model` that has ended (from the window, the command or a workflow),
+    or None: what the window's results show for a model it has not run anything on yet."""
+    runs = list_executions(store, limit=1, model=model, status=[str(s) for s in FINISHED_STATUSES])
+    return runs[0] if runs else None
+
+
 def get_execution(store: Store, execution_id: int, summary: bool = False) -> ScriptExecution:
     """The run with this id; :class:`ExecutionNotFoundError` if there is none."""
     store.activate()

@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.menus.restore_appearance()
         self.properties.restore(self.qsettings)
         self.results.restore(self.qsettings)
+        self.results.recall = self._recall_last_run
         self.view3d.set_enabled(not self.view3d_dock.isHidden())
         self.last_problem: str | None = None
         self.statusBar().showMessage("Drop an IFC file on the window, or File > Open model.")
@@ -305,6 +306,18 @@ class MainWindow(QMainWindow):
             self.tree.select_elements(ids)
         else:
             self.tree.tree.clearSelection()
+
+    def _recall_last_run(self, path: str) -> RunReply | None:
+        """A model's last run from the history (yesterday's, the command's), shown when the
+        model becomes active and this window has run nothing on it yet."""
+        from ifcscript_desktop.core.runs import execution_as_dict, last_finished_run
+        from ifcscript_desktop.core.storeerrors import StoreError
+
+        try:
+            execution = last_finished_run(self.store, path)
+            return RunReply.from_record(execution_as_dict(execution)) if execution else None
+        except StoreError:  # a busy database: the pane says there is no run yet
+            return None
 
     def _on_active_changed(self, model: OpenModel | None) -> None:
         handle = model.handle if model else None

@@ -93,17 +93,26 @@ def test_a_checks_verdict_shows_as_a_badge_beside_the_runs_status(qtbot: Any) ->
     assert not pane.header.badge.isVisible()
 
 
-def test_closing_the_model_leaves_no_results_of_it(qtbot: Any, window: MainWindow,
-                                                   duplicated_guids: Path) -> None:
+def test_a_closed_model_leaves_no_results_and_shows_its_last_run_when_opened_again(
+        qtbot: Any, window: MainWindow, duplicated_guids: Path) -> None:
     _open(qtbot, window, duplicated_guids)
     window.scripts.show_code("show_table([{'a': 1}], title='One')\n", "One table")
-    _run(qtbot, window)
+    reply = _run(qtbot, window)
     assert [t.title for t in window.results.tables] == ["One"]
     window.close_active_model()
     assert window.results.header.text().startswith("No model open: drop an IFC file")
     assert window.results.tables == []
-    _open(qtbot, window, duplicated_guids)  # opened again: a fresh start, not the old table
-    assert window.results.header.text().startswith(f"No run on {duplicated_guids.name} yet")
+    # Opened again (tomorrow, say): its last run comes back from the history, labelled.
+    _open(qtbot, window, duplicated_guids)
+    assert window.results.header.text().startswith(
+        f"One table on {duplicated_guids.name} · run #{reply.execution_id} · ")
+    assert [t.title for t in window.results.tables] == ["One"]
+
+
+def test_a_model_never_run_on_says_so_by_name(qtbot: Any, window: MainWindow,
+                                              house: Path) -> None:
+    _open(qtbot, window, house)
+    assert window.results.header.text() == f"No run on {house.name} yet: pick a script and press F5."
 
 
 def test_a_run_going_on_stays_in_view_named_by_its_model_when_another_is_chosen(

@@ -7,6 +7,7 @@ last reply: making another model active shows that model's last run, or says it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,9 @@ class ResultsPane(QWidget):
         self._last: dict[str, RunReply] = {}
         self._model: str | None = None  # the active model's path
         self._running: str | None = None  # the model a run is going on, while it goes
+        #: A model's last finished run from the history, for a model this window has not run
+        #: anything on yet (yesterday's run); set by the window, None: nothing is recalled.
+        self.recall: Callable[[str], RunReply | None] | None = None
         self.show_model(None)
 
     # --- tabs ---------------------------------------------------------------------------
@@ -128,6 +132,10 @@ class ResultsPane(QWidget):
         if self._running is not None:
             return
         last = self._last.get(path) if path else None
+        if last is None and path and self.recall is not None:
+            last = self.recall(path)
+            if last is not None:
+                self._last[path] = last
         if last is not None:
             self._fill(last, streamed=False)
             return
