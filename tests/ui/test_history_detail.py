@@ -62,3 +62,19 @@ def test_a_past_runs_chart_is_drawn_again(qtbot: Any, window: MainWindow, house:
     item = detail.chart.plot.getPlotItem()
     (bars,) = [i for i in item.items if isinstance(i, pg.BarGraphItem)]
     assert list(bars.opts["height"]) == [13, 4, 5] and item.titleLabel.text == "Elements"
+
+
+def test_in_a_narrow_pane_the_runs_title_has_the_whole_width(qtbot: Any) -> None:
+    """Beside its four buttons the title wrapped a word per line in a 1366 px window."""
+    from ifcscript_desktop.ui.history.detail import RunDetail
+
+    detail = RunDetail()
+    qtbot.addWidget(detail)
+    detail.resize(520, 400)
+    detail.show()
+    qtbot.waitExposed(detail)
+    detail.show_run({"execution_id": 1, "script_name": "GUID Validation Check",
+                     "model": "/m/duplex.ifc", "status": "success", "duration_s": 0.11,
+                     "result": {"status": "PASS"}})
+    assert detail.title.width() >= 0.9 * detail.width()
+    assert detail.title.heightForWidth(detail.title.width()) <= 4 * detail.fontMetrics().height()

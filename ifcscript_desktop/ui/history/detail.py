@@ -136,15 +136,17 @@ class RunDetail(QWidget):
             self.tabs.addTab(page, title)
         self.tabs.setCurrentIndex(RESULT)
 
-        header = QHBoxLayout()
-        header.addWidget(self.title, 1)
-        header.addWidget(self.rerun_button, 0, Qt.AlignmentFlag.AlignTop)
-        header.addWidget(self.open_code_button, 0, Qt.AlignmentFlag.AlignTop)
-        header.addWidget(self.keep_button, 0, Qt.AlignmentFlag.AlignTop)
-        header.addWidget(self.colors_button, 0, Qt.AlignmentFlag.AlignTop)
+        # The title has the whole width (beside four buttons, in the bottom tab of a 1366 px
+        # window, it wrapped a word per line); the buttons are a row of their own.
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (self.rerun_button, self.open_code_button, self.keep_button,
+                       self.colors_button):
+            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(header)
+        layout.addWidget(self.title)
+        layout.addLayout(buttons)
         layout.addWidget(self.problem)
         layout.addWidget(self.tabs, 1)
         self.clear()

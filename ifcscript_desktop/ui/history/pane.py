@@ -128,7 +128,7 @@ class HistoryPane(QWidget):
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(1, 2)  # the run shown as it was gets the room
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
