@@ -455,3 +455,17 @@ def test_a_status_has_the_same_colour_in_history_and_above_the_results(
     header.show_reply(RunReply.from_message(run_reply(1, "interrupted", None, duration_s=1.5), ""))
     assert "interrupted" in header.text()
     assert f"color:{history}".lower() in header.label.text().lower()  # purple in both
+
+
+def test_in_a_narrow_pane_status_and_verdict_are_in_view(qtbot: Any, store: Store) -> None:
+    """The bottom tab of a 1366 px window is ~480 px wide: what a run ended as comes before
+    the model's path and the duration."""
+    record(store, "success")
+    pane = make_pane(qtbot, store)
+    pane.resize(520, 400)
+    pane.show()
+    qtbot.waitExposed(pane)
+    header = pane.table.horizontalHeader()
+    width = pane.table.viewport().width()
+    assert header.sectionViewportPosition(STATUS) + header.sectionSize(STATUS) <= width
+    assert header.sectionViewportPosition(VERDICT) < width - 40

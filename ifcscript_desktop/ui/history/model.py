@@ -25,8 +25,9 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 #: The run's id (int) in every column.
 EXECUTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-COLUMNS = ("ID", "When", "Script", "Model", "Status", "Verdict", "Duration", "Source", "Files")
-ID, WHEN, SCRIPT, MODEL, STATUS, VERDICT, DURATION, SOURCE, FILES = range(len(COLUMNS))
+# Status and verdict right after the script: in a narrow pane they are what must be in view.
+COLUMNS = ("ID", "When", "Script", "Status", "Verdict", "Model", "Duration", "Source", "Files")
+ID, WHEN, SCRIPT, STATUS, VERDICT, MODEL, DURATION, SOURCE, FILES = range(len(COLUMNS))
 
 
 class HistoryModel(QAbstractTableModel):

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from ifcscript_desktop.core.runs import NO_VERDICT, execution_as_dict, get_execution, set_kept
 from ifcscript_desktop.core.store import RunStatus, Store, StoreError, mark_interrupted_runs
 from ifcscript_desktop.ui.history.detail import RunDetail
-from ifcscript_desktop.ui.history.model import EXECUTION_ID_ROLE, HistoryModel
+from ifcscript_desktop.ui.history.model import (DURATION, EXECUTION_ID_ROLE, ID, MODEL, SCRIPT,
+                                                SOURCE, STATUS, VERDICT, WHEN, HistoryModel)
 from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.history.rows import VERDICT_COLORS, VERDICT_HELP, RunRow
 
@@ -137,8 +138,8 @@ class HistoryPane(QWidget):
         self.model.modelReset.connect(self._on_reset)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         self._on_reset()
-        for column, width in ((0, 56), (1, 150), (2, 220), (3, 180), (4, 110), (5, 140), (6, 80),
-                              (7, 70)):
+        for column, width in ((ID, 50), (WHEN, 140), (SCRIPT, 180), (STATUS, 90), (VERDICT, 140),
+                              (MODEL, 180), (DURATION, 80), (SOURCE, 70)):
             self.table.setColumnWidth(column, width)
 
         self._version = self._read_version()
