@@ -30,7 +30,7 @@ SIZES = [(1366, 768), (1920, 1080)]
 #: What to search for in each model, and which script to run on it.
 PLAN = {"duplex": ("Door", "GUID Validation Check"),
         "AC20-FZK-Haus": ("Wand", "LOD Analyzer"),
-        "synthetic-100k-v2": ("Wall 42", "Model Summary")}
+        "synthetic-100k-v2": ("Wall 03-0004", "Model Summary")}
 
 
 def pause(ms: int) -> None:
@@ -93,7 +93,9 @@ def shoot(model: Path, width: int, height: int) -> None:
             grab(dock, f"{tag}-{dock.objectName().lower()}")
         for index in range(window.bottom.count()):
             window.bottom.setCurrentIndex(index)
-            pause(500)
+            if window.bottom.widget(index) is window.history:
+                window.history.table.selectRow(0)  # the run just made, as it was
+            pause(800)
             grab(window.bottom, f"{tag}-{window.bottom.tabText(index).lower()}")
         window.close()
         window.store.close()
