@@ -20,6 +20,7 @@ from PySide6.QtNetwork import QLocalSocket
 from ifcscript_desktop.ui import single_instance
 from ifcscript_desktop.ui.app import build_main_window, serve_instance
 from ifcscript_desktop.ui.main_window import MainWindow
+from tests.ui.test_app import OPEN_TIMEOUT, window  # noqa: F401  (window: a fixture)
 from ifcscript_desktop.ui.single_instance import (
     MAX_MESSAGE,
     InstanceServer,
@@ -38,17 +39,6 @@ def server_name(data_dir: Path) -> str:
     name = single_instance.server_name(data_dir)
     assert name is not None
     return name
-OPEN_TIMEOUT = 120_000
-
-
-@pytest.fixture
-def window(qtbot, data_dir: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win = build_main_window(str(data_dir), [])
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    win.store.close()
 
 
 def _launch(data_dir: Path, *args: str) -> subprocess.Popen[str]:
