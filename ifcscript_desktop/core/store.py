@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -414,6 +415,25 @@ class Store:
         return f"Store({str(self.db_path)!r})"
 
 
+def _use_wal(db: peewee.SqliteDatabase) -> None:
+    """Switch the file to WAL (kept in the file: later connections find it so).
+
+    Several processes opening a fresh folder at once (the window and a workflow's `ifcscript
+    run`s) race for the switch: SQLite may answer "database is locked" at once, without waiting
+    out the busy timeout (it does so rather than risk a deadlock between two lock upgrades). So
+    the switch is tried again until the busy timeout has passed (1 open in 80 failed when eight
+    processes started together)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute_sql("PRAGMA journal_mode = wal")
+            return
+        except peewee.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)  # a back-off between tries, not a wait for another thread
+
+
 def open_store(data_dir: Path) -> Store:
     """Open (creating or migrating as needed) the store in ``data_dir``.
 
@@ -430,9 +450,8 @@ def open_store(data_dir: Path) -> Store:
         str(db_path),
         timeout=BUSY_TIMEOUT_S,
         lock_type="IMMEDIATE",
-        pragmas=[
+        pragmas=[  # journal_mode is set once connected (`_use_wal`)
             ("busy_timeout", BUSY_TIMEOUT_S * 1000),
-            ("journal_mode", "wal"),
             ("foreign_keys", 1),
             # Safe with WAL (no corruption on power loss, at worst the last commit is lost).
             ("synchronous", "normal"),
@@ -441,6 +460,7 @@ def open_store(data_dir: Path) -> Store:
     store = Store(data_dir, db)
     try:
         db.connect()
+        _use_wal(db)
         _migrate(db, db_path)
         store.activate()
         mark_interrupted_runs(store)

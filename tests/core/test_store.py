@@ -397,3 +397,28 @@ def test_a_run_added_by_the_command_is_seen_by_an_open_window(store: Store) -> N
     finish([child])
     assert store.data_version() != before
     assert [r.script_name for r in runs.list_executions(store)] == ["from the command"]
+
+
+def test_the_switch_to_wal_is_tried_again_while_another_process_holds_the_fresh_file() -> None:
+    """SQLite may answer "database is locked" to `journal_mode = wal` at once, without the busy
+    timeout, when processes open a fresh folder together (the race above, 1 in 80 opens)."""
+    from ifcscript_desktop.core.store import _use_wal
+
+    class Racing:
+        def __init__(self, locked_times: int, error: str = "database is locked") -> None:
+            self.left, self.error, self.calls = locked_times, error, 0
+
+        def execute_sql(self, sql: str) -> None:
+            self.calls += 1
+            assert sql == "PRAGMA journal_mode = wal"
+            if self.left:
+                self.left -= 1
+                raise peewee.OperationalError(self.error)
+
+    racing = Racing(locked_times=3)
+    _use_wal(racing)  # type: ignore[arg-type]
+    assert racing.calls == 4
+    damaged = Racing(locked_times=1, error="file is not a database")
+    with pytest.raises(peewee.OperationalError):  # not a lock: said at once, as before
+        _use_wal(damaged)  # type: ignore[arg-type]
+    assert damaged.calls == 1
