@@ -64,6 +64,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from gui import ProbeError, _status_kb, log  # the GUI bench's probe helpers
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 FZK = ROOT / "tests" / "fixtures" / "AC20-FZK-Haus.ifc"
@@ -82,26 +84,9 @@ MOVE_EVERY_MS = 16
 MOVE_PX = 6
 
 
-class ProbeError(Exception):
-    """The probe could not take a measurement."""
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _rss_kb() -> dict[str, int]:
-    found: dict[str, int] = {}
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            key = line.split(":", 1)[0]
-            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
-                found[key.lower() + "_mb"] = int(line.split()[1])
-    return found
-
-
 def _memory() -> dict[str, float]:
-    return {k: round(v / 1024, 1) for k, v in _rss_kb().items()}
+    """This process's memory in MB (VmRSS as `vmrss_mb`, ...), read as the GUI bench reads it."""
+    return {k.lower() + "_mb": round(v / 1024, 1) for k, v in _status_kb().items()}
 
 
 # -- the GUI process ------------------------------------------------------------------------------
