@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
 
 from ifcscript_desktop.core import colors
 from ifcscript_desktop.core.reply import RunReply
-from ifcscript_desktop.ui.history.rows import (KEPT_HELP, STATUS_COLORS, STATUS_HELP, duration_text,
-                                               local_time)
+from ifcscript_desktop.ui.history.rows import KEPT_HELP, STATUS_HELP, duration_text, local_time
+from ifcscript_desktop.ui.statuscolors import STATUS_COLORS
 from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.results.chart import ChartPane
 from ifcscript_desktop.ui.results.files import FilesPane

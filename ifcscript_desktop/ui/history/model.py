@@ -17,8 +17,8 @@ from ifcscript_desktop.core.runs import ExecutionNotFoundError, get_execution, l
 from ifcscript_desktop.core.store import Store
 from ifcscript_desktop.ui.plaintext import tooltip
 from ifcscript_desktop.ui.history.rows import (
-    KEPT_HELP, REMOVED_HELP, STATUS_COLORS, STATUS_HELP, VERDICT_COLORS, VERDICT_HELP, RunRow,
-    duration_text, local_time)
+    KEPT_HELP, REMOVED_HELP, STATUS_HELP, VERDICT_HELP, RunRow, duration_text, local_time)
+from ifcscript_desktop.ui.statuscolors import STATUS_COLORS, UNKNOWN_COLOR, VERDICT_COLORS
 
 _Index = QModelIndex | QPersistentModelIndex
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -94,7 +94,7 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
-            return QBrush(QColor(STATUS_COLORS.get(row.status, "#808080")))
+            return QBrush(QColor(STATUS_COLORS.get(row.status, UNKNOWN_COLOR)))
         if role == Qt.ItemDataRole.ForegroundRole and column == VERDICT and row.verdict:
             return QBrush(QColor(VERDICT_COLORS[row.verdict]))
         if role == Qt.ItemDataRole.DecorationRole and column == STATUS:
@@ -254,7 +254,7 @@ class HistoryModel(QAbstractTableModel):
             painter = QPainter(pixmap)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(STATUS_COLORS.get(status, "#808080")))
+            painter.setBrush(QColor(STATUS_COLORS.get(status, UNKNOWN_COLOR)))
             painter.drawEllipse(1, 1, 10, 10)
             painter.end()
             self._icons[status] = QIcon(pixmap)

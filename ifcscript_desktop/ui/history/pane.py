@@ -21,7 +21,8 @@ from ifcscript_desktop.ui.history.detail import RunDetail
 from ifcscript_desktop.ui.history.model import (DURATION, EXECUTION_ID_ROLE, ID, MODEL, SCRIPT,
                                                 SOURCE, STATUS, VERDICT, WHEN, HistoryModel)
 from ifcscript_desktop.ui.plaintext import tooltip
-from ifcscript_desktop.ui.history.rows import VERDICT_COLORS, VERDICT_HELP, RunRow
+from ifcscript_desktop.ui.history.rows import VERDICT_HELP, RunRow
+from ifcscript_desktop.ui.statuscolors import VERDICT_COLORS
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,6 @@ from datetime import datetime
 from ifcscript_desktop.core.store import ScriptExecution
 from ifcscript_desktop.core.verdict import Verdict, stored_verdict
 # The colours live in one table for every pane; re-exported for History's modules.
-from ifcscript_desktop.ui.statuscolors import STATUS_COLORS as STATUS_COLORS
-from ifcscript_desktop.ui.statuscolors import VERDICT_COLORS as VERDICT_COLORS
 
 #: What each status means, for tooltips.
 STATUS_HELP = {

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from ifcscript_desktop.core.workflows.jobs import JobResult
 from ifcscript_desktop.core.workflows.report import columns_of
-from ifcscript_desktop.ui.history.rows import STATUS_COLORS, duration_text
+from ifcscript_desktop.ui.history.rows import duration_text
+from ifcscript_desktop.ui.statuscolors import STATUS_COLORS, UNKNOWN_COLOR
 
 EXECUTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 HEADERS = {"model": "Model", "step": "Step", "status": "Status", "duration_s": "Duration",
@@ -107,7 +108,7 @@ class ReportView(QWidget):
         self._fill()
         self.progress.hide()
         self.stop_button.hide()
-        color = STATUS_COLORS.get(result.status, "#808080")
+        color = STATUS_COLORS.get(result.status, UNKNOWN_COLOR)
         models = len(result.outcomes)
         failed = sum(1 for o in result.outcomes if o.status != "success")
         summary = f"{models - failed} of {models} model(s) succeeded"
@@ -155,7 +156,7 @@ class ReportView(QWidget):
         item = QTableWidgetItem(text)
         item.setToolTip(str(value) if value is not None else "")
         if key == "status":
-            item.setForeground(QColor(STATUS_COLORS.get(text, "#808080")))
+            item.setForeground(QColor(STATUS_COLORS.get(text, UNKNOWN_COLOR)))
         if row.get("execution_id"):
             item.setData(EXECUTION_ID_ROLE, int(row["execution_id"]))
         return item

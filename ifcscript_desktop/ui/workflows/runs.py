@@ -20,7 +20,8 @@ from ifcscript_desktop.core.runs import execution_as_dict, get_execution
 from ifcscript_desktop.core.store import Store, StoreError, WorkflowExecution
 from ifcscript_desktop.core.workflows.jobs import can_resume
 from ifcscript_desktop.ui.history import RunDetail
-from ifcscript_desktop.ui.history.rows import STATUS_COLORS, duration_text, local_time
+from ifcscript_desktop.ui.history.rows import duration_text, local_time
+from ifcscript_desktop.ui.statuscolors import STATUS_COLORS, UNKNOWN_COLOR
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 RUN_COLUMNS = ("Run", "Started", "Status", "Trigger", "Model", "Duration")
@@ -49,7 +50,7 @@ def _item(text: str, item_id: int | None = None, status: str | None = None,
     if item_id is not None:
         item.setData(ID_ROLE, item_id)
     if status is not None:
-        item.setForeground(QColor(STATUS_COLORS.get(status, "#808080")))
+        item.setForeground(QColor(STATUS_COLORS.get(status, UNKNOWN_COLOR)))
     item.setToolTip(tip if tip is not None else text)
     return item
 
