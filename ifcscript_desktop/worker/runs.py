@@ -367,7 +367,7 @@ class Run:
             error = self.quota_error
         elif self.lost:
             error = ("The run's process was lost when the worker's run process ended (out of "
-                     "memory, or stopped from outside).")
+                     "memory, or stopped from outside). Run it again.")
         elif self.refusals or code == EXIT_REFUSED:
             error = self.refusals[0] if self.refusals else (
                 "The sandbox refused something the script attempted, and the script kept the "

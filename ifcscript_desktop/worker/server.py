@@ -388,6 +388,8 @@ class Worker:
             self.properties_built = bool(self.index and self.index.properties_built)
 
     def _ensure_template(self) -> Template:
+        if self.template is not None:
+            self.template.on_readable()  # an end it already reported is seen before it is used
         if self.template is None or not self.template.alive:
             if self.ran:
                 # Forked again from here, it would carry what earlier runs left in this
