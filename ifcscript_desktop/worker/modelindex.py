@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 import ifcopenshell
 
+from ifcscript_desktop.worker.heap import settle
 from ifcscript_desktop.worker.properties import (
     COLUMNS, Columns, Offsets, Properties, PropertyRecord, build_rows)
 from ifcscript_desktop.worker.propertyread import PARALLEL_MIN_RELATIONS, PropertyReading
@@ -67,9 +68,7 @@ class ModelIndex:
         maker = self._property_maker
         if maker is not None and not self.properties.built:
             self.properties.build(lambda: maker(processes, min_relations))
-            started = time.perf_counter()
-            _release_free_memory()
-            self.timings["trim_s"] = self.timings.get("trim_s", 0.0) + time.perf_counter() - started
+            self.timings["trim_s"] = self.timings.get("trim_s", 0.0) + settle()
         return self.properties
 
     @classmethod
@@ -90,9 +89,7 @@ class ModelIndex:
             maker = index._property_maker
             if reading is not None and maker is not None:
                 index.properties.build(lambda: maker(reading=reading))
-        started = time.perf_counter()
-        _release_free_memory()
-        index.timings["trim_s"] = time.perf_counter() - started
+        index.timings["trim_s"] = settle()
         return index
 
     @classmethod
@@ -153,17 +150,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _release_free_memory() -> None:
-    """Return the build's freed temporaries to the OS (glibc keeps them): the run children's
-    memory is measured, and free pages held by the worker count against it (~50 MB at 100k)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def _build_entities(model: ifcopenshell.file,

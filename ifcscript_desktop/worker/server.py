@@ -25,6 +25,7 @@ from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open
 from ifcscript_desktop.worker.preload import mark_loaded, preloaded, wanted
 from ifcscript_desktop.worker.outputs import Quota
 from ifcscript_desktop.worker.runs import Run, SpareChild
+from ifcscript_desktop.worker.heap import settle
 from ifcscript_desktop.worker.template import Template, TemplateGone
 
 log = logging.getLogger("ifcscript.worker")
@@ -171,8 +172,10 @@ class Worker:
             self.stats["property_builds"] += 1
         # Keep the collector away from the model's and index's objects, so run children
         # forked from here do not copy every page of them on their first collection.
+        collecting = time.perf_counter()
         gc.collect()
         gc.freeze()
+        self.index.timings["collect_s"] = time.perf_counter() - collecting
         info = opened.info(elements=len(self.index.entities))
         info["index_s"] = round(time.perf_counter() - started, 3)
         info["index_phases"] = {k: round(v, 3) for k, v in self.index.timings.items()}
@@ -180,6 +183,7 @@ class Worker:
         # Forked after the reply (the tree need not wait for it) but before this process reads
         # another request: every run child comes from the template, so none inherits what an
         # earlier run sent or received.
+        settle()  # and with its free lists sorted, so that they share its heap (worker.heap)
         self._start_template()
         self._prepare_spare()
 

@@ -37,6 +37,7 @@ from typing import Any
 
 from ifcscript_desktop.worker.sandbox import landlock
 from ifcscript_desktop.worker.child import run_child
+from ifcscript_desktop.worker.heap import settle
 from ifcscript_desktop.worker.preload import load
 
 log = logging.getLogger("ifcscript.worker")
@@ -234,11 +235,13 @@ def _serve(sock: socket.socket, index: Any, model: Any) -> None:
         elif op == "properties":
             index.ensure_properties()
             gc.freeze()  # as after the open: children must not copy these pages on a collection
+            settle()  # nor its free lists (worker.heap)
             reply({"done": "properties", "timings": {k: v for k, v in index.timings.items()
                                                      if isinstance(v, (int, float))}})
         elif op == "preload":
             loaded = [name for name in request.get("names") or [] if load(name)]
             gc.freeze()
+            settle()
             reply({"done": "preload", "loaded": loaded})
         for fd in fds:
             os.close(fd)
