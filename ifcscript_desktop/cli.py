@@ -6,9 +6,12 @@ import argparse
 import logging
 import os
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ifcscript_desktop import __version__
+
+if TYPE_CHECKING:
+    from ifcscript_desktop.core.client import WorkerClient
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +84,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args_list = _data_dir_after_command(args_list)
     if args_list[:1] and args_list[0] in SUBCOMMANDS or args_list[:1] in (["-h"], ["--help"]):
-        parser = build_parser()
+        worker = _early_worker() if args_list[0] == "run" else None
         try:
-            args = parser.parse_args(args_list)
-        except SystemExit as exc:
-            return EXIT_USAGE if exc.code else EXIT_OK
-        import importlib
-        command = importlib.import_module(f"ifcscript_desktop.commands.{args.command}")
-        code = int(command.main(args))
+            parser = build_parser()
+            try:
+                args = parser.parse_args(args_list)
+            except SystemExit as exc:
+                return EXIT_USAGE if exc.code else EXIT_OK
+            args.worker = worker
+            import importlib
+            command = importlib.import_module(f"ifcscript_desktop.commands.{args.command}")
+            code = int(command.main(args))
+        finally:
+            if worker is not None:
+                worker.close()  # (closed already when the command used it)
         if code != EXIT_INTERRUPTED:
             _housekeeping(args, release_stdout=argv is None)
         return code
@@ -98,6 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if exc.code else EXIT_OK
     from ifcscript_desktop.ui.app import start
     return start(window_args)
+
+
+def _early_worker() -> WorkerClient:
+    """`ifcscript run`: the worker starts (and imports its libraries) while this process parses
+    the arguments, opens the store and reads the script."""
+    from ifcscript_desktop.core.client import WorkerClient
+
+    client = WorkerClient()
+    client.start()
+    return client
 
 
 def _data_dir_after_command(args: list[str]) -> list[str]:

@@ -311,3 +311,45 @@ def test_a_script_declaring_another_word_or_a_number_gets_no_verdict(
     listed = json_lines(ifcscript("history", "--verdict", "none", "--json").stdout)
     assert {run["execution_id"] for run in listed} == {line["execution_id"] for line in lines}
     assert not json_lines(ifcscript("history", "--verdict", "FAIL", "--json").stdout)
+
+
+
+def test_run_starts_its_worker_before_reading_its_arguments_and_never_leaves_it_behind(
+        data_dir: Path, house: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker imports its libraries while the command parses arguments and opens the store
+    (the run uses that worker, no second one); whatever the command then decides (a usage
+    error, --help, a run), the worker ends with it."""
+    import select
+
+    from ifcscript_desktop import cli
+    from ifcscript_desktop.core.client import WorkerClient
+
+    created: list[WorkerClient] = []
+    pids: list[int] = []
+    real_init, real_start = WorkerClient.__init__, WorkerClient.start
+
+    def init(self: WorkerClient, *args: object, **kwargs: object) -> None:
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        created.append(self)
+
+    def start(self: WorkerClient) -> None:
+        real_start(self)
+        assert self.worker_pid is not None
+        pids.append(self.worker_pid)
+
+    monkeypatch.setattr(WorkerClient, "__init__", init)
+    monkeypatch.setattr(WorkerClient, "start", start)
+    assert cli.main(["run", "No Such Script", str(house), "--data-dir", str(data_dir)]) == 2
+    assert cli.main(["run", "--help"]) == 0
+    assert cli.main(["run", "GUID Validation Check", str(house), "--data-dir", str(data_dir),
+                     "--json"]) == 0
+    assert len(pids) == 3 and len(created) == 3  # the run used the worker started first
+    for pid in pids:
+        try:
+            ended = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue  # gone already
+        try:
+            assert select.select([ended], [], [], 60)[0], f"worker {pid} outlived its command"
+        finally:
+            os.close(ended)

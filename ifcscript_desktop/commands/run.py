@@ -43,8 +43,9 @@ def main(args: argparse.Namespace) -> int:
         error(str(exc))
         store.close()
         return EXIT_USAGE
-    # The worker starts parsing the first model while this process checks the parameters.
-    client = WorkerClient()
+    # The worker (started by `cli` while it parsed the arguments) parses the first model
+    # while this process checks the parameters.
+    client = getattr(args, "worker", None) or WorkerClient()
     client.open_model(model_key(args.models[0]), properties=names_properties(source.code))
     try:
         params = coerce(source, parse_params(args.param))

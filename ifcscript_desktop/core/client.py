@@ -77,6 +77,12 @@ class WorkerClient:
         self._retire = False  # the current worker asked to be replaced (its run template ended)
 
     # -- public API --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the worker now, before anything is asked of it: it imports its libraries
+        while the caller does other work (parses arguments, waits for the user's model)."""
+        with self._lock:
+            self._ensure_started("start")
+
     def open_model(self, path: str, on_event: EventCallback | None = None,
                    on_done: DoneCallback | None = None, properties: bool = False) -> Request:
         """Parse `path` in the worker; the model stays there for every later request.
