@@ -276,6 +276,11 @@ def probe(model: str, data_dir: str, rows: int, busy_s: float, stacks: bool) -> 
     tree_watch = PaintWatch(window.tree.tree.viewport(), lambda: "tree" in stamps, stamp("tree_painted"))
     failures: list[str] = []
     window.models.open_failed.connect(failures.append)
+    # As `ifcscript` starts the window: a worker started ahead of the model, which a user
+    # takes longer than its start (~0.5 s) to choose.
+    window.models.keep_worker_ahead()
+    ahead = window.models.ahead
+    wait_until(lambda: ahead is not None and ahead.ready, OPEN_WAIT_S, "the worker started ahead")
     stamps["open"] = perf()
     window.open_models([model])
     wait_until(lambda: "tree" in stamps or bool(failures), OPEN_WAIT_S, "the model tree")

@@ -116,6 +116,7 @@ def start(args: argparse.Namespace) -> int:
     if name is not None:
         serve_instance(window, name)
     window.show()
+    window.models.keep_worker_ahead()
     code = app.exec()
     window.store.close()
     return code

@@ -66,6 +66,31 @@ class OpenModels(QObject):
         self._background = background
         self.models: list[OpenModel] = []
         self.active: OpenModel | None = None
+        self.ahead: WorkerHandle | None = None  # a worker started before its model (see below)
+        self._keep_ahead = False
+
+    def keep_worker_ahead(self) -> None:
+        """Keep a worker started and idle for the next model (and start another each time one
+        is taken): dropping a model then costs its parse, not a Python start and the imports."""
+        self._keep_ahead = True
+        self._start_ahead()
+
+    def _start_ahead(self) -> None:
+        # Not while a model parses: the two would share the cores (see _on_opened).
+        if self._keep_ahead and not self.opening and (
+                self.ahead is None or not self.ahead.worker_running):
+            if self.ahead is not None:
+                self.ahead.close()
+            self.ahead = WorkerHandle(self)
+            self.ahead.start_ahead()
+
+    def _take_worker(self) -> WorkerHandle:
+        handle, self.ahead = self.ahead, None
+        if handle is None or not handle.worker_running:
+            if handle is not None:
+                handle.close()
+            handle = WorkerHandle(self)
+        return handle
 
     def open(self, path_text: str) -> OpenModel | None:
         """Start opening a model (or activate it if it is open already)."""
@@ -78,7 +103,7 @@ class OpenModels(QObject):
             if model.path == str(path):
                 self.set_active(model)
                 return model
-        handle = WorkerHandle(self)
+        handle = self._take_worker()
         model = OpenModel(str(path), handle)
         self.models.append(model)
         handle.model_opened.connect(lambda info, m=model: self._on_opened(m, info))
@@ -111,6 +136,10 @@ class OpenModels(QObject):
             self.set_active(self.models[-1] if self.models else None)
 
     def close_all(self) -> None:
+        self._keep_ahead = False
+        if self.ahead is not None:
+            self.ahead.close()
+            self.ahead = None
         for model in list(self.models):
             model.handle.close()
         self.models.clear()
@@ -123,6 +152,7 @@ class OpenModels(QObject):
                                 lambda digest: self._on_hashed(model, digest))
         self.set_active(model)
         self.model_opened.emit(model)
+        self._start_ahead()
 
     def _on_hashed(self, model: OpenModel, digest: str) -> None:
         model.sha256 = digest
@@ -134,3 +164,4 @@ class OpenModels(QObject):
             self.models.remove(model)
         model.handle.close()
         self.open_failed.emit(sentence)
+        self._start_ahead()

@@ -48,6 +48,7 @@ class WorkerHandle(QObject):
         self._opening_path: str | None = None
         self.info: dict[str, Any] | None = None
         self.path: str | None = None
+        self._ready = False
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -72,7 +73,22 @@ class WorkerHandle(QObject):
     def worker_pid(self) -> int | None:
         return self._client.worker_pid
 
+    @property
+    def ready(self) -> bool:
+        """The worker started by `start_ahead` has imported its libraries and answered."""
+        return self._ready
+
     # -- model -------------------------------------------------------------------------------
+    def start_ahead(self) -> None:
+        """Start the worker before a model is chosen, so that parsing starts as soon as one is
+        (the worker imports ifcopenshell, numpy and pandas meanwhile); `ready` once it answers."""
+
+        def answered(request: Request) -> None:
+            self._ready = request.ok
+
+        self._client.start()
+        self._client.send("ping", {}, on_done=answered)
+
     def open_model(self, path: str | Path) -> None:
         """Parse `path` in the worker; `model_opened` or `open_failed` follows."""
         self._opening_path = str(path)

@@ -230,3 +230,39 @@ def test_a_large_table_comes_from_its_file_sorted_and_counted(qtbot, window: Mai
     qtbot.waitUntil(lambda: window.history.select_run(reply.execution_id), timeout=10_000)
     # History pages both tables from their files, as the Result tab did.
     assert [t.count_label.text() for t in window.history.detail.result.tables] == ["5,080 rows"] * 2
+
+
+def test_a_dropped_model_goes_to_the_worker_started_ahead_and_another_waits_for_the_next(
+        qtbot, window: MainWindow, house: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The window (as `ifcscript` starts it) keeps a worker started before any model is
+    chosen: a drop parses at once in it, and a new one is started for the next model once
+    this one is open; closing the window ends both."""
+    import os
+    import select
+
+    window.models.keep_worker_ahead()
+    ahead = window.models.ahead
+    assert ahead is not None
+    qtbot.waitUntil(lambda: ahead.ready, timeout=60_000)
+    first_pid = ahead.worker_pid
+    open_house(qtbot, window, house)
+    active = window.models.active
+    assert active is not None and active.handle is ahead and ahead.worker_pid == first_pid
+    qtbot.waitUntil(lambda: window.models.ahead is not None and window.models.ahead.ready,
+                    timeout=60_000)
+    second = window.models.ahead
+    assert second is not None and second.worker_pid not in (None, first_pid)
+    other = tmp_path / "copy.ifc"
+    shutil.copy(house, other)
+    with qtbot.waitSignal(window.models.model_opened, timeout=OPEN_TIMEOUT) as opened:
+        drop(window, [other])
+    assert opened.args[0].handle is second
+    pids = [first_pid, second.worker_pid]
+    ends = [os.pidfd_open(pid) for pid in pids if pid]  # readable once the process has ended
+    try:
+        window.close()
+        qtbot.waitUntil(lambda: len(select.select(ends, [], [], 0)[0]) == len(ends),
+                        timeout=60_000)
+    finally:
+        for fd in ends:
+            os.close(fd)
