@@ -12,7 +12,8 @@ temporary XDG_CONFIG_HOME), shows it, and prints one JSON object on stdout:
   with little CPU is a thread that was not scheduled or waited, not one that computed).
   While the timer is 80 ms overdue, a watchdog thread samples the GUI thread's stack every
   25 ms: the stacks of the stalls, where the time went.
-- open: `window.open_models([MODEL])`, timed to the first top-level rows of the tree model
+- open: `window.open_models([MODEL])` onto the worker the window started ahead (waited for: a
+  user takes longer than its start to choose a model), timed to the first top-level rows of the tree model
   (`ModelTreeModel.rowsInserted` at the root), with `model_opened` and the first paint of the
   tree's viewport on the way; the stall is the largest lateness from the call to 1 s after.
 - memory: VmRSS of this process only (/proc/self/status) before the model opens, 1 s after its
