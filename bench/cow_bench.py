@@ -87,8 +87,21 @@ def wait_for_spare(worker_pid: int, timeout_s: float = 30.0) -> None:
     """Until the template has forked the next run's spare child (it does so after each run, a
     moment after the reply): the memory is measured with every process a run would find."""
     ends = time.monotonic() + timeout_s
-    while len(process_tree(worker_pid)) < 3 and time.monotonic() < ends:
+    while len(_alive(process_tree(worker_pid))) < 3 and time.monotonic() < ends:
         time.sleep(0.05)  # a benchmark waiting on another process's fork; no signal to wait on
+
+
+def _alive(pids: list[int]) -> list[int]:
+    """The processes that have not ended (an ended run child waits to be reaped a moment)."""
+    found = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                if handle.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    found.append(pid)
+        except (OSError, IndexError):
+            continue
+    return found
 
 
 def _private(snap: dict[str, Any], role: str) -> float:

@@ -365,8 +365,7 @@ def bench_open(size: str, model: Path, plan: Plan, tmp: Path,
     run = ifcscript_command() + ["run"]
     commands = {"empty": run + [str(tmp / "empty.py"), str(model), "--data-dir", str(data_dir)],
                 "touch": run + [str(tmp / "touch.py"), str(model), "--data-dir", str(data_dir)],
-                "csv": run + ["Export Elements to CSV", str(model), "--data-dir", str(data_dir),
-                              "--json"],
+                "csv": run + ["Export Elements to CSV", str(model), "--data-dir", str(data_dir)],
                 "bare": [sys.executable, "-c",
                          f"import ifcopenshell; ifcopenshell.open({str(model)!r})"]}
     digests: list[str] = []
@@ -379,11 +378,13 @@ def bench_open(size: str, model: Path, plan: Plan, tmp: Path,
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             raise BenchError(f"the CSV export failed: {(done.stderr or done.stdout)[-500:]}")
-        line = json.loads(done.stdout.strip().splitlines()[-1])
-        csv = [p for p in line["outputs"] if p.endswith(".csv")]
-        if not csv:
-            raise BenchError(f"the CSV export saved no CSV: {line['outputs']}")
-        digests.append(sha256_file(Path(csv[0])))
+        # As a user reads it (no --json: that line carries the 100k-row table too); the file
+        # is in the newest run's folder.
+        saved = [line.split("saved:", 1)[1].strip() for line in done.stdout.splitlines()
+                 if line.strip().startswith("saved:") and line.strip().endswith(".csv")]
+        if not saved:
+            raise BenchError(f"the CSV export saved no CSV: {done.stdout[-500:]}")
+        digests.append(sha256_file(Path(saved[-1])))
         return elapsed
 
     # Untimed first calls: the data dir is created and the built-ins loaded once (as on a user's
@@ -530,8 +531,8 @@ def bench_gui(size: str, model: Path, plan: Plan, tmp: Path) -> dict[str, Any]:
               extra=f"; worst while in the worker {fmt(in_worker, 's')}, from its end to the "
                     f"table shown {fmt(delivery, 's')}"),
         row("drop to usable tree (`open_models` to the tree's top-level rows) vs a fresh "
-            "`ifcopenshell.open` process", median([p["drop_to_tree_s"] for p in probes]),
-            median(bare["open_s"]), "s", "<= 1.3x bare", 1.3, applies=size == LARGEST,
+            "`ifcopenshell.open` process (onto the worker started ahead)",
+            median([p["drop_to_tree_s"] for p in probes]), median(bare["open_s"]), "s", "<= 1.1x bare", 1.1, applies=size == LARGEST,
             note=f"`model_opened` at {fmt(median([p['drop_to_opened_s'] for p in probes]), 's')}; "
                  f"in the worker: parse {fmt(info.get('parse_s'), 's')}, index "
                  f"{fmt(info.get('index_s'), 's')}"),
