@@ -279,7 +279,7 @@ def probe(model: str, data_dir: str, rows: int, busy_s: float, stacks: bool) -> 
     window.models.open_failed.connect(failures.append)
     # As `ifcscript` starts the window: a worker started ahead of the model, which a user
     # takes longer than its start (~0.5 s) to choose.
-    window.models.keep_worker_ahead()
+    window.prepare_for_models()
     ahead = window.models.ahead
     wait_until(lambda: ahead is not None and ahead.ready, OPEN_WAIT_S, "the worker started ahead")
     stamps["open"] = perf()

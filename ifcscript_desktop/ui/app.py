@@ -116,7 +116,7 @@ def start(args: argparse.Namespace) -> int:
     if name is not None:
         serve_instance(window, name)
     window.show()
-    window.models.keep_worker_ahead()
+    window.prepare_for_models()
     code = app.exec()
     window.store.close()
     return code

@@ -464,6 +464,12 @@ class MainWindow(QMainWindow):
         self.resizeDocks(self._side_docks, [max(260, width // 5), max(420, width // 3),
                                             max(260, width // 7)], Qt.Orientation.Horizontal)
 
+    def prepare_for_models(self) -> None:
+        """Once shown, as `ifcscript` starts it: a worker started ahead of the next model, and
+        the 3D view's libraries imported while the user chooses one."""
+        self.models.keep_worker_ahead()
+        QTimer.singleShot(0, self, self.view3d.prepare)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.unsaved.may_close():  # asks Save / Discard / Cancel, then closes again
             event.ignore()

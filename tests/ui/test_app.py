@@ -240,7 +240,7 @@ def test_a_dropped_model_goes_to_the_worker_started_ahead_and_another_waits_for_
     import os
     import select
 
-    window.models.keep_worker_ahead()
+    window.prepare_for_models()
     ahead = window.models.ahead
     assert ahead is not None
     qtbot.waitUntil(lambda: ahead.ready, timeout=60_000)
