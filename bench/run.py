@@ -15,8 +15,9 @@ the 100k model is about 100 MB). Benchmarks (`--only` one of them):
   (client API, a fixed idle gap between runs), and how it grows from the 2k to the 100k model.
 - context: inside a run, first iteration of `entities` reading `ifc_guid` and first access of
   `properties.df`, vs bare loops (by_type / one pass over the relationships / get_psets).
-- memory: PSS of the worker and its children after open and one run vs the RSS of a bare
-  python process after `ifcopenshell.open`.
+- memory: PSS of the worker and its children after open (and the `properties` request the
+  window sends once its tree is shown) and one run vs the RSS of a bare python process after
+  `ifcopenshell.open`.
 - cow: copy-on-write between the worker, its run template and the spare child: the first run
   after the open, Private_Dirty of each (smaps_rollup) and their PSS after one run and after ten
   runs of different scripts vs bare RSS (`bench/cow_bench.py`, its docstring says how).
@@ -310,6 +311,7 @@ def measure_workers(model: Path, plan: Plan, wanted: set[str], tmp: Path) -> Wor
         worker = Worker(tmp / f"worker-{w}")
         try:
             info = worker.open(model)
+            worker.client.call("properties", timeout=WAIT_S)  # as the window asks after open
             figures.index_s.append(float(info.get("index_s") or 0.0))
             figures.parse_s.append(float(info.get("parse_s") or 0.0))
             elapsed, _ = worker.run(TOUCH_SCRIPT)

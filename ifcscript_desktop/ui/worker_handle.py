@@ -120,8 +120,15 @@ class WorkerHandle(QObject):
             self.info = dict(reply.get("info") or {})
             self.path = str(self.info.get("path") or self._opening_path)
             self.model_opened.emit(self.info)
+            # After the tree's first requests (sent on model_opened): the property rows are made
+            # while the user reads the tree, before a run needs them (worker `properties`).
+            QTimer.singleShot(0, self, self._ask_for_properties)
         else:
             self.open_failed.emit(str(reply.get("error") or "The model could not be opened."))
+
+    def _ask_for_properties(self) -> None:
+        if self.is_open:
+            self._client.send("properties", {}, start=False)
 
     # -- queries -----------------------------------------------------------------------------
     def query(self, op: str, fields: dict[str, Any], callback: QueryCallback) -> None:

@@ -92,3 +92,40 @@ def test_an_open_told_a_properties_run_follows_reads_them_with_the_index(
 ])
 def test_names_properties(code: str | None, expected: bool) -> None:
     assert names_properties(code) is expected
+
+
+def _template_private_mb(client: WorkerClient) -> float:
+    pid = client.worker_pid
+    [template] = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for line in Path(f"/proc/{template}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Private_Dirty:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no Private_Dirty line")
+
+
+def test_asked_before_any_run_the_worker_makes_them_and_forks_its_template_again(
+        fresh: WorkerClient, tmp_path: Path) -> None:
+    """The window asks once the tree is shown: the rows are made in the worker and the run
+    template forked after, so it shares them (and the pages reading them wrote) instead of
+    copying the worker's pages; the first run naming `properties` makes nothing."""
+    template_before = fresh.call("ping", timeout=30)
+    assert fresh.call("properties", timeout=120)["properties"] == HOUSE_ROWS
+    stats = fresh.call("ping", timeout=30)
+    assert stats["properties_built"] is True and stats["property_builds"] == 1
+    assert template_before["property_builds"] == 0
+    assert _template_private_mb(fresh) < 5  # a fresh fork: nothing of its own yet
+    done = reply(fresh, "result = len(properties)", tmp_path)
+    assert done["status"] == "success" and done["result"] == HOUSE_ROWS
+    assert fresh.call("ping", timeout=30)["property_builds"] == 1
+
+
+def test_asked_after_runs_the_template_makes_them(fresh: WorkerClient, tmp_path: Path) -> None:
+    """A worker that has run scripts never forks a template again (their data is in its
+    memory): the template it has makes the rows."""
+    assert reply(fresh, "result = 1", tmp_path)["status"] == "success"
+    first_template = Path(f"/proc/{fresh.worker_pid}/task/{fresh.worker_pid}/children").read_text()
+    assert fresh.call("properties", timeout=120)["properties"] == HOUSE_ROWS
+    assert Path(f"/proc/{fresh.worker_pid}/task/{fresh.worker_pid}/children").read_text() \
+        == first_template
+    done = reply(fresh, "result = len(properties)", tmp_path)
+    assert done["status"] == "success" and done["result"] == HOUSE_ROWS
