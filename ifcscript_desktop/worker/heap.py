@@ -11,10 +11,7 @@ pages here, once, before the fork, costs the parent only what it would have paid
 from __future__ import annotations
 
 import ctypes
-import logging
 import time
-
-log = logging.getLogger("ifcscript.worker")
 
 #: Requests in glibc's large-bin range that rarely fit a free chunk exactly: each call sorts up
 #: to 10,000 chunks of the unsorted bin (glibc's MAX_ITERS) before it is served.
@@ -29,7 +26,7 @@ def settle() -> float:
     try:
         libc = ctypes.CDLL(None)
         malloc, free, trim = libc.malloc, libc.free, libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc
+    except (OSError, AttributeError, TypeError):  # not glibc (TypeError: Windows)
         return 0.0
     malloc.restype = ctypes.c_void_p
     free.argtypes = [ctypes.c_void_p]

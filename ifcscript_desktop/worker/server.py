@@ -18,6 +18,7 @@ from typing import Any, Callable
 from ifcscript_desktop.core.protocol import RUN_LIMITS, FrameDecoder, ProtocolError, encode, run_reply
 from ifcscript_desktop.core.scriptfile import names_properties
 from ifcscript_desktop.worker import docs, queries, sandbox, search
+from ifcscript_desktop.worker.heap import settle
 from ifcscript_desktop.worker.mesh import (BATCH_ELEMENTS, SETTINGS_KEY, Mesher,
                                            ifcopenshell_version)
 from ifcscript_desktop.worker.modelindex import ModelIndex
@@ -25,7 +26,6 @@ from ifcscript_desktop.worker.modelload import ModelOpenError, OpenedModel, open
 from ifcscript_desktop.worker.preload import mark_loaded, preloaded, wanted
 from ifcscript_desktop.worker.outputs import Quota
 from ifcscript_desktop.worker.runs import Run, SpareChild
-from ifcscript_desktop.worker.heap import settle
 from ifcscript_desktop.worker.template import Template, TemplateGone
 
 log = logging.getLogger("ifcscript.worker")
